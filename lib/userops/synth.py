@@ -1,0 +1,198 @@
+"""A synthetic retailer with planted truth, emitted as the canonical tables (deterministic per seed)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from userops import schema as s
+
+__all__ = ["Simulation", "generate", "return_curve_snapshots", "TIERS", "TRANSITION", "CATEGORIES"]
+
+TIERS = ("light", "regular", "heavy", "top", "lapsed")
+# Quarterly Markov chain between value tiers; rows are origins and sum to 1.
+TRANSITION = np.array([
+    [0.55, 0.20, 0.05, 0.00, 0.20],
+    [0.15, 0.55, 0.20, 0.02, 0.08],
+    [0.03, 0.17, 0.60, 0.15, 0.05],
+    [0.00, 0.05, 0.20, 0.72, 0.03],
+    [0.25, 0.05, 0.00, 0.00, 0.70],
+])
+_START_MIX = np.array([0.35, 0.30, 0.20, 0.10, 0.05])
+_ORDERS_PER_WEEK = np.array([0.35, 0.9, 1.6, 2.6, 0.0])
+_ORDER_VALUE = np.array([18.0, 28.0, 38.0, 55.0, 0.0])  # mean $ per order
+CATEGORIES = ("GROCERY", "PRODUCE", "MEAT", "DRUG GM", "KIOSK-GAS", "PASTRY")
+# Three preference clusters: category mix and the share of weekend shopping.
+_CLUSTER_CATEGORIES = np.array([
+    [0.55, 0.25, 0.10, 0.05, 0.03, 0.02],
+    [0.25, 0.15, 0.40, 0.05, 0.10, 0.05],
+    [0.20, 0.10, 0.05, 0.25, 0.35, 0.05],
+])
+_CLUSTER_WEEKEND = np.array([0.15, 0.60, 0.35])
+_CLUSTER_MIX = np.array([0.45, 0.30, 0.25])
+UPLIFT_PER_TIER = np.array([2.0, 4.0, 6.0, 8.0, 0.0])  # $ per customer-week while a strategy runs
+# P(targeted) = logistic(a + b * tier + c * coupon_affinity): targeting is confounded.
+_TARGET_COEF = (-2.2, 0.7, 0.8)
+RESPONSE_COEF = {"intercept": -1.5, "coupon_affinity": 1.0, "tier": 0.3}
+
+
+@dataclass(frozen=True)
+class Simulation:
+    """The generator's output: canonical ``tables``, the planted ``truth`` and the cut-off."""
+
+    tables: dict[str, pd.DataFrame]
+    truth: dict[str, pd.DataFrame] = field(default_factory=dict)
+    as_of: str = "2017-12-31"
+
+
+def generate(*, n_customers: int = 2000, n_quarters: int = 4, random_state: int = 0,
+             start: str = "2017-01-02") -> Simulation:
+    """Simulate ``n_customers`` over ``n_quarters`` quarters of 13 weeks each.
+
+    Each customer's value tier follows :data:`TRANSITION` quarter to quarter; orders arrive at a
+    tier-specific weekly rate with a tier-specific mean value; each customer has a preference
+    cluster (category mix, weekend share) and a coupon affinity. One targeted strategy runs in
+    weeks 3-6 of each quarter; a targeted customer's weekly spend rises by
+    :data:`UPLIFT_PER_TIER` of their tier, and redemptions follow :data:`RESPONSE_COEF`.
+    ``truth`` holds tiers per quarter, the transition matrix, both potential outcomes per
+    customer-week, targeting and the customer traits.
+    """
+    if n_customers < 1:
+        raise ValueError(f"`n_customers` must be at least 1, not {n_customers}")
+    rng = np.random.default_rng(random_state)
+    start_ts = pd.Timestamp(start)
+    n_weeks = 13 * n_quarters
+    ids = np.array([f"C{i:06d}" for i in range(n_customers)])
+    cluster = rng.choice(3, size=n_customers, p=_CLUSTER_MIX)
+    affinity = rng.normal(size=n_customers)
+    tiers = _tier_paths(rng, n_customers, n_quarters)
+    week_tier = np.repeat(tiers, 13, axis=1)  # customers x weeks
+    targeted, strategies = _targeting(rng, tiers, affinity, n_quarters, start_ts)
+    active = np.zeros((n_customers, n_weeks), dtype=int) - 1  # strategy index per week or -1
+    for k, (w0, w1) in enumerate(strategies[["_w0", "_w1"]].itertuples(index=False)):
+        active[targeted[:, k], w0:w1] = k
+    n_orders = rng.poisson(_ORDERS_PER_WEEK[week_tier])
+    uplift = np.where(active >= 0, UPLIFT_PER_TIER[week_tier], 0.0)
+    orders = _orders(rng, n_orders, week_tier, cluster, uplift, start_ts)
+    y0 = np.bincount(orders["_cell"], weights=orders["_base"], minlength=n_customers * n_weeks)
+    tx = pd.DataFrame({
+        s.CUSTOMER_ID: ids[orders["_cust"]], s.ORDER_ID: [f"O{i:08d}" for i in range(len(orders["_cust"]))],
+        s.TS: orders["ts"], s.AMOUNT: np.round(orders["amount"], 2),
+        s.STORE_ID: np.where(rng.random(len(orders["_cust"])) < 0.8, "S1", "S2"),
+        s.CATEGORY: np.array(CATEGORIES)[orders["category"]],
+        s.DISCOUNT: np.round(orders["amount"] * 0.05, 2),
+    }).sort_values([s.TS, s.ORDER_ID], ignore_index=True)
+    exposures, responses = _exposures_responses(rng, ids, targeted, tiers, affinity, strategies)
+    weekly = pd.DataFrame({
+        s.CUSTOMER_ID: np.repeat(ids, n_weeks), "week": np.tile(np.arange(n_weeks), n_customers),
+        "tier": np.array(TIERS)[week_tier.ravel()], "y0": np.round(y0, 2),
+        "y1": np.round(y0 + np.where(
+            _running(strategies, n_weeks)[None, :] >= 0, UPLIFT_PER_TIER[week_tier], 0.0).ravel(), 2),
+        "treated": active.ravel() >= 0,
+    })
+    truth = {
+        "tiers": pd.DataFrame({s.CUSTOMER_ID: np.repeat(ids, n_quarters),
+                               "quarter": np.tile(np.arange(n_quarters), n_customers),
+                               "tier": np.array(TIERS)[tiers.ravel()]}),
+        "transition": pd.DataFrame(TRANSITION, index=list(TIERS), columns=list(TIERS))
+        .rename_axis("origin").reset_index(),
+        "weekly": weekly,
+        "traits": pd.DataFrame({s.CUSTOMER_ID: ids, "cluster": cluster, "coupon_affinity": affinity}),
+    }
+    customers = pd.DataFrame({
+        s.CUSTOMER_ID: ids,
+        "age_band": rng.choice(["19-34", "35-54", "55+"], size=n_customers, p=[0.3, 0.45, 0.25]),
+        "region": rng.choice(["north", "south", "east", "west"], size=n_customers),
+    })
+    as_of = (start_ts + pd.Timedelta(weeks=n_weeks) - pd.Timedelta(days=1)).date().isoformat()
+    tables = {"transactions": tx, "customers": customers,
+              "strategies": strategies.drop(columns=["_w0", "_w1"]),
+              "exposures": exposures, "responses": responses}
+    return Simulation(tables=tables, truth=truth, as_of=as_of)
+
+
+def return_curve_snapshots(*, n: int = 20000, intercept: float = 4.0, slope: float = -1.0,
+                           random_state: int = 0) -> pd.DataFrame:
+    """Recency snapshots with a planted curve: P(return) = logistic(intercept + slope*log1p(R))."""
+    rng = np.random.default_rng(random_state)
+    recency = np.floor(rng.exponential(30.0, size=n)).astype("int64")
+    p = 1.0 / (1.0 + np.exp(-(intercept + slope * np.log1p(recency))))
+    return pd.DataFrame({s.CUSTOMER_ID: [f"C{i}" for i in range(n)],
+                         "snapshot": pd.Timestamp("2017-06-30"),
+                         "recency_days": recency, "returned": rng.random(n) < p})
+
+
+# -- private helpers ------------------------------------------------------------------------
+
+def _tier_paths(rng: np.random.Generator, n: int, n_quarters: int) -> np.ndarray:
+    tiers = np.empty((n, n_quarters), dtype=int)
+    tiers[:, 0] = rng.choice(len(TIERS), size=n, p=_START_MIX)
+    cum = TRANSITION.cumsum(axis=1)
+    for q in range(1, n_quarters):
+        u = rng.random(n)[:, None]
+        tiers[:, q] = (u > cum[tiers[:, q - 1]]).sum(axis=1)
+    return tiers
+
+
+def _targeting(rng, tiers, affinity, n_quarters, start_ts):
+    a, b, c = _TARGET_COEF
+    rows, targeted = [], []
+    for q in range(n_quarters):
+        w0, w1 = 13 * q + 3, 13 * q + 7
+        tier = np.where(tiers[:, q] == 4, -1, tiers[:, q])
+        p = 1.0 / (1.0 + np.exp(-(a + b * tier + c * affinity)))
+        targeted.append(rng.random(len(affinity)) < p)
+        rows.append({s.STRATEGY_ID: f"S{q + 1}", s.NAME: f"Quarterly coupon mailer Q{q + 1}",
+                     s.TYPE: "Type A", s.START: start_ts + pd.Timedelta(weeks=w0),
+                     s.END: start_ts + pd.Timedelta(weeks=w1) - pd.Timedelta(days=1),
+                     s.COST_PER_CONTACT: 0.5, "_w0": w0, "_w1": w1})
+    return np.column_stack(targeted), pd.DataFrame(rows)
+
+
+def _running(strategies: pd.DataFrame, n_weeks: int) -> np.ndarray:
+    run = np.full(n_weeks, -1)
+    for k, (w0, w1) in enumerate(strategies[["_w0", "_w1"]].itertuples(index=False)):
+        run[w0:w1] = k
+    return run
+
+
+def _orders(rng, n_orders, week_tier, cluster, uplift, start_ts):
+    n_cust, n_weeks = n_orders.shape
+    # a treated customer-week with no order gets one order carrying the uplift
+    n_orders = np.where((uplift > 0) & (n_orders == 0), 1, n_orders)
+    cell = np.repeat(np.arange(n_cust * n_weeks), n_orders.ravel())
+    cust, week = np.divmod(cell, n_weeks)
+    tier = week_tier.ravel()[cell]
+    base = rng.gamma(4.0, _ORDER_VALUE[tier] / 4.0)
+    base = np.where(_ORDERS_PER_WEEK[tier] == 0, 0.0, base)
+    first = np.r_[True, cell[1:] != cell[:-1]]
+    amount = base + np.where(first, uplift.ravel()[cell], 0.0)
+    weekend = rng.random(len(cell)) < _CLUSTER_WEEKEND[cluster[cust]]
+    day = np.where(weekend, rng.integers(5, 7, len(cell)), rng.integers(0, 5, len(cell)))
+    seconds = rng.integers(8 * 3600, 21 * 3600, len(cell))
+    ts = (start_ts + pd.to_timedelta(week * 7 + day, unit="D")
+          + pd.to_timedelta(seconds, unit="s")).astype("datetime64[us]")
+    cum = _CLUSTER_CATEGORIES.cumsum(axis=1)[cluster[cust]]
+    category = (rng.random(len(cell))[:, None] > cum).sum(axis=1)
+    keep = amount > 0
+    return {"_cust": cust[keep], "_cell": cell[keep], "_base": base[keep], "amount": amount[keep],
+            "ts": ts[keep], "category": category[keep]}
+
+
+def _exposures_responses(rng, ids, targeted, tiers, affinity, strategies):
+    exp_rows, resp_rows = [], []
+    for k, row in enumerate(strategies.itertuples(index=False)):
+        who = np.flatnonzero(targeted[:, k])
+        exp_rows.append(pd.DataFrame({s.CUSTOMER_ID: ids[who], s.STRATEGY_ID: row.strategy_id,
+                                      s.TS: row.start + pd.Timedelta(hours=9)}))
+        tier = np.where(tiers[who, k] == 4, 0, tiers[who, k])
+        eta = (RESPONSE_COEF["intercept"] + RESPONSE_COEF["coupon_affinity"] * affinity[who]
+               + RESPONSE_COEF["tier"] * tier)
+        resp = who[rng.random(len(who)) < 1.0 / (1.0 + np.exp(-eta))]
+        day = rng.integers(0, (row.end - row.start).days + 1, len(resp))
+        resp_rows.append(pd.DataFrame({
+            s.CUSTOMER_ID: ids[resp], s.STRATEGY_ID: row.strategy_id,
+            s.TS: row.start + pd.to_timedelta(day, unit="D") + pd.Timedelta(hours=12),
+            s.VALUE: 1.0}))
+    return (pd.concat(exp_rows, ignore_index=True), pd.concat(resp_rows, ignore_index=True))

@@ -1,0 +1,317 @@
+"""Step 1: RFM scores, the R x F segments, the 8 RFM groups and lifecycle stages from the data."""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+import statsmodels.formula.api as smf
+
+from userops import schema as s
+
+__all__ = [
+    "RF_SEGMENTS", "RFM_GROUPS", "LIFECYCLE_STAGES", "Lifecycle", "Thresholds",
+    "snapshot_dates", "derive_lifecycle", "derive_thresholds", "assign", "score",
+    "quantile_edges", "sensitivity", "group_summary",
+]
+
+RF_SEGMENTS = ("champions", "loyal_customers", "potential_loyalists", "new_customers",
+               "promising", "need_attention", "about_to_sleep", "at_risk", "cant_lose",
+               "hibernating")
+# _RF_GRID[r_score - 1][f_score - 1]: every one of the 25 cells has exactly one name.
+_RF_GRID = (
+    ("hibernating", "hibernating", "at_risk", "at_risk", "cant_lose"),
+    ("hibernating", "hibernating", "at_risk", "at_risk", "cant_lose"),
+    ("about_to_sleep", "about_to_sleep", "need_attention", "loyal_customers", "loyal_customers"),
+    ("promising", "potential_loyalists", "potential_loyalists", "loyal_customers", "loyal_customers"),
+    ("new_customers", "potential_loyalists", "potential_loyalists", "champions", "champions"),
+)
+# (recent, frequent, high spend) -> group; the FineBI / Alibaba 8-group scheme
+_GROUPS = {
+    (True, True, True): "important value", (False, True, True): "important retention",
+    (True, False, True): "important development", (False, False, True): "important win-back",
+    (True, True, False): "general value", (False, True, False): "general retention",
+    (True, False, False): "general development", (False, False, False): "general win-back",
+}
+RFM_GROUPS = tuple(_GROUPS.values())
+LIFECYCLE_STAGES = ("new", "growing", "mature", "declining", "reactivated", "at_risk", "dormant")
+
+
+@dataclass(frozen=True)
+class Lifecycle:
+    """The recency -> P(return within ``horizon_days``) curve and the thresholds read off it.
+
+    ``at_risk_days``/``dormant_days`` are the smallest recency at which the fitted return
+    probability falls below ``levels``. ``curve`` holds the binned observed rates with their n
+    and the fitted probability; ``intercept``/``slope`` are the logit on log1p(recency).
+    """
+
+    at_risk_days: int
+    dormant_days: int
+    levels: tuple[float, float]
+    horizon_days: int
+    intercept: float
+    slope: float
+    n_snapshots: int
+    curve: pd.DataFrame
+
+    def probability(self, recency_days: np.ndarray | float) -> np.ndarray:
+        eta = self.intercept + self.slope * np.log1p(np.asarray(recency_days, dtype=float))
+        return 1.0 / (1.0 + np.exp(-eta))
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Every cut point of step 1, derived from the data by :func:`derive_thresholds`."""
+
+    r_edges: tuple[float, ...]
+    f_edges: tuple[float, ...]
+    m_edges: tuple[float, ...]
+    split: str
+    r_split: float
+    f_split: float
+    m_split: float
+    at_risk_days: int
+    dormant_days: int
+    growth_band: float
+    recent_days: int
+    data_start: pd.Timestamp
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per cut point: ``cut``, ``value``, ``unit``, ``rule``."""
+        rows = []
+        for name, unit in (("r", "days"), ("f", "orders"), ("m", "currency")):
+            for i, v in enumerate(getattr(self, f"{name}_edges"), start=1):
+                rows.append((f"{name}_edge_{i}", float(v), unit, f"{name.upper()} quintile edge {i}"))
+            rows.append((f"{name}_split", float(getattr(self, f"{name}_split")), unit,
+                         f"{self.split} {name.upper()}: high/low split of the 8 groups"))
+        rows += [("at_risk_days", float(self.at_risk_days), "days", "lifecycle: at risk above"),
+                 ("dormant_days", float(self.dormant_days), "days", "lifecycle: dormant above"),
+                 ("growth_band", float(self.growth_band), "ratio",
+                  "lifecycle: growing/declining beyond +/- this change in recent spend")]
+        return pd.DataFrame(rows, columns=["cut", "value", "unit", "rule"])
+
+
+def snapshot_dates(*, data_start: pd.Timestamp, as_of: pd.Timestamp, burn_in_days: int = 60,
+                   horizon_days: int = 30) -> list[pd.Timestamp]:
+    """Month-end snapshot days after a burn-in whose return horizon ends by ``as_of``."""
+    first = pd.Timestamp(data_start) + pd.Timedelta(days=burn_in_days)
+    last = pd.Timestamp(as_of) - pd.Timedelta(days=horizon_days)
+    return list(pd.date_range(first, last, freq="ME"))
+
+
+def derive_lifecycle(snapshots: pd.DataFrame, *, levels: tuple[float, float] = (0.75, 0.50),
+                     horizon_days: int = 30) -> Lifecycle:
+    """Fit P(return) on log1p(recency) over pooled snapshots and read the two thresholds off it.
+
+    ``snapshots`` is the output of :func:`userops.features.recency_snapshots`. Raises
+    ``ValueError`` when recency does not lower the return probability (no threshold exists).
+    """
+    hi, lo = levels
+    if not 0 < lo < hi < 1:
+        raise ValueError(f"`levels` must satisfy 0 < dormant < at-risk < 1, not {levels}")
+    if snapshots.empty or snapshots["returned"].nunique() < 2:
+        raise ValueError("cannot derive lifecycle thresholds: the snapshots need both returning "
+                         f"and non-returning customers (n={len(snapshots)})")
+    data = snapshots.assign(returned=snapshots["returned"].astype(int))
+    fit = smf.glm("returned ~ np.log1p(recency_days)", data=data,
+                  family=sm.families.Binomial()).fit()
+    a, b = float(fit.params.iloc[0]), float(fit.params.iloc[1])
+    ci = fit.conf_int().iloc[1]
+    if not ci.iloc[1] < 0:
+        raise ValueError("cannot derive lifecycle thresholds: the return probability does not "
+                         f"fall with recency (slope {b:.3f}, 95% CI [{ci.iloc[0]:.3f}, "
+                         f"{ci.iloc[1]:.3f}]); set at_risk_days and dormant_days by hand")
+    at_risk, dormant = (_first_below(a, b, level) for level in levels)
+    return Lifecycle(at_risk_days=at_risk, dormant_days=dormant, levels=(hi, lo),
+                     horizon_days=horizon_days, intercept=a, slope=b, n_snapshots=len(data),
+                     curve=_curve_table(data, a, b))
+
+
+def derive_thresholds(rfm: pd.DataFrame, *, lifecycle: Lifecycle | None = None,
+                      at_risk_days: int | None = None, dormant_days: int | None = None,
+                      split: str = "mean", growth_band: float = 0.2, recent_days: int = 90,
+                      data_start: pd.Timestamp | None = None) -> Thresholds:
+    """Derive quintile edges, 8-group splits and lifecycle cut points from the RFM table.
+
+    Lifecycle cut points come from ``lifecycle`` unless given explicitly. ``split`` is
+    ``"mean"`` (the FineBI/Alibaba default) or ``"median"``.
+    """
+    if split not in ("mean", "median"):
+        raise ValueError(f"`split` must be one of ['mean', 'median'], not {split!r}")
+    if rfm.empty:
+        raise ValueError("cannot derive thresholds from an empty RFM table")
+    if at_risk_days is None or dormant_days is None:
+        if lifecycle is None:
+            raise ValueError("give `lifecycle` or both `at_risk_days` and `dormant_days`")
+        at_risk_days = at_risk_days or lifecycle.at_risk_days
+        dormant_days = dormant_days or lifecycle.dormant_days
+    if not 0 < at_risk_days < dormant_days:
+        raise ValueError(f"need 0 < at_risk_days < dormant_days, got {at_risk_days}, {dormant_days}")
+    stat = (lambda x: float(x.mean())) if split == "mean" else (lambda x: float(x.median()))
+    return Thresholds(
+        r_edges=quantile_edges(rfm["recency_days"]), f_edges=quantile_edges(rfm["frequency"]),
+        m_edges=quantile_edges(rfm["monetary"]), split=split,
+        r_split=stat(rfm["recency_days"]), f_split=stat(rfm["frequency"]),
+        m_split=stat(rfm["monetary"]), at_risk_days=int(at_risk_days),
+        dormant_days=int(dormant_days), growth_band=float(growth_band), recent_days=recent_days,
+        data_start=pd.Timestamp(data_start if data_start is not None else rfm["first_day"].min()),
+    )
+
+
+def quantile_edges(values: pd.Series, *, n: int = 5) -> tuple[float, ...]:
+    """Value-based quantile cut points; equal values always share a score (ties kept together)."""
+    qs = np.quantile(values.to_numpy(dtype=float), np.arange(1, n) / n)
+    return tuple(float(v) for v in np.unique(qs))
+
+
+def score(values: pd.Series, edges: tuple[float, ...], *, reverse: bool = False) -> pd.Series:
+    """Score 1..len(edges)+1 by counting edges at or below each value (5 = best if ``reverse``)."""
+    raw = np.searchsorted(np.asarray(edges), values.to_numpy(dtype=float), side="right") + 1
+    if reverse:
+        raw = len(edges) + 2 - raw
+    return pd.Series(raw.astype("int64"), index=values.index, name=values.name)
+
+
+def assign(rfm: pd.DataFrame, *, thresholds: Thresholds) -> pd.DataFrame:
+    """Add scores, ``rf_segment``, ``rfm_group`` and ``lifecycle_stage`` to the RFM table.
+
+    Every customer lands in exactly one segment, one group and one stage.
+    """
+    t = thresholds
+    r = score(rfm["recency_days"], t.r_edges, reverse=True)
+    f = score(rfm["frequency"], t.f_edges)
+    m = score(rfm["monetary"], t.m_edges)
+    # with fewer than 5 distinct edges the top score is lower; rescale onto 1..5 for the grid
+    r5, f5 = _to_five(r, len(t.r_edges)), _to_five(f, len(t.f_edges))
+    grid = np.array(_RF_GRID)
+    segment = grid[r5.to_numpy() - 1, f5.to_numpy() - 1]
+    recent = rfm["recency_days"].to_numpy() <= t.r_split
+    frequent = rfm["frequency"].to_numpy() > t.f_split
+    spend = rfm["monetary"].to_numpy() > t.m_split
+    group = [_GROUPS[(a, b, c)] for a, b, c in zip(recent, frequent, spend)]
+    return rfm.assign(
+        r_score=r, f_score=f, m_score=m, rfm_score=r.astype(str) + f.astype(str) + m.astype(str),
+        rf_segment=pd.Categorical(segment, categories=RF_SEGMENTS),
+        rfm_group=pd.Categorical(group, categories=RFM_GROUPS),
+        lifecycle_stage=pd.Categorical(_stages(rfm, t), categories=LIFECYCLE_STAGES),
+    )
+
+
+def sensitivity(rfm: pd.DataFrame, *, thresholds: Thresholds, step: float = 0.10) -> pd.DataFrame:
+    """How many customers change score, segment, group or stage when each cut point moves.
+
+    Each cut moves by +/- ``step`` (a share of its value); cuts on days or order counts move by
+    at least one unit. One row per cut point and direction.
+    """
+    base = assign(rfm, thresholds=thresholds)
+    rows = []
+    for cut, value in thresholds.to_frame().set_index("cut")["value"].items():
+        for sign in (-1, 1):
+            moved = _moved(thresholds, cut, value, sign, step)
+            new = assign(rfm, thresholds=moved)
+            row = {"cut": cut, "value": value, "moved_to": _value_of(moved, cut)}
+            for col in ("rfm_score", "rf_segment", "rfm_group", "lifecycle_stage"):
+                row[f"changed_{col}"] = int((new[col] != base[col]).sum())
+            rows.append(row)
+    out = pd.DataFrame(rows)
+    out["changed_any_share"] = out[[c for c in out if c.startswith("changed_")]].max(axis=1) / len(rfm)
+    return out
+
+
+def group_summary(tiers: pd.DataFrame, *, by: str) -> pd.DataFrame:
+    """Per-group detail: customers, share, GMV and its share, mean and median R/F/M, ARPU."""
+    total_n, total_m = len(tiers), tiers["monetary"].sum()
+    g = tiers.groupby(by, observed=False)
+    out = pd.DataFrame({
+        "customers": g.size(),
+        "gmv": g["monetary"].sum(),
+        "mean_recency_days": g["recency_days"].mean(),
+        "median_recency_days": g["recency_days"].median(),
+        "mean_frequency": g["frequency"].mean(),
+        "median_frequency": g["frequency"].median(),
+        "mean_monetary": g["monetary"].mean(),
+    })
+    out.insert(1, "customer_share", out["customers"] / total_n)
+    out.insert(3, "gmv_share", out["gmv"] / total_m if total_m else np.nan)
+    out["arpu"] = out["gmv"] / out["customers"].where(out["customers"] > 0)
+    return out.reset_index()
+
+
+# -- private helpers ------------------------------------------------------------------------
+
+def _first_below(a: float, b: float, level: float) -> int:
+    logit = np.log(level / (1 - level))
+    r_star = np.exp((logit - a) / b) - 1.0  # P(r_star) == level, P falls with r
+    return int(max(1, np.floor(r_star) + 1))
+
+
+def _curve_table(data: pd.DataFrame, a: float, b: float) -> pd.DataFrame:
+    bins = [-1, 3, 7, 14, 21, 28, 35, 42, 56, 70, 90, 120, 180, np.inf]
+    labels = ["0-3", "4-7", "8-14", "15-21", "22-28", "29-35", "36-42", "43-56", "57-70",
+              "71-90", "91-120", "121-180", ">180"]
+    band = pd.cut(data["recency_days"], bins=bins, labels=labels)
+    g = data.groupby(band, observed=True)
+    out = pd.DataFrame({"n": g.size(), "observed": g["returned"].mean(),
+                        "mean_recency_days": g["recency_days"].mean()})
+    out["fitted"] = 1.0 / (1.0 + np.exp(-(a + b * np.log1p(out["mean_recency_days"]))))
+    out["ci_low"], out["ci_high"] = _wilson(out["observed"], out["n"])
+    return out.rename_axis("recency_band").reset_index()
+
+
+def _wilson(p: pd.Series, n: pd.Series, z: float = 1.96) -> tuple[pd.Series, pd.Series]:
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return centre - half, centre + half
+
+
+def _to_five(score_: pd.Series, n_edges: int) -> pd.Series:
+    if n_edges == 4:
+        return score_
+    top = n_edges + 1
+    return pd.Series(np.ceil(score_.to_numpy() * 5 / top).astype(int), index=score_.index)
+
+
+def _stages(rfm: pd.DataFrame, t: Thresholds) -> np.ndarray:
+    r = rfm["recency_days"].to_numpy()
+    first_age = rfm["tenure_days"].to_numpy()
+    censor_guard = (rfm["first_day"] >= t.data_start + pd.Timedelta(days=t.dormant_days)).to_numpy()
+    prior = rfm["spend_prior"].to_numpy()
+    growth = np.where(prior > 0, rfm["spend_recent"].to_numpy() / np.where(prior > 0, prior, 1) - 1,
+                      np.where(rfm["spend_recent"].to_numpy() > 0, np.inf, 0.0))
+    conditions = [
+        r > t.dormant_days,
+        (first_age < t.recent_days) & censor_guard,
+        rfm["max_recent_gap_days"].to_numpy() > t.dormant_days,
+        r > t.at_risk_days,
+        growth > t.growth_band,
+        growth < -t.growth_band,
+    ]
+    return np.select(conditions, ["dormant", "new", "reactivated", "at_risk", "growing",
+                                  "declining"], default="mature")
+
+
+def _moved(t: Thresholds, cut: str, value: float, sign: int, step: float) -> Thresholds:
+    if cut.endswith("_days"):
+        new = int(value + sign * max(1, round(value * step)))
+        if cut == "at_risk_days":
+            new = min(max(new, 1), t.dormant_days - 1)
+        else:
+            new = max(new, t.at_risk_days + 1)
+        return dataclasses.replace(t, **{cut: new})
+    new_value = value * (1 + sign * step) if value != 0 else sign * step
+    if cut[0] in "rf" and ("_edge_" in cut or cut.endswith("_split")):  # counts of days/orders
+        new_value = value + sign * max(1.0, round(abs(value) * step))
+    if "_edge_" in cut:
+        name, i = cut.split("_edge_")
+        edges = list(getattr(t, f"{name}_edges"))
+        edges[int(i) - 1] = new_value
+        return dataclasses.replace(t, **{f"{name}_edges": tuple(sorted(edges))})
+    return dataclasses.replace(t, **{cut: new_value})
+
+
+def _value_of(t: Thresholds, cut: str) -> float:
+    frame = t.to_frame().set_index("cut")["value"]
+    return float(frame[cut]) if cut in frame.index else np.nan
