@@ -36,6 +36,7 @@ def return_curve(curve: pd.DataFrame, *, fitted: pd.DataFrame, thresholds: dict[
     for i, (label, days) in enumerate(thresholds.items()):
         ax.axvline(days, color=f"C{i + 2}", linestyle="--", label=f"{label}: {days:.0f} days")
     ax.set_xscale("symlog", linthresh=10)
+    ax.set_xlim(left=0)
     ax.set_ylim(0, 1.02)
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
     ax.set_xlabel("recency at snapshot (days since last order, log scale)")
@@ -46,17 +47,24 @@ def return_curve(curve: pd.DataFrame, *, fitted: pd.DataFrame, thresholds: dict[
 
 
 def treemap(frame: pd.DataFrame, *, size: str, label: str, title: str,
-            ax: Axes | None = None) -> Axes:
-    """Treemap of ``size`` per ``label`` (rows with size 0 are left out of the drawing)."""
+            min_label_share: float = 0.03, ax: Axes | None = None) -> Axes:
+    """Treemap of ``size`` per ``label``; boxes under ``min_label_share`` are named below it."""
     ax = ax or plt.figure(figsize=(9, 5)).gca()
     data = frame[frame[size] > 0].sort_values([size, label], ascending=[False, True])
     total = data[size].sum()
-    labels = [f"{name}\n{n:,.0f} ({n / total:.0%})" for name, n in zip(data[label], data[size])]
+    share = data[size] / total
+    labels = [f"{name}\n{n:,.0f} ({p:.0%})" if p >= min_label_share else ""
+              for name, n, p in zip(data[label], data[size], share)]
     colors = sns.color_palette(PALETTE, len(data))
     squarify.plot(sizes=data[size].to_list(), label=labels, color=colors, ax=ax, pad=True,
                   text_kwargs={"fontsize": 8})
+    small = [f"{name} {n:,.0f} ({p:.1%})" for name, n, p in zip(data[label], data[size], share)
+             if p < min_label_share]
     ax.set_axis_off()
     ax.set_title(title)
+    if small:
+        ax.text(0, -0.04, "Small boxes: " + "; ".join(small), transform=ax.transAxes,
+                fontsize="small", va="top")
     return ax
 
 

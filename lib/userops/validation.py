@@ -23,7 +23,7 @@ COLUMN_ALIASES: dict[str, str] = {
 }
 
 _CURRENCY = re.compile(r"[\s,$¥€£]")
-_OFFSET = re.compile(r"(Z|[+-]\d{2}:?\d{2})$")
+_OFFSET = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})$")
 _SAMPLE_ROWS = 3
 
 
@@ -129,7 +129,7 @@ def reconcile(cleaned: dict[str, Cleaned]) -> pd.DataFrame:
             unparsed = int(c.rejects["amount_parsed"].isna().sum()) if len(c.rejects) else 0
             row.update(input_amount=float(kept + rej), kept_amount=float(kept),
                        rejected_amount=float(rej), rows_amount_unparseable=unparsed,
-                       return_amount=float(-c.clean.loc[c.clean[s.AMOUNT] < 0, s.AMOUNT].sum()))
+                       return_amount=float(abs(c.clean.loc[c.clean[s.AMOUNT] < 0, s.AMOUNT].sum())))
         rows.append(row)
     return pd.DataFrame(rows)
 

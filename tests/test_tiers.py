@@ -1,0 +1,155 @@
+"""Step 1 tiering: scores keep ties, every customer in one tier, thresholds recover planted truth."""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from userops import synth, tiers
+
+
+def _rfm(r, f, m) -> pd.DataFrame:
+    n = len(r)
+    return pd.DataFrame({
+        "customer_id": [f"c{i:04d}" for i in range(n)], "recency_days": np.asarray(r, dtype="int64"),
+        "frequency": np.asarray(f, dtype="int64"), "monetary": np.asarray(m, dtype=float),
+        "first_day": pd.Timestamp("2017-01-01"), "last_day": pd.Timestamp("2017-12-01"),
+        "tenure_days": 364, "spend_recent": np.asarray(m, dtype=float) / 4,
+        "spend_prior": np.asarray(m, dtype=float) / 4, "max_recent_gap_days": 0,
+    })
+
+
+def _thresholds(rfm: pd.DataFrame, **kw) -> tiers.Thresholds:
+    return tiers.derive_thresholds(rfm, at_risk_days=20, dormant_days=60, **kw)
+
+
+def test_quantile_edges_and_scores_keep_ties_together():
+    values = pd.Series([0, 0, 0, 0, 1, 2, 3, 3, 3, 10])
+    edges = tiers.quantile_edges(values)
+    assert edges == tuple(np.unique(np.quantile(values, [.2, .4, .6, .8])))
+    sc = tiers.score(values, edges)
+    for v in values.unique():  # the same value always gets the same score
+        assert sc[values == v].nunique() == 1
+    assert sc.is_monotonic_increasing
+    rev = tiers.score(values, edges, reverse=True)
+    assert rev.iloc[0] == rev.max() and rev.iloc[-1] == 1
+
+
+def test_hand_computed_scores_and_segments():
+    rfm = _rfm(r=[0, 1, 2, 3, 5, 8, 13, 21, 34, 55], f=[50, 40, 30, 20, 10, 9, 8, 7, 6, 5],
+               m=[100] * 10)
+    t = _thresholds(rfm)
+    assert t.r_edges == pytest.approx((1.8, 4.2, 10.0, 23.6))
+    assert t.f_edges == pytest.approx((6.8, 8.6, 14.0, 32.0))
+    out = tiers.assign(rfm, thresholds=t)
+    assert out["r_score"].tolist() == [5, 5, 4, 4, 3, 3, 2, 2, 1, 1]
+    assert out["f_score"].tolist() == [5, 5, 4, 4, 3, 3, 2, 2, 1, 1]
+    assert out["rf_segment"].tolist() == [
+        "champions", "champions", "loyal_customers", "loyal_customers", "need_attention",
+        "need_attention", "hibernating", "hibernating", "hibernating", "hibernating"]
+
+
+def test_rf_grid_names_every_cell_once():
+    cells = [name for row in tiers._RF_GRID for name in row]
+    assert len(cells) == 25 and set(cells) == set(tiers.RF_SEGMENTS)
+
+
+def test_eight_groups_follow_the_split():
+    rfm = _rfm(r=[1, 100, 1, 100], f=[100, 100, 1, 1], m=[1000, 1000, 1000, 10])
+    out = tiers.assign(rfm, thresholds=_thresholds(rfm, split="mean"))
+    assert out["rfm_group"].tolist() == ["important value", "important retention",
+                                         "important development", "general win-back"]
+    # median split: M = 1000 equals the median, and a value at the split counts as low
+    med = tiers.assign(rfm, thresholds=_thresholds(rfm, split="median"))
+    assert med["rfm_group"].tolist() == ["general value", "general retention",
+                                         "general development", "general win-back"]
+    with pytest.raises(ValueError, match=r"`split` must be one of \['mean', 'median'\]"):
+        _thresholds(rfm, split="mode")
+
+
+rfm_frames = st.integers(min_value=1, max_value=60).flatmap(lambda n: st.tuples(
+    st.lists(st.integers(0, 400), min_size=n, max_size=n),
+    st.lists(st.integers(0, 200), min_size=n, max_size=n),
+    st.lists(st.floats(-50, 5000, allow_nan=False), min_size=n, max_size=n)))
+
+
+@settings(max_examples=60, deadline=None)
+@given(rfm_frames, st.integers(0, 2**16))
+def test_every_customer_in_exactly_one_tier_and_shuffle_changes_nothing(data, seed):
+    rfm = _rfm(*data)
+    out = tiers.assign(rfm, thresholds=_thresholds(rfm))
+    for col in ("rf_segment", "rfm_group", "lifecycle_stage"):
+        assert out[col].notna().all()
+    assert out["r_score"].between(1, 5).all() and out["f_score"].between(1, 5).all()
+    shuffled = rfm.sample(frac=1.0, random_state=seed)
+    again = tiers.assign(shuffled, thresholds=_thresholds(shuffled)).sort_values("customer_id")
+    cols = ["customer_id", "rfm_score", "rf_segment", "rfm_group", "lifecycle_stage"]
+    pd.testing.assert_frame_equal(out[cols].reset_index(drop=True), again[cols].reset_index(drop=True))
+
+
+def test_lifecycle_stage_rules():
+    rfm = _rfm(r=[70, 30, 5, 5, 5, 5, 5], f=[5] * 7, m=[100] * 7).assign(
+        spend_recent=[0, 10, 100, 50, 100, 100, 100], spend_prior=[10, 10, 50, 100, 100, 0, 100],
+        tenure_days=[300, 300, 300, 300, 300, 40, 300], max_recent_gap_days=[0, 0, 0, 0, 61, 0, 0],
+        first_day=[pd.Timestamp("2017-01-01")] * 5 + [pd.Timestamp("2017-11-20"), pd.Timestamp("2017-01-01")])
+    t = dataclasses.replace(_thresholds(rfm), data_start=pd.Timestamp("2017-01-01"))
+    out = tiers.assign(rfm, thresholds=t)
+    assert out["lifecycle_stage"].tolist() == [
+        "dormant", "at_risk", "growing", "declining", "reactivated", "new", "mature"]
+
+
+def test_new_customers_are_guarded_against_left_censoring():
+    rfm = _rfm(r=[5], f=[3], m=[50]).assign(tenure_days=30, first_day=pd.Timestamp("2017-01-20"))
+    t = dataclasses.replace(_thresholds(rfm), data_start=pd.Timestamp("2017-01-01"))
+    assert tiers.assign(rfm, thresholds=t)["lifecycle_stage"].iloc[0] != "new"
+
+
+@pytest.mark.parametrize("intercept, slope", [(4.0, -1.0), (3.0, -0.6)])
+def test_lifecycle_thresholds_recover_a_planted_curve(intercept, slope):
+    snaps = synth.return_curve_snapshots(n=40000, intercept=intercept, slope=slope, random_state=1)
+    lc = tiers.derive_lifecycle(snaps, levels=(0.75, 0.5))
+    for level, got in ((0.75, lc.at_risk_days), (0.5, lc.dormant_days)):
+        true = np.exp((np.log(level / (1 - level)) - intercept) / slope) - 1
+        assert abs(got - true) <= max(2.0, 0.1 * true), (level, got, true)
+    assert lc.curve["n"].sum() == len(snaps)
+
+
+def test_lifecycle_refuses_a_flat_curve():
+    snaps = synth.return_curve_snapshots(n=20000, intercept=1.0, slope=0.0, random_state=2)
+    with pytest.raises(ValueError, match="does not fall with recency"):
+        tiers.derive_lifecycle(snaps)
+
+
+def test_explicit_lifecycle_days_override_and_are_checked():
+    rfm = _rfm(r=[1, 2], f=[1, 2], m=[1, 2])
+    with pytest.raises(ValueError, match="give `lifecycle`"):
+        tiers.derive_thresholds(rfm)
+    with pytest.raises(ValueError, match="at_risk_days < dormant_days"):
+        tiers.derive_thresholds(rfm, at_risk_days=30, dormant_days=10)
+
+
+def test_sensitivity_counts_match_a_recount():
+    rng = np.random.default_rng(0)
+    rfm = _rfm(r=rng.integers(0, 120, 300), f=rng.integers(0, 90, 300), m=rng.gamma(2, 500, 300))
+    t = _thresholds(rfm)
+    sens = tiers.sensitivity(rfm, thresholds=t, step=0.1)
+    assert len(sens) == 2 * len(t.to_frame())
+    row = sens[(sens["cut"] == "f_split")].iloc[1]
+    moved = dataclasses.replace(t, f_split=row["moved_to"])
+    recount = (tiers.assign(rfm, thresholds=moved)["rfm_group"] != tiers.assign(rfm, thresholds=t)["rfm_group"]).sum()
+    assert row["changed_rfm_group"] == recount
+    assert row["moved_to"] == t.f_split + round(t.f_split * 0.1)
+
+
+def test_group_summary_adds_up():
+    rng = np.random.default_rng(1)
+    rfm = _rfm(r=rng.integers(0, 120, 200), f=rng.integers(0, 90, 200), m=rng.gamma(2, 500, 200))
+    out = tiers.assign(rfm, thresholds=_thresholds(rfm))
+    g = tiers.group_summary(out, by="rfm_group")
+    assert g["customers"].sum() == 200
+    assert g["gmv_share"].sum() == pytest.approx(1.0)
+    assert g["gmv"].sum() == pytest.approx(rfm["monetary"].sum())
