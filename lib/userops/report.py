@@ -76,7 +76,8 @@ def check_parameters(params: dict[str, object], nbs: list[Path]) -> None:
     runner = sorted(set(params) & set(RUNNER_PARAMETERS))
     if runner:
         raise ParameterError(f"parameters {runner} are set by the runner: use --data, --as-of, --out")
-    valid = sorted(set().union(*(declared_parameters(nb) for nb in nbs)) - set(RUNNER_PARAMETERS))
+    declared = set().union(*(declared_parameters(nb) for nb in nbs)) | set(_LOAD_PARAMETERS)
+    valid = sorted(declared - set(RUNNER_PARAMETERS))
     unknown = sorted(set(params) - set(valid))
     if unknown:
         raise ParameterError(f"unknown parameter(s) {unknown}; valid names: {valid}")

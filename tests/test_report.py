@@ -1,0 +1,152 @@
+"""The runner end to end: publish, HTML for reviewers, determinism, failures and timeouts."""
+from __future__ import annotations
+
+import json
+import re
+
+import nbformat
+import pandas as pd
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from userops import cli, report
+
+SMALL = {"n_customers": 300, "seed": 5}
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory):
+    out = tmp_path_factory.mktemp("reports")
+    result = report.run(data="synthetic", out=out, params=SMALL, log=lambda *_: None)
+    return result
+
+
+def _tiny_notebook(path, body: str) -> None:
+    nb = new_notebook(cells=[
+        new_markdown_cell("# Test step\n\n**Question this step answers:** none"),
+        new_code_cell('data: str = "synthetic"  # data\nas_of: str = "2017-12-31"  # cut-off\n'
+                      'out_dir: str = "."  # output', metadata={"tags": ["parameters"]}),
+        new_code_cell(body)])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, str(path))
+
+
+@pytest.mark.slow
+def test_run_publishes_every_file(published):
+    folder = published.folder
+    assert published.ok and folder.name == "2017-12-31"
+    for name in ("01_value_tiering.ipynb", "01_value_tiering.html", "index.html", "manifest.json",
+                 "artifacts/01_customer_tiers.parquet", "artifacts/01_thresholds.parquet"):
+        assert (folder / name).exists(), name
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["ok"] and manifest["steps"][0]["status"] == "ok"
+    assert manifest["parameters"] == SMALL and manifest["as_of"] == "2017-12-31"
+    assert manifest["row_counts"]["transactions"] > 0 and "pandas" in manifest["versions"]
+    assert not any(p.name.startswith(".") for p in folder.parent.iterdir()), "staging left behind"
+
+
+@pytest.mark.slow
+def test_reviewer_html_has_no_code_no_cdn_and_all_charts(published):
+    page = (published.folder / "01_value_tiering.html").read_text()
+    assert not re.search(r"<script[^>]+src=", page)
+    assert "import " not in page and "features.rfm(" not in page
+    assert "injected-parameters" not in page
+    assert "Run parameters" in page
+    nb = nbformat.read(str(published.folder / "01_value_tiering.ipynb"), as_version=4)
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    assert sum("image/png" in o.get("data", {}) for o in outputs) >= 10
+    index = (published.folder / "index.html").read_text()
+    assert "01_value_tiering.html" in index and "customers tiered" in index
+
+
+@pytest.mark.slow
+def test_every_customer_tiered_in_the_artifact(published):
+    tiers = pd.read_parquet(published.folder / "artifacts" / "01_customer_tiers.parquet")
+    tx = pd.read_parquet(published.folder / "data" / "transactions.parquet")
+    assert sorted(tiers["customer_id"]) == sorted(tx["customer_id"].unique())
+    assert tiers[["rf_segment", "rfm_group", "lifecycle_stage"]].notna().all().all()
+
+
+@pytest.mark.slow
+def test_same_inputs_give_the_same_html_and_tables(published, tmp_path):
+    again = report.run(data="synthetic", out=tmp_path, params=SMALL, log=lambda *_: None)
+    assert (again.folder / "01_value_tiering.html").read_bytes() == \
+        (published.folder / "01_value_tiering.html").read_bytes()
+    for name in ("01_customer_tiers", "01_thresholds", "01_lifecycle_curve"):
+        pd.testing.assert_frame_equal(pd.read_parquet(again.folder / "artifacts" / f"{name}.parquet"),
+                                      pd.read_parquet(published.folder / "artifacts" / f"{name}.parquet"))
+
+
+@pytest.mark.slow
+def test_failed_step_is_kept_marked_and_does_not_destroy_the_earlier_report(tmp_path, capsys):
+    nbs = tmp_path / "nbs"
+    nbs.mkdir()
+    _tiny_notebook(nbs / "01_ok.ipynb", "print('fine')")
+    _tiny_notebook(nbs / "02_broken.ipynb", "raise ValueError('planted failure')")
+    out = tmp_path / "out"
+    args = ["report", "--data", "synthetic", "--out", str(out), "--notebooks", str(nbs),
+            "--set", "n_customers=50"]
+    assert cli.main(args + ["--steps", "1"]) == 0
+    good = (out / "2017-12-31" / "01_ok.ipynb").read_bytes()
+    assert cli.main(args) == 1
+    assert (out / "2017-12-31" / "01_ok.ipynb").read_bytes() == good
+    assert not (out / "2017-12-31" / "02_broken.ipynb").exists()
+    failed = out / "2017-12-31.failed"
+    nb = nbformat.read(str(failed / "02_broken.ipynb"), as_version=4)
+    assert any(o.output_type == "error" for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+    assert "planted failure" in (failed / "02_broken.html").read_text()
+    index = (failed / "index.html").read_text()
+    assert "failed" in index and "planted failure" in index
+    manifest = json.loads((failed / "manifest.json").read_text())
+    assert [s["status"] for s in manifest["steps"]] == ["ok", "failed"] and not manifest["ok"]
+    printed = capsys.readouterr().out
+    assert "[2/2] 02_broken failed" in printed and "untouched" in printed
+
+
+@pytest.mark.slow
+def test_a_timeout_is_a_failure(tmp_path):
+    nbs = tmp_path / "nbs"
+    nbs.mkdir()
+    _tiny_notebook(nbs / "01_slow.ipynb", "import time\ntime.sleep(60)")
+    result = report.run(data="synthetic", out=tmp_path / "out", params={"n_customers": 50},
+                        notebook_dir=nbs, timeout=3, log=lambda *_: None)
+    assert not result.ok and "Timeout" in result.steps[0].error
+
+
+def test_unknown_and_runner_parameters_are_refused(capsys):
+    assert cli.main(["report", "--set", "asof=2017-01-01"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown parameter(s) ['asof']" in err and "'window_days'" in err
+    assert cli.main(["report", "--set", "as_of=2017-01-01"]) == 2
+    assert "use --data, --as-of" in capsys.readouterr().err
+    assert cli.main(["report", "--steps", "9"]) == 2
+
+
+def test_set_values_are_typed_and_dates_stay_text():
+    assert cli.parse_assignment("window_days=180") == ("window_days", 180)
+    assert cli.parse_assignment("split=median") == ("split", "median")
+    assert cli.parse_assignment("as_of=2017-06-30") == ("as_of", "2017-06-30")
+    assert cli.parse_assignment("levels=[0.8, 0.4]") == ("levels", [0.8, 0.4])
+    with pytest.raises(ValueError, match="NAME=VALUE"):
+        cli.parse_assignment("window_days")
+
+
+def test_user_folder_needs_as_of(sample_dir, capsys):
+    assert cli.main(["report", "--data", str(sample_dir)]) == 2
+    assert "`as_of` is required" in capsys.readouterr().err
+
+
+def test_params_command_lists_help(capsys):
+    assert cli.main(["params"]) == 0
+    out = capsys.readouterr().out
+    assert "01_value_tiering.ipynb" in out and "window_days: int = 365  # look-back window" in out
+
+
+def test_validate_command(sample_dir, tmp_path, capsys):
+    assert cli.main(["validate", "--data", str(sample_dir), "--as-of", "2017-11-30"]) == 0
+    out = capsys.readouterr().out
+    assert "after as_of" in out and "input_rows" in out
+    (tmp_path / "transactions.csv").write_text("customer_id,order_id,ts\n1,a,2017-01-01\n")
+    assert cli.main(["validate", "--data", str(tmp_path)]) == 2
+    assert "missing required column(s) ['amount']" in capsys.readouterr().err
