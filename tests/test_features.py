@@ -106,6 +106,19 @@ def test_recency_snapshots_against_hand_counts():
     assert got.loc[(pd.Timestamp("2017-11-30"), "b")].tolist() == [182, False]
 
 
+def test_collapsed_orders_give_the_same_features(synthetic):
+    tx = synthetic.transactions
+    orders = features.collapse(tx, as_of=synthetic.as_of)
+    pd.testing.assert_frame_equal(features.rfm(orders, as_of=synthetic.as_of),
+                                  features.rfm(tx, as_of=synthetic.as_of), check_exact=True)
+    snaps = [pd.Timestamp("2017-05-31"), pd.Timestamp("2017-09-30")]
+    pd.testing.assert_frame_equal(features.recency_snapshots(orders, snapshots=snaps),
+                                  features.recency_snapshots(tx, snapshots=snaps), check_exact=True)
+    # an earlier cut-off on the order table drops the later orders
+    early = features.rfm(orders, as_of="2017-06-30")
+    pd.testing.assert_frame_equal(early, features.rfm(tx, as_of="2017-06-30"), check_exact=True)
+
+
 def test_bad_input_type():
     with pytest.raises(TypeError, match="`tx` must be"):
         features.rfm([1, 2], as_of=AS_OF)

@@ -8,6 +8,7 @@ on the engine or on the order of the input rows.
 from __future__ import annotations
 
 import functools
+import itertools
 from pathlib import Path
 
 import ibis
@@ -15,7 +16,9 @@ import pandas as pd
 
 from userops import schema as s
 
-__all__ = ["connect", "as_table", "orders", "rfm", "recency_snapshots"]
+__all__ = ["connect", "as_table", "orders", "collapse", "rfm", "recency_snapshots"]
+
+_COUNTER = itertools.count()
 
 
 @functools.cache
@@ -45,15 +48,30 @@ def orders(tx: pd.DataFrame | str | Path | ibis.Table, *, as_of: str | pd.Timest
     """Collapse lines to one row per order: customer_id, order_id, day, cents (net, int64).
 
     Lines at or after the day after ``as_of`` are ignored; an order's day is the day of its
-    first line.
+    first line. An order table (from :func:`collapse`) is filtered to ``as_of`` and returned.
     """
     t = as_table(tx)
+    if _is_orders(t):
+        return t.filter(t.day <= ibis.literal(pd.Timestamp(as_of).date()))
     cutoff = (pd.Timestamp(as_of).normalize() + pd.Timedelta(days=1)).to_pydatetime()
     t = t.filter(t[s.TS] < ibis.literal(cutoff))
     cents = (t[s.AMOUNT] * 100).round().cast("int64")
     return (t.mutate(_cents=cents)
             .group_by([s.CUSTOMER_ID, s.ORDER_ID])
             .aggregate(day=t[s.TS].min().date(), cents=ibis._["_cents"].sum().cast("int64")))
+
+
+def collapse(tx: pd.DataFrame | str | Path | ibis.Table, *, as_of: str | pd.Timestamp,
+             con: ibis.BaseBackend | None = None) -> ibis.Table:
+    """Collapse lines to orders once and keep them in DuckDB, for several features in a row.
+
+    :func:`rfm` and :func:`recency_snapshots` accept the result in place of the lines; the
+    line-level scan, the costly part, then runs once.
+    """
+    con = con or connect()
+    expr = orders(tx, as_of=as_of)
+    name = f"_orders_{next(_COUNTER)}"
+    return con.create_table(name, expr, temp=True)
 
 
 def rfm(tx: pd.DataFrame | str | Path | ibis.Table, *, as_of: str | pd.Timestamp,
@@ -112,22 +130,25 @@ def recency_snapshots(tx: pd.DataFrame | str | Path | ibis.Table, *, snapshots: 
     last = max(pd.Timestamp(d) for d in snapshots) + pd.Timedelta(days=horizon_days)
     o = orders(tx, as_of=last)
     days = o.select(s.CUSTOMER_ID, "day").distinct()
+    w = ibis.window(group_by=days[s.CUSTOMER_ID], order_by=days.day)
+    days = days.mutate(nxt=days.day.lead().over(w))
     snaps = ibis.memtable(pd.DataFrame({"snapshot": pd.to_datetime(list(snapshots)).date}))
-    pairs = days.cross_join(snaps)
-    gap = pairs.snapshot.delta(pairs.day, unit="day").cast("int64")
-    pairs = pairs.mutate(gap=gap)
-    out = pairs.group_by([s.CUSTOMER_ID, "snapshot"]).aggregate(
-        recency_days=pairs.gap.min(where=pairs.gap >= 0),
-        next_in=(-pairs.gap).min(where=pairs.gap < 0),
-    )
-    out = out.filter(out.recency_days.notnull()).select(
-        s.CUSTOMER_ID, "snapshot", recency_days=out.recency_days.cast("int64"),
-        returned=ibis.coalesce(out.next_in <= horizon_days, False),
+    # each snapshot falls in exactly one interval [day, next day) of a customer who shopped before
+    pairs = days.join(snaps, (days.day <= snaps.snapshot)
+                      & (days.nxt.isnull() | (days.nxt > snaps.snapshot)))
+    out = pairs.select(
+        s.CUSTOMER_ID, "snapshot",
+        recency_days=pairs.snapshot.delta(pairs.day, unit="day").cast("int64"),
+        returned=ibis.coalesce(pairs.nxt.delta(pairs.snapshot, unit="day") <= horizon_days, False),
     )
     return _fetch(out, con=con, order_by=["snapshot", s.CUSTOMER_ID], dates=["snapshot"])
 
 
 # -- private helpers ------------------------------------------------------------------------
+
+def _is_orders(t: ibis.Table) -> bool:
+    return {"day", "cents"} <= set(t.columns) and s.TS not in t.columns
+
 
 def _recent_gaps(o: ibis.Table, *, recent_days: int) -> ibis.Table:
     days = o.select(s.CUSTOMER_ID, "day", "age").distinct()

@@ -76,13 +76,16 @@ def generate(*, n_customers: int = 2000, n_quarters: int = 4, random_state: int 
     uplift = np.where(active >= 0, UPLIFT_PER_TIER[week_tier], 0.0)
     orders = _orders(rng, n_orders, week_tier, cluster, uplift, start_ts)
     y0 = np.bincount(orders["_cell"], weights=orders["_base"], minlength=n_customers * n_weeks)
+    n_lines = len(orders["_cust"])
+    store = np.where(rng.random(n_lines) < 0.8, 1, 2)
+    order = np.lexsort((np.arange(n_lines), orders["ts"].astype("int64")))  # by time, then id
     tx = pd.DataFrame({
-        s.CUSTOMER_ID: ids[orders["_cust"]], s.ORDER_ID: [f"O{i:08d}" for i in range(len(orders["_cust"]))],
-        s.TS: orders["ts"], s.AMOUNT: np.round(orders["amount"], 2),
-        s.STORE_ID: np.where(rng.random(len(orders["_cust"])) < 0.8, "S1", "S2"),
-        s.CATEGORY: np.array(CATEGORIES)[orders["category"]],
-        s.DISCOUNT: np.round(orders["amount"] * 0.05, 2),
-    }).sort_values([s.TS, s.ORDER_ID], ignore_index=True)
+        s.CUSTOMER_ID: ids[orders["_cust"][order]], s.ORDER_ID: 100_000_000 + order,
+        s.TS: orders["ts"][order], s.AMOUNT: np.round(orders["amount"][order], 2),
+        s.STORE_ID: store[order],
+        s.CATEGORY: pd.Categorical.from_codes(orders["category"][order], categories=list(CATEGORIES)),
+        s.DISCOUNT: np.round(orders["amount"][order] * 0.05, 2),
+    })
     exposures, responses = _exposures_responses(rng, ids, targeted, tiers, affinity, strategies)
     weekly = pd.DataFrame({
         s.CUSTOMER_ID: np.repeat(ids, n_weeks), "week": np.tile(np.arange(n_weeks), n_customers),
@@ -171,8 +174,8 @@ def _orders(rng, n_orders, week_tier, cluster, uplift, start_ts):
     weekend = rng.random(len(cell)) < _CLUSTER_WEEKEND[cluster[cust]]
     day = np.where(weekend, rng.integers(5, 7, len(cell)), rng.integers(0, 5, len(cell)))
     seconds = rng.integers(8 * 3600, 21 * 3600, len(cell))
-    ts = (start_ts + pd.to_timedelta(week * 7 + day, unit="D")
-          + pd.to_timedelta(seconds, unit="s")).astype("datetime64[us]")
+    ts = (np.datetime64(start_ts.date(), "us") + (week * 7 + day).astype("timedelta64[D]")
+          + seconds.astype("timedelta64[s]")).astype("datetime64[us]")
     cum = _CLUSTER_CATEGORIES.cumsum(axis=1)[cluster[cust]]
     category = (rng.random(len(cell))[:, None] > cum).sum(axis=1)
     keep = amount > 0

@@ -1,0 +1,65 @@
+"""The synthetic generator: deterministic, valid canonical tables, its planted truth is what it says."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from userops import datasets, synth
+from userops import schema as s
+
+
+def test_same_seed_same_tables_other_seed_other_tables():
+    a, b = synth.generate(n_customers=200, random_state=1), synth.generate(n_customers=200, random_state=1)
+    for name in a.tables:
+        pd.testing.assert_frame_equal(a.tables[name], b.tables[name])
+    c = synth.generate(n_customers=200, random_state=2)
+    assert not a.tables["transactions"].equals(c.tables["transactions"])
+
+
+def test_tables_pass_validation_untouched(synthetic):
+    assert synthetic.rejects.empty
+    rec = synthetic.reconciliation.set_index("table")
+    assert (rec["rejected_rows"] == 0).all()
+
+
+def test_planted_transition_matrix_is_what_the_tier_paths_follow():
+    sim = synth.generate(n_customers=10000, random_state=0)
+    t = sim.truth["tiers"].pivot(index=s.CUSTOMER_ID, columns="quarter", values="tier")
+    pairs = pd.concat([t[[q, q + 1]].set_axis(["o", "d"], axis=1) for q in range(3)])
+    observed = pd.crosstab(pairs["o"], pairs["d"], normalize="index").reindex(
+        index=list(synth.TIERS), columns=list(synth.TIERS), fill_value=0.0)
+    assert np.abs(observed.to_numpy() - synth.TRANSITION).max() < 0.03
+    truth = sim.truth["transition"].set_index("origin")
+    assert np.allclose(truth.sum(axis=1), 1.0)
+
+
+def test_observed_weekly_spend_is_the_potential_outcome_of_the_assignment():
+    sim = synth.generate(n_customers=500, random_state=4)
+    w = sim.truth["weekly"]
+    tx = sim.tables["transactions"]
+    start = pd.Timestamp("2017-01-02")
+    week = ((tx[s.TS] - start).dt.days // 7).rename("week")
+    spent = tx.groupby([tx[s.CUSTOMER_ID], week])[s.AMOUNT].sum().rename("spent")
+    merged = w.set_index([s.CUSTOMER_ID, "week"]).join(spent).fillna({"spent": 0.0})
+    observed = np.where(merged["treated"], merged["y1"], merged["y0"])
+    # order amounts are rounded to cents, so a week's sum may differ by half a cent per order
+    assert np.abs(merged["spent"] - observed).max() < 0.05
+    uplift = (merged["y1"] - merged["y0"]).groupby(merged["tier"]).max()
+    assert uplift.to_dict() == pytest.approx(dict(zip(synth.TIERS, synth.UPLIFT_PER_TIER)))
+
+
+def test_targeting_is_confounded_with_tier_and_affinity():
+    sim = synth.generate(n_customers=5000, random_state=6)
+    exp = sim.tables["exposures"]
+    traits = sim.truth["traits"].assign(exposed=lambda d: d[s.CUSTOMER_ID].isin(exp[s.CUSTOMER_ID]))
+    hi = traits["coupon_affinity"] > 0
+    assert traits.loc[hi, "exposed"].mean() > traits.loc[~hi, "exposed"].mean() + 0.1
+
+
+def test_as_of_is_the_end_of_the_simulated_year():
+    sim = synth.generate(n_customers=50, random_state=0)
+    assert sim.as_of == "2017-12-31"
+    assert sim.tables["transactions"][s.TS].max() < pd.Timestamp("2018-01-01")
+    ds = datasets.load("synthetic", n_customers=50)
+    assert ds.as_of == pd.Timestamp(sim.as_of)
