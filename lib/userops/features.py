@@ -16,9 +16,12 @@ import pandas as pd
 
 from userops import schema as s
 
-__all__ = ["connect", "as_table", "orders", "collapse", "rfm", "recency_snapshots"]
+__all__ = ["connect", "as_table", "orders", "collapse", "rfm", "recency_snapshots",
+           "period_bounds", "period_activity", "monthly_activity"]
 
 _COUNTER = itertools.count()
+_PERIODS = {"Q": pd.DateOffset(months=3), "M": pd.DateOffset(months=1),
+            "13W": pd.Timedelta(days=91), "4W": pd.Timedelta(days=28)}
 
 
 @functools.cache
@@ -142,6 +145,55 @@ def recency_snapshots(tx: pd.DataFrame | str | Path | ibis.Table, *, snapshots: 
         returned=ibis.coalesce(pairs.nxt.delta(pairs.snapshot, unit="day") <= horizon_days, False),
     )
     return _fetch(out, con=con, order_by=["snapshot", s.CUSTOMER_ID], dates=["snapshot"])
+
+
+def period_bounds(*, as_of: str | pd.Timestamp, period: str = "Q", n_periods: int = 4) -> pd.DataFrame:
+    """``n_periods`` consecutive periods ending at ``as_of``, oldest first.
+
+    ``period`` is ``"Q"`` (3 calendar months back from ``as_of``), ``"M"`` (1 month) or
+    ``"13W"``/``"4W"`` (91 or 28 days). Each period covers the days after ``start`` up to and
+    including ``end``. Columns: ``period`` (0 = oldest), ``start`` (exclusive), ``end``, ``label``.
+    """
+    if period not in _PERIODS:
+        raise ValueError(f"`period` must be one of {list(_PERIODS)}, not {period!r}")
+    if n_periods < 2:
+        raise ValueError(f"`n_periods` must be at least 2, not {n_periods}")
+    end = pd.Timestamp(as_of).normalize()
+    step = _PERIODS[period]
+    ends = [end - step * k for k in range(n_periods + 1)][::-1]
+    return pd.DataFrame({
+        "period": range(n_periods), "start": ends[:-1], "end": ends[1:],
+        "label": [f"{(a + pd.Timedelta(days=1)).date()}..{b.date()}" for a, b in zip(ends[:-1], ends[1:])],
+    }).astype({"start": "datetime64[us]", "end": "datetime64[us]"})
+
+
+def period_activity(tx: pd.DataFrame | str | Path | ibis.Table, *, bounds: pd.DataFrame,
+                    con: ibis.BaseBackend | None = None) -> pd.DataFrame:
+    """Customer x period: ``orders`` (orders with positive net value) and ``spend`` (net).
+
+    One row per customer and period in which the customer had any order; ``bounds`` comes from
+    :func:`period_bounds`. A ``first_day`` column gives each customer's first order overall.
+    """
+    o = orders(tx, as_of=bounds["end"].max())
+    b = ibis.memtable(bounds[["period", "start", "end"]].assign(
+        start=bounds["start"].dt.date, end=bounds["end"].dt.date))
+    first = o.group_by(s.CUSTOMER_ID).aggregate(first_day=o.day.min())
+    j = o.join(b, (o.day > b.start) & (o.day <= b.end))
+    agg = j.group_by([s.CUSTOMER_ID, "period"]).aggregate(
+        orders=(j.cents > 0).cast("int64").sum(), cents=j.cents.sum())
+    out = agg.join(first, s.CUSTOMER_ID).select(
+        s.CUSTOMER_ID, "period", orders=agg.orders.cast("int64"),
+        spend=agg.cents.cast("float64") / 100.0, first_day=first.first_day)
+    return _fetch(out, con=con, order_by=[s.CUSTOMER_ID, "period"], dates=["first_day"])
+
+
+def monthly_activity(tx: pd.DataFrame | str | Path | ibis.Table, *, as_of: str | pd.Timestamp,
+                     con: ibis.BaseBackend | None = None) -> pd.DataFrame:
+    """Distinct (customer_id, month) pairs with a positive-value order, month as its first day."""
+    o = orders(tx, as_of=as_of)
+    o = o.filter(o.cents > 0)
+    out = o.select(s.CUSTOMER_ID, month=o.day.truncate("M")).distinct()
+    return _fetch(out, con=con, order_by=[s.CUSTOMER_ID, "month"], dates=["month"])
 
 
 # -- private helpers ------------------------------------------------------------------------

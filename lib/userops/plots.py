@@ -9,7 +9,8 @@ import squarify
 from matplotlib.axes import Axes
 from matplotlib.ticker import PercentFormatter
 
-__all__ = ["setup", "return_curve", "treemap", "bars", "bubbles", "heatmap", "PALETTE"]
+__all__ = ["setup", "return_curve", "treemap", "bars", "bubbles", "heatmap", "transition_heatmap",
+           "flow", "stacked_shares", "PALETTE"]
 
 PALETTE = "tab10"
 
@@ -29,7 +30,8 @@ def return_curve(curve: pd.DataFrame, *, fitted: pd.DataFrame, thresholds: dict[
     a recency in days.
     """
     ax = ax or plt.figure().gca()
-    err = np.vstack([curve["observed"] - curve["ci_low"], curve["ci_high"] - curve["observed"]])
+    err = np.clip(np.vstack([curve["observed"] - curve["ci_low"],
+                             curve["ci_high"] - curve["observed"]]), 0, None)  # float noise at 0 or 1
     ax.errorbar(curve["mean_recency_days"], curve["observed"], yerr=err, fmt="o", capsize=3,
                 color="C0", label="observed (95% CI)")
     ax.plot(fitted["recency_days"], fitted["probability"], color="C1", label="logit fit")
@@ -118,3 +120,94 @@ def heatmap(table: pd.DataFrame, *, title: str, xlabel: str, ylabel: str, fmt: s
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     return ax
+
+
+def transition_heatmap(long: pd.DataFrame, *, title: str, ax: Axes | None = None) -> Axes:
+    """Transition probabilities (origin rows, destination columns) with each cell's interval."""
+    ax = ax or plt.figure(figsize=(9, 5)).gca()
+    p = long.pivot(index="origin", columns="dest", values="p")
+    lo = long.pivot(index="origin", columns="dest", values="ci_low")
+    hi = long.pivot(index="origin", columns="dest", values="ci_high")
+    n = long.groupby("origin", observed=True)["n_origin"].first()
+    notes = p.copy().astype(object)
+    for i in p.index:
+        for j in p.columns:
+            notes.loc[i, j] = f"{p.loc[i, j]:.0%}\n[{lo.loc[i, j]:.0%}, {hi.loc[i, j]:.0%}]"
+    sns.heatmap(p, annot=notes.to_numpy(), fmt="", cmap="Blues", vmin=0, vmax=1, cbar=False,
+                ax=ax, annot_kws={"fontsize": 7})
+    ax.set_yticklabels([f"{i} (n={n[i]:,})" for i in p.index], rotation=0)
+    ax.set_xlabel("state in the next period")
+    ax.set_ylabel("state in the period before")
+    ax.set_title(title)
+    return ax
+
+
+def flow(flows: pd.DataFrame, *, origins: list[str], dests: list[str], title: str,
+         ax: Axes | None = None) -> Axes:
+    """Alluvial-style chart: customers in each state before (left) and after (right), with a
+    band for every origin -> destination flow, its width the number of customers."""
+    ax = ax or plt.figure(figsize=(9, 6)).gca()
+    colors = dict(zip(origins, sns.color_palette(PALETTE, len(origins))))
+    total = flows["customers"].sum()
+    gap = 0.02 * total
+    left = _stack(flows.groupby("origin", observed=True)["customers"].sum().reindex(origins).fillna(0), gap)
+    right = _stack(flows.groupby("dest", observed=True)["customers"].sum().reindex(dests).fillna(0), gap)
+    lpos, rpos = {k: v[0] for k, v in left.items()}, {k: v[0] for k, v in right.items()}
+    x = np.linspace(0, 1, 50)
+    ease = 3 * x**2 - 2 * x**3
+    for row in flows.sort_values(["origin", "dest"]).itertuples():
+        w = row.customers
+        if w <= 0:
+            continue
+        y0, y1 = lpos[row.origin], rpos[row.dest]
+        lpos[row.origin] += w
+        rpos[row.dest] += w
+        bottom = y0 + (y1 - y0) * ease
+        ax.fill_between(0.1 + 0.8 * x, bottom, bottom + w, color=colors[row.origin], alpha=0.45,
+                        linewidth=0)
+    for side, stack, xpos, ha in ((origins, left, 0.1, "right"), (dests, right, 0.9, "left")):
+        for k in side:
+            lo, hi = stack[k]
+            if hi > lo:
+                ax.add_patch(plt.Rectangle((xpos - 0.01, lo), 0.02, hi - lo, color="0.3"))
+                ax.text(xpos + (-0.02 if ha == "right" else 0.02), (lo + hi) / 2,
+                        f"{k} ({hi - lo:,.0f})", ha=ha, va="center", fontsize="small")
+    ax.set_xlim(-0.35, 1.35)
+    ax.set_ylim(0, max(v[1] for v in {**left, **right}.values()) * 1.02)
+    ax.invert_yaxis()
+    ax.set_xticks([0.1, 0.9], ["period before", "next period"])
+    ax.set_yticks([])
+    ax.set_ylabel("customers (band width)")
+    ax.set_title(title)
+    ax.grid(False)
+    return ax
+
+
+def stacked_shares(frame: pd.DataFrame, *, index: str, columns: list[str], title: str,
+                   xlabel: str, ax: Axes | None = None) -> Axes:
+    """Horizontal 100% stacked bars of ``columns`` (shares) per ``index`` row, shares printed."""
+    ax = ax or plt.figure().gca()
+    data = frame.set_index(index)[columns]
+    left = np.zeros(len(data))
+    palette = sns.color_palette(PALETTE, len(columns))
+    for color, col in zip(palette, columns):
+        vals = data[col].to_numpy(dtype=float)
+        bars_ = ax.barh(data.index.astype(str), vals, left=left, color=color, label=col)
+        ax.bar_label(bars_, labels=[f"{v:.0%}" if v >= 0.06 else "" for v in vals],
+                     label_type="center", fontsize="x-small")
+        left += vals
+    ax.invert_yaxis()
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("")
+    ax.set_title(title)
+    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize="small")
+    return ax
+
+
+def _stack(sizes: pd.Series, gap: float) -> dict[str, tuple[float, float]]:
+    out, y = {}, 0.0
+    for k, v in sizes.items():
+        out[k] = (y, y + v)
+        y += v + gap
+    return out

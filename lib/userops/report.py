@@ -5,6 +5,7 @@ import html
 import json
 import logging
 import platform
+import re
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -137,6 +138,7 @@ def export_html(notebook: Path, html_path: Path, *, title: str) -> Path:
     exporter.register_preprocessor(TagRemovePreprocessor(config=c), enabled=True)
     nb = nbformat.read(str(notebook), as_version=4)
     nb.metadata["title"] = title
+    _add_alt_text(nb)
     body, _ = exporter.from_notebook_node(nb)
     html_path.write_text(body, encoding="utf-8")
     return html_path
@@ -169,6 +171,18 @@ def _run_step(nb: Path, i: int, n: int, *, stage: Path, as_of: str, params: dict
     log(f"[{i}/{n}] {nb.stem} {status} in {seconds:.1f}s" + (f"  {error}" if error else ""))
     return StepResult(name=nb.stem, status=status, seconds=round(seconds, 2), error=error,
                       headlines=artifacts.read_headlines(out_dir=stage, step=nb.stem[:2]))
+
+
+def _add_alt_text(nb: nbformat.NotebookNode) -> None:
+    """Give every chart an alt text: the sentence printed right after it (its caption)."""
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+    for i, out in enumerate(outputs):
+        if "image/png" not in out.get("data", {}):
+            continue
+        caption = next((o["data"]["text/markdown"] for o in outputs[i + 1:]
+                        if "text/markdown" in o.get("data", {})), "")
+        alt = re.sub(r"[*_`]", "", caption).split(". ")[0][:300] or "chart"
+        out.setdefault("metadata", {}).setdefault("image/png", {})["alt"] = alt
 
 
 def _title(nb: Path) -> str:

@@ -21,7 +21,12 @@ TRANSITION = np.array([
 ])
 _START_MIX = np.array([0.35, 0.30, 0.20, 0.10, 0.05])
 _ORDERS_PER_WEEK = np.array([0.35, 0.9, 1.6, 2.6, 0.0])
-_ORDER_VALUE = np.array([18.0, 28.0, 38.0, 55.0, 0.0])  # mean $ per order
+# Quarterly spend is drawn inside each tier's band (lapsed: no orders), so tiers measured on
+# spend with these cut points are the planted tiers. The band leaves room for the uplift.
+SPEND_BANDS = (150.0, 400.0, 800.0)  # cut points between light/regular/heavy/top
+_BAND_LO = np.array([30.0, 150.0, 400.0, 800.0, 0.0])
+_BAND_HI = np.array([150.0, 400.0, 800.0, 1600.0, 0.0])
+_UPLIFT_WEEKS = 4
 CATEGORIES = ("GROCERY", "PRODUCE", "MEAT", "DRUG GM", "KIOSK-GAS", "PASTRY")
 # Three preference clusters: category mix and the share of weekend shopping.
 _CLUSTER_CATEGORIES = np.array([
@@ -47,14 +52,17 @@ class Simulation:
 
 
 def generate(*, n_customers: int = 2000, n_quarters: int = 4, random_state: int = 0,
-             start: str = "2017-01-02") -> Simulation:
+             start: str = "2017-01-02", uplift_scale: float = 1.0) -> Simulation:
     """Simulate ``n_customers`` over ``n_quarters`` quarters of 13 weeks each.
 
     Each customer's value tier follows :data:`TRANSITION` quarter to quarter; orders arrive at a
     tier-specific weekly rate with a tier-specific mean value; each customer has a preference
-    cluster (category mix, weekend share) and a coupon affinity. One targeted strategy runs in
-    weeks 3-6 of each quarter; a targeted customer's weekly spend rises by
-    :data:`UPLIFT_PER_TIER` of their tier, and redemptions follow :data:`RESPONSE_COEF`.
+    cluster (category mix, weekend share) and a coupon affinity. A customer-quarter's spend
+    without any strategy is drawn inside the tier's band (:data:`SPEND_BANDS`) and split over
+    its orders. One strategy runs in weeks 3-6 of each quarter, targeted on the previous
+    quarter's tier and on coupon affinity; a targeted customer's weekly spend rises by
+    ``uplift_scale`` x :data:`UPLIFT_PER_TIER` of their tier (staying inside the band), and
+    redemptions follow :data:`RESPONSE_COEF`.
     ``truth`` holds tiers per quarter, the transition matrix, both potential outcomes per
     customer-week, targeting and the customer traits.
     """
@@ -72,9 +80,8 @@ def generate(*, n_customers: int = 2000, n_quarters: int = 4, random_state: int 
     active = np.zeros((n_customers, n_weeks), dtype=int) - 1  # strategy index per week or -1
     for k, (w0, w1) in enumerate(strategies[["_w0", "_w1"]].itertuples(index=False)):
         active[targeted[:, k], w0:w1] = k
-    n_orders = rng.poisson(_ORDERS_PER_WEEK[week_tier])
-    uplift = np.where(active >= 0, UPLIFT_PER_TIER[week_tier], 0.0)
-    orders = _orders(rng, n_orders, week_tier, cluster, uplift, start_ts)
+    uplift = np.where(active >= 0, UPLIFT_PER_TIER[week_tier], 0.0) * uplift_scale
+    orders = _orders(rng, tiers, cluster, uplift, start_ts, uplift_scale)
     y0 = np.bincount(orders["_cell"], weights=orders["_base"], minlength=n_customers * n_weeks)
     n_lines = len(orders["_cust"])
     store = np.where(rng.random(n_lines) < 0.8, 1, 2)
@@ -90,7 +97,7 @@ def generate(*, n_customers: int = 2000, n_quarters: int = 4, random_state: int 
     weekly = pd.DataFrame({
         s.CUSTOMER_ID: np.repeat(ids, n_weeks), "week": np.tile(np.arange(n_weeks), n_customers),
         "tier": np.array(TIERS)[week_tier.ravel()], "y0": np.round(y0, 2),
-        "y1": np.round(y0 + np.where(
+        "y1": np.round(np.round(y0, 2) + uplift_scale * np.where(
             _running(strategies, n_weeks)[None, :] >= 0, UPLIFT_PER_TIER[week_tier], 0.0).ravel(), 2),
         "treated": active.ravel() >= 0,
     })
@@ -143,7 +150,8 @@ def _targeting(rng, tiers, affinity, n_quarters, start_ts):
     rows, targeted = [], []
     for q in range(n_quarters):
         w0, w1 = 13 * q + 3, 13 * q + 7
-        tier = np.where(tiers[:, q] == 4, -1, tiers[:, q])
+        prior = tiers[:, max(q - 1, 0)]  # targeting uses past behaviour, as real campaigns do
+        tier = np.where(prior == 4, -1, prior)
         p = 1.0 / (1.0 + np.exp(-(a + b * tier + c * affinity)))
         targeted.append(rng.random(len(affinity)) < p)
         rows.append({s.STRATEGY_ID: f"S{q + 1}", s.NAME: f"Quarterly coupon mailer Q{q + 1}",
@@ -160,15 +168,28 @@ def _running(strategies: pd.DataFrame, n_weeks: int) -> np.ndarray:
     return run
 
 
-def _orders(rng, n_orders, week_tier, cluster, uplift, start_ts):
-    n_cust, n_weeks = n_orders.shape
-    # a treated customer-week with no order gets one order carrying the uplift
-    n_orders = np.where((uplift > 0) & (n_orders == 0), 1, n_orders)
-    cell = np.repeat(np.arange(n_cust * n_weeks), n_orders.ravel())
+def _orders(rng, tiers, cluster, uplift, start_ts, uplift_scale):
+    n_cust, n_quarters = tiers.shape
+    n_weeks = 13 * n_quarters
+    # base orders: at least one per active customer-quarter, in random weeks of the quarter
+    n_q = np.where(tiers == 4, 0, np.maximum(1, rng.poisson(_ORDERS_PER_WEEK[tiers] * 13)))
+    cq = np.repeat(np.arange(n_cust * n_quarters), n_q.ravel())
+    cust, quarter = np.divmod(cq, n_quarters)
+    week = quarter * 13 + rng.integers(0, 13, len(cq))
+    tier = tiers.ravel()[cq]
+    room = _UPLIFT_WEEKS * UPLIFT_PER_TIER[tier] * uplift_scale + 1.0
+    starts = np.r_[True, cq[1:] != cq[:-1]]
+    target = rng.uniform(_BAND_LO[tier] + 1.0, _BAND_HI[tier] - room)[starts][starts.cumsum() - 1]
+    share = rng.gamma(2.0, 1.0, len(cq))
+    base = target * share / np.bincount(cq, weights=share)[cq]
+    # treated customer-weeks without an order get one that carries the uplift
+    extra = np.flatnonzero((uplift.ravel() > 0) & ~np.isin(np.arange(n_cust * n_weeks),
+                                                             cust * n_weeks + week))
+    cell = np.r_[cust * n_weeks + week, extra]
+    base = np.r_[base, np.zeros(len(extra))]
+    order = np.argsort(cell, kind="stable")
+    cell, base = cell[order], base[order]
     cust, week = np.divmod(cell, n_weeks)
-    tier = week_tier.ravel()[cell]
-    base = rng.gamma(4.0, _ORDER_VALUE[tier] / 4.0)
-    base = np.where(_ORDERS_PER_WEEK[tier] == 0, 0.0, base)
     first = np.r_[True, cell[1:] != cell[:-1]]
     amount = base + np.where(first, uplift.ravel()[cell], 0.0)
     weekend = rng.random(len(cell)) < _CLUSTER_WEEKEND[cluster[cust]]
@@ -189,7 +210,7 @@ def _exposures_responses(rng, ids, targeted, tiers, affinity, strategies):
         who = np.flatnonzero(targeted[:, k])
         exp_rows.append(pd.DataFrame({s.CUSTOMER_ID: ids[who], s.STRATEGY_ID: row.strategy_id,
                                       s.TS: row.start + pd.Timedelta(hours=9)}))
-        tier = np.where(tiers[who, k] == 4, 0, tiers[who, k])
+        tier = np.where(tiers[who, max(k - 1, 0)] == 4, 0, tiers[who, max(k - 1, 0)])
         eta = (RESPONSE_COEF["intercept"] + RESPONSE_COEF["coupon_affinity"] * affinity[who]
                + RESPONSE_COEF["tier"] * tier)
         resp = who[rng.random(len(who)) < 1.0 / (1.0 + np.exp(-eta))]

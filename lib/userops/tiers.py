@@ -56,6 +56,7 @@ class Lifecycle:
     slope: float
     n_snapshots: int
     curve: pd.DataFrame
+    derived: bool = True
 
     def probability(self, recency_days: np.ndarray | float) -> np.ndarray:
         eta = self.intercept + self.slope * np.log1p(np.asarray(recency_days, dtype=float))
@@ -103,18 +104,22 @@ def snapshot_dates(*, data_start: pd.Timestamp, as_of: pd.Timestamp, burn_in_day
 
 
 def derive_lifecycle(snapshots: pd.DataFrame, *, levels: tuple[float, float] = (0.75, 0.50),
-                     horizon_days: int = 30) -> Lifecycle:
+                     horizon_days: int = 30, fixed: tuple[int, int] | None = None) -> Lifecycle:
     """Fit P(return) on log1p(recency) over pooled snapshots and read the two thresholds off it.
 
     ``snapshots`` is the output of :func:`userops.features.recency_snapshots`. Raises
-    ``ValueError`` when recency does not lower the return probability (no threshold exists).
+    ``ValueError`` when recency does not lower the return probability (no threshold exists),
+    unless ``fixed`` gives the (at-risk, dormant) days by hand: the curve is then descriptive.
     """
     hi, lo = levels
     if not 0 < lo < hi < 1:
         raise ValueError(f"`levels` must satisfy 0 < dormant < at-risk < 1, not {levels}")
+    if fixed is not None:
+        return _described(snapshots, levels=levels, horizon_days=horizon_days, fixed=fixed)
     if snapshots.empty or snapshots["returned"].nunique() < 2:
         raise ValueError("cannot derive lifecycle thresholds: the snapshots need both returning "
-                         f"and non-returning customers (n={len(snapshots)})")
+                         f"and non-returning customers (n={len(snapshots)}); set at_risk_days "
+                         "and dormant_days by hand")
     data = snapshots.assign(returned=snapshots["returned"].astype(int))
     fit = smf.glm("returned ~ np.log1p(recency_days)", data=data,
                   family=sm.families.Binomial()).fit()
@@ -241,6 +246,19 @@ def group_summary(tiers: pd.DataFrame, *, by: str) -> pd.DataFrame:
 
 
 # -- private helpers ------------------------------------------------------------------------
+
+def _described(snapshots: pd.DataFrame, *, levels: tuple[float, float], horizon_days: int,
+               fixed: tuple[int, int]) -> Lifecycle:
+    data = snapshots.assign(returned=snapshots["returned"].astype(int))
+    a = b = np.nan
+    if len(data) and data["returned"].nunique() == 2:
+        fit = smf.glm("returned ~ np.log1p(recency_days)", data=data,
+                      family=sm.families.Binomial()).fit()
+        a, b = float(fit.params.iloc[0]), float(fit.params.iloc[1])
+    return Lifecycle(at_risk_days=int(fixed[0]), dormant_days=int(fixed[1]), levels=levels,
+                     horizon_days=horizon_days, intercept=a, slope=b, n_snapshots=len(data),
+                     curve=_curve_table(data, a, b), derived=False)
+
 
 def _first_below(a: float, b: float, level: float) -> int:
     logit = np.log(level / (1 - level))

@@ -1,0 +1,292 @@
+"""Step 3: migration between fixed spend tiers, period to period, with intervals on every cell."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import statsmodels.formula.api as smf
+from scipy import stats
+
+from userops import schema as s
+
+__all__ = [
+    "LAPSED", "NEW", "derive_bands", "tier_names", "states", "transitions", "matrix",
+    "pooled_matrix", "movement", "flows", "decompose", "exposure_effect", "cohort_retention",
+    "project",
+]
+
+LAPSED = "lapsed"
+NEW = "new"
+
+
+def derive_bands(activity: pd.DataFrame, *, n_tiers: int = 4, reference: int | None = None
+                 ) -> tuple[float, ...]:
+    """Spend cut points frozen from active customer-periods (quantiles of spend).
+
+    ``reference`` picks one period (its index) as the reference; ``None`` pools all periods.
+    The same cut points are then used for every period, so tiers are levels, not ranks.
+    """
+    active = activity[activity["orders"] > 0]
+    if reference is not None:
+        active = active[active["period"] == reference]
+    if active.empty:
+        raise ValueError("cannot derive spend bands: no active customer-periods in the reference")
+    edges = np.quantile(active["spend"].to_numpy(), np.arange(1, n_tiers) / n_tiers)
+    if len(np.unique(edges)) < len(edges):
+        raise ValueError(f"spend bands are not distinct ({edges}); use fewer tiers")
+    return tuple(float(e) for e in edges)
+
+
+def tier_names(bands: tuple[float, ...]) -> list[str]:
+    """Ordered state names, lapsed first: e.g. ``['lapsed', 'T1 <120', 'T2 120-318', ...]``."""
+    edges = [0.0, *bands]
+    names = [f"T{i + 1} {edges[i]:,.0f}-{edges[i + 1]:,.0f}" for i in range(len(bands))]
+    names[0] = f"T1 <{bands[0]:,.0f}"
+    names.append(f"T{len(bands) + 1} {bands[-1]:,.0f}+")
+    return [LAPSED, *names]
+
+
+def states(activity: pd.DataFrame, *, bounds: pd.DataFrame, bands: tuple[float, ...]
+           ) -> pd.DataFrame:
+    """Customer x period state: a spend tier, ``lapsed`` (no order but seen before) or missing.
+
+    A customer not yet seen by a period's end has no state in it. Columns: customer_id,
+    period, state (ordered categorical), rank (0 = lapsed), orders, spend.
+    """
+    names = tier_names(bands)
+    customers = activity.drop_duplicates(s.CUSTOMER_ID)[[s.CUSTOMER_ID, "first_day"]]
+    grid = customers.merge(bounds[["period", "end"]], how="cross")
+    grid = grid[grid["first_day"] <= grid["end"]]
+    out = grid.merge(activity[[s.CUSTOMER_ID, "period", "orders", "spend"]],
+                     on=[s.CUSTOMER_ID, "period"], how="left").fillna({"orders": 0, "spend": 0.0})
+    active = out["orders"].to_numpy() > 0
+    rank = np.where(active, np.searchsorted(np.asarray(bands), out["spend"].to_numpy(), side="right") + 1, 0)
+    out = out.assign(orders=out["orders"].astype("int64"), rank=rank.astype("int64"),
+                     state=pd.Categorical.from_codes(rank, categories=names, ordered=True))
+    return out[[s.CUSTOMER_ID, "period", "state", "rank", "orders", "spend"]].sort_values(
+        [s.CUSTOMER_ID, "period"], ignore_index=True)
+
+
+def transitions(st: pd.DataFrame) -> pd.DataFrame:
+    """One row per customer and consecutive pair of periods (t -> t+1).
+
+    ``origin`` is the state in t, or ``new`` for a customer first seen in t+1. Columns add the
+    orders and spend on both sides and ``move``: up / stay / down / lapsed / returned / entered.
+    """
+    nxt = st.assign(period=st["period"] - 1)
+    pair = nxt.merge(st, on=[s.CUSTOMER_ID, "period"], how="left", suffixes=("_next", ""))
+    names = list(st["state"].cat.categories)
+    origin = pair["state"].astype(str).where(pair["state"].notna(), NEW)
+    out = pd.DataFrame({
+        s.CUSTOMER_ID: pair[s.CUSTOMER_ID], "pair": pair["period"],
+        "origin": pd.Categorical(origin, categories=[NEW, *names], ordered=True),
+        "dest": pair["state_next"],
+        "origin_rank": pair["rank"].fillna(-1).astype("int64"), "dest_rank": pair["rank_next"],
+        "orders_before": pair["orders"].fillna(0).astype("int64"), "orders_after": pair["orders_next"],
+        "spend_before": pair["spend"].fillna(0.0), "spend_after": pair["spend_next"],
+    })
+    out["move"] = np.select(
+        [out["origin_rank"] < 0, (out["origin_rank"] == 0) & (out["dest_rank"] > 0),
+         (out["dest_rank"] == 0) & (out["origin_rank"] > 0), out["dest_rank"] > out["origin_rank"],
+         out["dest_rank"] < out["origin_rank"]],
+        ["entered", "returned", "lapsed", "up", "down"], default="stay")
+    return out[out["pair"] >= 0].sort_values(["pair", s.CUSTOMER_ID], ignore_index=True)
+
+
+def matrix(tr: pd.DataFrame, *, level: float = 0.95) -> pd.DataFrame:
+    """Transition probabilities with a Jeffreys interval on every cell (Dirichlet marginals).
+
+    Long frame: origin, dest, n (cell count), n_origin, p, ci_low, ci_high. Rows sum to 1.
+    """
+    counts = pd.crosstab(tr["origin"], tr["dest"], dropna=False)
+    counts = counts.loc[counts.sum(axis=1) > 0]
+    k = counts.shape[1]
+    long = counts.stack().rename("n").reset_index()
+    long["n_origin"] = long.groupby("origin", observed=True)["n"].transform("sum")
+    long["p"] = long["n"] / long["n_origin"]
+    a = long["n"] + 0.5
+    b = long["n_origin"] - long["n"] + 0.5 * (k - 1)
+    long["ci_low"] = stats.beta.ppf((1 - level) / 2, a, b)
+    long["ci_high"] = stats.beta.ppf((1 + level) / 2, a, b)
+    return long
+
+
+def pooled_matrix(tr: pd.DataFrame, *, n_boot: int = 200, level: float = 0.95,
+                  random_state: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
+    """Transitions pooled over all pairs, with a customer cluster bootstrap interval per cell.
+
+    One customer contributes several transitions, so customers (not transitions) are resampled.
+    Returns the long frame (as :func:`matrix`, intervals from the bootstrap) and the bootstrap
+    draws of the matrix (n_boot x origins x dests) for derived quantities.
+    """
+    point = matrix(tr, level=level)
+    origins = list(dict.fromkeys(point["origin"]))
+    dests = list(tr["dest"].cat.categories)
+    o_idx = pd.Categorical(tr["origin"], categories=origins).codes
+    d_idx = tr["dest"].cat.codes.to_numpy()
+    cust = pd.factorize(tr[s.CUSTOMER_ID])[0]
+    n_cust = cust.max() + 1
+    per_cust = np.zeros((n_cust, len(origins), len(dests)))
+    np.add.at(per_cust, (cust, o_idx, d_idx), 1.0)
+    rng = np.random.default_rng(random_state)
+    draws = np.empty((n_boot, len(origins), len(dests)))
+    for b in range(n_boot):
+        w = np.bincount(rng.integers(0, n_cust, n_cust), minlength=n_cust)
+        c = np.tensordot(w, per_cust, axes=1)
+        draws[b] = c / np.where(c.sum(axis=1, keepdims=True) > 0, c.sum(axis=1, keepdims=True), 1)
+    lo = np.quantile(draws, (1 - level) / 2, axis=0)
+    hi = np.quantile(draws, (1 + level) / 2, axis=0)
+    oi = point["origin"].map({o: i for i, o in enumerate(origins)}).to_numpy()
+    di = point["dest"].map({d: i for i, d in enumerate(dests)}).to_numpy()
+    return point.assign(ci_low=lo[oi, di], ci_high=hi[oi, di]), draws
+
+
+def movement(tr: pd.DataFrame) -> pd.DataFrame:
+    """Per origin: customers and the shares that moved up, stayed, moved down or lapsed,
+    with the GMV before and after (the GMV at stake)."""
+    g = tr.groupby("origin", observed=True)
+    shares = pd.crosstab(tr["origin"], tr["move"], normalize="index")
+    out = pd.DataFrame({"customers": g.size(), "gmv_before": g["spend_before"].sum(),
+                        "gmv_after": g["spend_after"].sum()}).join(shares).fillna(0.0)
+    for col in ("up", "stay", "down", "lapsed", "returned", "entered"):
+        if col not in out:
+            out[col] = 0.0
+    out["gmv_change"] = out["gmv_after"] - out["gmv_before"]
+    return out.reset_index()
+
+
+def flows(tr: pd.DataFrame) -> pd.DataFrame:
+    """Per origin x dest: customers, GMV before and after, and the change."""
+    g = tr.groupby(["origin", "dest"], observed=True)
+    out = pd.DataFrame({"customers": g.size(), "gmv_before": g["spend_before"].sum(),
+                        "gmv_after": g["spend_after"].sum()})
+    out["gmv_change"] = out["gmv_after"] - out["gmv_before"]
+    return out.reset_index()
+
+
+def decompose(tr: pd.DataFrame) -> pd.DataFrame:
+    """Raised frequency vs raised spend per order, and their parts of the GMV change.
+
+    For customers active before (origin a spend tier): ``group`` is raised frequency only,
+    raised spend per order only, both, or neither. Each customer's change in spend
+    S = F x A splits exactly into a frequency part dF x mean(A) and a basket part
+    dA x mean(F) (A carried over when F is 0), so the parts add up to the total change.
+    """
+    a = tr[tr["origin_rank"] > 0].copy()
+    f0, f1 = a["orders_before"].to_numpy(float), a["orders_after"].to_numpy(float)
+    s0, s1 = a["spend_before"].to_numpy(float), a["spend_after"].to_numpy(float)
+    a0 = np.divide(s0, f0, out=np.zeros_like(s0), where=f0 > 0)
+    a1 = np.divide(s1, f1, out=a0.copy(), where=f1 > 0)
+    a0 = np.where(f0 > 0, a0, a1)
+    raised_f, raised_a = f1 > f0, (f1 > 0) & (a1 > a0)
+    a["group"] = np.select([raised_f & raised_a, raised_f, raised_a],
+                           ["both", "frequency only", "spend per order only"], default="neither")
+    a["frequency_part"] = (f1 - f0) * (a0 + a1) / 2
+    a["basket_part"] = (a1 - a0) * (f0 + f1) / 2
+    a["gmv_change"] = s1 - s0
+    out = a.groupby(["origin", "group"], observed=True).agg(
+        customers=(s.CUSTOMER_ID, "size"), gmv_change=("gmv_change", "sum"),
+        frequency_part=("frequency_part", "sum"), basket_part=("basket_part", "sum")).reset_index()
+    out["share"] = out["customers"] / out.groupby("origin", observed=True)["customers"].transform("sum")
+    return out
+
+
+def exposure_effect(tr: pd.DataFrame, *, exposures: pd.DataFrame, strategies: pd.DataFrame,
+                    bounds: pd.DataFrame, min_customers: int = 30) -> pd.DataFrame:
+    """Do customers reached by a strategy move up more? One row per strategy type.
+
+    A transition t -> t+1 counts for a type when a strategy of that type starts in t+1; exposed
+    means reached by one of those. ``adjusted``: linear probability of moving up on exposure,
+    origin tier and log prior spend, among customers eligible for the type (reached by a
+    strategy of the type that started by the end of t+1), customer-clustered errors. ``naive``: the raw difference over all customers,
+    biased by targeting. Top-tier and lapsed/new origins are left out (they cannot move up).
+    """
+    rows = []
+    top = tr["origin_rank"].max()
+    base = tr[(tr["origin_rank"] > 0) & (tr["origin_rank"] < top)]
+    for kind, strat in strategies.groupby(s.TYPE if s.TYPE in strategies else s.STRATEGY_ID, sort=True):
+        starts = bounds.set_index("period")
+        pair_of = {sid: int(p) - 1 for sid, st_ in zip(strat[s.STRATEGY_ID], strat[s.START])
+                   for p, (a, b) in starts[["start", "end"]].iterrows() if a < st_ <= b and p > 0}
+        exp = exposures[exposures[s.STRATEGY_ID].isin(pair_of)]
+        reached = set(zip(exp[s.CUSTOMER_ID], exp[s.STRATEGY_ID].map(pair_of)))
+        d = base[base["pair"].isin(set(pair_of.values()))].copy()
+        if d.empty:
+            continue
+        d["exposed"] = [(c, p) in reached for c, p in zip(d[s.CUSTOMER_ID], d["pair"])]
+        d["up"] = (d["move"] == "up").astype(float)
+        # eligible: reached by a strategy of this type that started by the end of t+1; later
+        # strategies are left out, since they were targeted on what happened after t+1
+        start_of = dict(zip(strat[s.STRATEGY_ID], strat[s.START]))
+        typed = exposures[exposures[s.STRATEGY_ID].isin(start_of)]
+        first_reach = typed.assign(_s=typed[s.STRATEGY_ID].map(start_of)).groupby(
+            s.CUSTOMER_ID)["_s"].min()
+        pair_end = d["pair"].map(starts["end"].shift(-1))
+        d["eligible"] = d[s.CUSTOMER_ID].map(first_reach).le(pair_end).fillna(False)
+        naive = d.groupby("exposed")["up"].mean()
+        row = {"type": kind, "strategies": len(pair_of), "transitions": len(d),
+               "exposed": int(d["exposed"].sum()),
+               "naive_diff": naive.get(True, np.nan) - naive.get(False, np.nan)}
+        row.update(_adjusted(d[d["eligible"]], min_customers=min_customers))
+        rows.append(row)
+    cols = ["type", "strategies", "transitions", "exposed", "naive_diff", "eligible_n",
+            "eligible_exposed", "adjusted_diff", "ci_low", "ci_high", "p_value", "note"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def cohort_retention(monthly: pd.DataFrame, *, burn_in_months: int = 3, max_months: int = 6
+                     ) -> pd.DataFrame:
+    """Share of each first-purchase cohort active k months later.
+
+    Customers first seen in the first ``burn_in_months`` of the data were probably already
+    customers (the data is left-censored): they form one cohort labelled ``present at start``.
+    """
+    first = monthly.groupby(s.CUSTOMER_ID)["month"].transform("min")
+    start = monthly["month"].min()
+    censored = first < start + pd.DateOffset(months=burn_in_months)
+    label = first.dt.strftime("%Y-%m").where(~censored, "present at start")
+    k = (monthly["month"].dt.year - first.dt.year) * 12 + (monthly["month"].dt.month - first.dt.month)
+    d = monthly.assign(cohort=label, k=k)
+    size = d[d["k"] == 0].groupby("cohort").size()
+    last = monthly["month"].max()
+    active = d[d["k"].between(1, max_months)].groupby(["cohort", "k"]).size().unstack(fill_value=0)
+    active = active.reindex(index=size.index, columns=range(1, max_months + 1), fill_value=0)
+    ret = active.div(size, axis=0)
+    # a cohort cannot be observed k months on past the data's end: leave those cells empty
+    first_month = d.groupby("cohort")["month"].min()
+    for cohort in ret.index:
+        if cohort != "present at start":
+            seen = (last.year - first_month[cohort].year) * 12 + last.month - first_month[cohort].month
+            ret.loc[cohort, ret.columns > seen] = np.nan
+    return ret.assign(customers=size).reset_index()
+
+
+def project(current: pd.Series, draws: np.ndarray, *, origins: list[str], dests: list[str],
+            level: float = 0.95) -> pd.DataFrame:
+    """Next period's tier mix from the current mix and bootstrap draws of the matrix.
+
+    ``current`` is the count per state now (index: state). New customers are not projected.
+    """
+    weights = current.reindex(origins).fillna(0.0).to_numpy()
+    mix = np.einsum("o,bod->bd", weights, draws)
+    point = mix.mean(axis=0)
+    return pd.DataFrame({"state": dests, "now": current.reindex(dests).fillna(0).to_numpy(),
+                         "projected": point,
+                         "ci_low": np.quantile(mix, (1 - level) / 2, axis=0),
+                         "ci_high": np.quantile(mix, (1 + level) / 2, axis=0)})
+
+
+# -- private helpers ------------------------------------------------------------------------
+
+def _adjusted(d: pd.DataFrame, *, min_customers: int) -> dict[str, object]:
+    out = {"eligible_n": len(d), "eligible_exposed": int(d["exposed"].sum())}
+    if d["exposed"].sum() < min_customers or (~d["exposed"]).sum() < min_customers:
+        return out | {"adjusted_diff": np.nan, "ci_low": np.nan, "ci_high": np.nan,
+                      "p_value": np.nan, "note": f"fewer than {min_customers} exposed or unexposed "
+                      "eligible customers: no estimate"}
+    d = d.assign(exposed=d["exposed"].astype(float), log_prior=np.log1p(d["spend_before"].clip(lower=0)),
+                 origin=d["origin"].astype(str))
+    fit = smf.ols("up ~ exposed + C(origin) + log_prior", data=d).fit(
+        cov_type="cluster", cov_kwds={"groups": pd.factorize(d[s.CUSTOMER_ID])[0]})
+    lo, hi = fit.conf_int().loc["exposed"]
+    return out | {"adjusted_diff": float(fit.params["exposed"]), "ci_low": float(lo),
+                  "ci_high": float(hi), "p_value": float(fit.pvalues["exposed"]), "note": ""}

@@ -1,0 +1,135 @@
+"""Step 3 migration against planted truth: the generator's Markov chain and its spend bands."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from userops import datasets, features, migration, synth
+from userops import schema as s
+
+NAMES = migration.tier_names(synth.SPEND_BANDS)
+# synth.TIERS order (light, regular, heavy, top, lapsed) -> state names
+SYNTH_TO_STATE = dict(zip(synth.TIERS, NAMES[1:] + NAMES[:1]))
+
+
+def _moves(ds: datasets.Dataset, *, bands=synth.SPEND_BANDS):
+    bounds = features.period_bounds(as_of=ds.as_of, period="13W", n_periods=4)
+    act = features.period_activity(ds.transactions, bounds=bounds)
+    st = migration.states(act, bounds=bounds, bands=bands)
+    return bounds, st, migration.transitions(st)
+
+
+def _truth() -> pd.DataFrame:
+    return pd.DataFrame(synth.TRANSITION, index=[SYNTH_TO_STATE[t] for t in synth.TIERS],
+                        columns=[SYNTH_TO_STATE[t] for t in synth.TIERS])
+
+
+@pytest.fixture(scope="module")
+def big():
+    return _moves(datasets.load("synthetic", n_customers=10000, seed=11))
+
+
+def test_states_are_the_planted_tiers(big):
+    bounds, st, _ = big
+    sim = synth.generate(n_customers=10000, random_state=11)
+    truth = sim.truth["tiers"].assign(state=lambda d: d["tier"].map(SYNTH_TO_STATE))
+    merged = st.merge(truth, left_on=[s.CUSTOMER_ID, "period"], right_on=[s.CUSTOMER_ID, "quarter"])
+    assert (merged["state_x"].astype(str) == merged["state_y"]).all()
+
+
+def test_pooled_matrix_recovers_the_planted_chain(big):
+    _, _, tr = big
+    pooled, draws = migration.pooled_matrix(tr, n_boot=50, random_state=0)
+    est = pooled.pivot(index="origin", columns="dest", values="p")
+    truth = _truth()
+    err = np.abs(est.loc[truth.index, truth.columns].to_numpy() - truth.to_numpy())
+    assert err.max() <= 0.05
+    assert np.allclose(est.sum(axis=1), 1.0)
+    assert ((pooled["ci_low"] <= pooled["p"] + 1e-12) & (pooled["p"] <= pooled["ci_high"] + 1e-12)).all()
+    assert np.allclose(draws.sum(axis=2), 1.0)
+
+
+def test_fixed_bands_are_not_ranks():
+    # quantile bands from data: their cut points come from pooled spend, the same for all periods
+    ds = datasets.load("synthetic", n_customers=2000, seed=2)
+    bounds = features.period_bounds(as_of=ds.as_of, period="13W", n_periods=4)
+    act = features.period_activity(ds.transactions, bounds=bounds)
+    bands = migration.derive_bands(act, n_tiers=4)
+    active = act[act["orders"] > 0]
+    assert bands == pytest.approx(tuple(np.quantile(active["spend"], [0.25, 0.5, 0.75])))
+    assert migration.derive_bands(act, n_tiers=4, reference=0) != bands
+
+
+def test_hand_computed_states_moves_and_decomposition():
+    bounds = features.period_bounds(as_of="2017-03-31", period="M", n_periods=3)
+    act = pd.DataFrame({
+        s.CUSTOMER_ID: ["a", "a", "a", "b", "c", "c"], "period": [0, 1, 2, 0, 1, 2],
+        "orders": [2, 1, 4, 1, 1, 3], "spend": [50.0, 150.0, 40.0, 10.0, 300.0, 90.0],
+        "first_day": pd.to_datetime(["2017-01-05"] * 3 + ["2017-01-10"] + ["2017-02-03"] * 2)})
+    st = migration.states(act, bounds=bounds, bands=(100.0, 200.0))
+    got = st.pivot(index=s.CUSTOMER_ID, columns="period", values="rank")
+    assert got.loc["a"].tolist() == [1, 2, 1] and got.loc["b"].tolist() == [1, 0, 0]
+    assert np.isnan(got.loc["c", 0]) and got.loc["c"].tolist()[1:] == [3, 1]
+    tr = migration.transitions(st)
+    moves = tr.set_index([s.CUSTOMER_ID, "pair"])["move"].to_dict()
+    assert moves == {("a", 0): "up", ("a", 1): "down", ("b", 0): "lapsed", ("b", 1): "stay",
+                     ("c", 0): "entered", ("c", 1): "down"}
+    dec = migration.decompose(tr)
+    total = (tr.loc[tr["origin_rank"] > 0, "spend_after"] - tr.loc[tr["origin_rank"] > 0, "spend_before"]).sum()
+    assert dec["gmv_change"].sum() == pytest.approx(total, abs=1e-9)
+    assert (dec["frequency_part"] + dec["basket_part"]).sum() == pytest.approx(total, abs=1e-9)
+    # a: 2 orders x 25 -> 1 x 150 (spend per order only); then 1 x 150 -> 4 x 10 (frequency
+    # only); b: 1 order -> none (neither); c: 1 x 300 -> 3 x 30 (frequency only)
+    names = migration.tier_names((100.0, 200.0))
+    got = {(str(r.origin), r.group): r.customers for r in dec.itertuples()}
+    assert got == {(names[1], "spend per order only"): 1, (names[1], "neither"): 1,
+                   (names[2], "frequency only"): 1, (names[3], "frequency only"): 1}
+    b_row = dec[(dec["origin"] == names[1]) & (dec["group"] == "neither")].iloc[0]
+    assert b_row["frequency_part"] == -10.0 and b_row["basket_part"] == 0.0
+
+
+def test_decomposition_adds_up_exactly_on_synthetic(big):
+    _, _, tr = big
+    dec = migration.decompose(tr)
+    active = tr[tr["origin_rank"] > 0]
+    total = (active["spend_after"] - active["spend_before"]).sum()
+    assert dec["gmv_change"].sum() == pytest.approx(total, rel=1e-12, abs=1e-6)
+    assert np.allclose(dec["frequency_part"] + dec["basket_part"], dec["gmv_change"], atol=1e-6)
+
+
+def test_exposure_has_no_planted_effect_on_tiers_and_the_adjusted_estimate_says_so(big):
+    # the generator keeps the uplift inside each band: exposure never changes the tier
+    bounds, _, tr = big
+    sim = synth.generate(n_customers=10000, random_state=11)
+    eff = migration.exposure_effect(tr, exposures=sim.tables["exposures"].astype({s.STRATEGY_ID: str}),
+                                    strategies=sim.tables["strategies"], bounds=bounds).iloc[0]
+    assert eff["ci_low"] <= 0 <= eff["ci_high"]
+    assert eff["eligible_n"] < eff["transitions"]
+
+
+def test_cohort_retention_by_hand():
+    monthly = pd.DataFrame({s.CUSTOMER_ID: ["a", "a", "b", "c", "c", "c"],
+                            "month": pd.to_datetime(["2017-01-01", "2017-02-01", "2017-01-01",
+                                                     "2017-05-01", "2017-06-01", "2017-08-01"])})
+    ret = migration.cohort_retention(monthly, burn_in_months=2, max_months=3).set_index("cohort")
+    assert ret.loc["present at start", "customers"] == 2 and ret.loc["present at start", 1] == 0.5
+    assert ret.loc["2017-05", 1] == 1.0 and ret.loc["2017-05", 2] == 0.0 and ret.loc["2017-05", 3] == 1.0
+
+
+@pytest.mark.slow
+def test_intervals_cover_the_truth_at_about_their_nominal_rate():
+    truth = _truth()
+    hits, total = 0, 0
+    for seed in range(30):
+        _, _, tr = _moves(datasets.load("synthetic", n_customers=1500, seed=100 + seed))
+        m = migration.matrix(tr[tr["pair"] == 1])
+        m = m[m["origin"].astype(str).isin(truth.index)]
+        t = truth.stack().rename("true").reset_index().rename(columns={"level_0": "origin", "level_1": "dest"})
+        t.columns = ["origin", "dest", "true"]
+        j = m.astype({"origin": str, "dest": str}).merge(t, on=["origin", "dest"])
+        j = j[j["true"] > 0]  # a zero-probability cell has nothing to cover
+        hits += int(((j["ci_low"] <= j["true"]) & (j["true"] <= j["ci_high"])).sum())
+        total += len(j)
+    coverage = hits / total
+    assert 0.90 <= coverage <= 0.99, coverage
