@@ -46,7 +46,7 @@ def test_run_publishes_every_file(published):
 
 
 # the fewest charts each step must show
-MIN_CHARTS = {"01_value_tiering": 10, "03_migration_paths": 5}
+MIN_CHARTS = {"01_value_tiering": 10, "03_migration_paths": 5, "04_strategy_coverage": 7}
 
 
 @pytest.mark.slow
@@ -75,6 +75,8 @@ def test_transactions_only_data_runs_every_step(sample_dir, tmp_path):
                         params={"period": "M", "n_periods": 3, "at_risk_days": 20,
                                 "dormant_days": 60}, log=lambda *_: None)
     assert result.ok, [s.error for s in result.steps]
+    page = (result.folder / "04_strategy_coverage.html").read_text()
+    assert "This data has no strategies table" in page
 
 
 @pytest.mark.slow

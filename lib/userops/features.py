@@ -17,7 +17,7 @@ import pandas as pd
 from userops import schema as s
 
 __all__ = ["connect", "as_table", "orders", "collapse", "rfm", "recency_snapshots",
-           "period_bounds", "period_activity", "monthly_activity"]
+           "period_bounds", "period_activity", "monthly_activity", "order_days", "category_spend"]
 
 _COUNTER = itertools.count()
 _PERIODS = {"Q": pd.DateOffset(months=3), "M": pd.DateOffset(months=1),
@@ -194,6 +194,36 @@ def monthly_activity(tx: pd.DataFrame | str | Path | ibis.Table, *, as_of: str |
     o = o.filter(o.cents > 0)
     out = o.select(s.CUSTOMER_ID, month=o.day.truncate("M")).distinct()
     return _fetch(out, con=con, order_by=[s.CUSTOMER_ID, "month"], dates=["month"])
+
+
+def order_days(tx: pd.DataFrame | str | Path | ibis.Table, *, as_of: str | pd.Timestamp,
+               con: ibis.BaseBackend | None = None) -> pd.DataFrame:
+    """Distinct (customer_id, day) pairs with an order of positive net value up to ``as_of``."""
+    o = orders(tx, as_of=as_of)
+    out = o.filter(o.cents > 0).select(s.CUSTOMER_ID, "day").distinct()
+    return _fetch(out, con=con, order_by=[s.CUSTOMER_ID, "day"], dates=["day"])
+
+
+def category_spend(tx: pd.DataFrame | str | Path | ibis.Table, *, as_of: str | pd.Timestamp,
+                   window_days: int = 365, con: ibis.BaseBackend | None = None) -> pd.DataFrame:
+    """Net spend per customer and category in the ``window_days`` ending at ``as_of``.
+
+    Lines without a category count under ``(none)``. Needs the line-level ``category`` column.
+    """
+    t = tx if isinstance(tx, ibis.Table) else (
+        ibis.memtable(tx[[s.CUSTOMER_ID, s.TS, s.AMOUNT, s.CATEGORY]]) if isinstance(tx, pd.DataFrame)
+        else as_table(tx, con=con))
+    if s.CATEGORY not in t.columns:
+        raise ValueError("category spend needs a `category` column in transactions")
+    end = pd.Timestamp(as_of).normalize() + pd.Timedelta(days=1)
+    start = end - pd.Timedelta(days=window_days)
+    t = t.filter((t[s.TS] >= ibis.literal(start.to_pydatetime())) & (t[s.TS] < ibis.literal(end.to_pydatetime())))
+    t = t.mutate(_cat=ibis.coalesce(t[s.CATEGORY].cast("string"), "(none)"),
+                 _cents=(t[s.AMOUNT] * 100).round().cast("int64"))
+    out = t.group_by([s.CUSTOMER_ID, "_cat"]).aggregate(cents=t._cents.sum()).select(
+        s.CUSTOMER_ID, category=ibis._["_cat"], spend=ibis._["cents"].cast("float64") / 100.0)
+    frame = (con or connect()).execute(out.order_by([s.CUSTOMER_ID, "category"]))
+    return frame.astype({s.CUSTOMER_ID: "str", "category": "str"}).reset_index(drop=True)
 
 
 # -- private helpers ------------------------------------------------------------------------

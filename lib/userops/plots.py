@@ -10,7 +10,7 @@ from matplotlib.axes import Axes
 from matplotlib.ticker import PercentFormatter
 
 __all__ = ["setup", "return_curve", "treemap", "bars", "bubbles", "heatmap", "transition_heatmap",
-           "flow", "stacked_shares", "PALETTE"]
+           "flow", "stacked_shares", "timeline", "PALETTE"]
 
 PALETTE = "tab10"
 
@@ -74,6 +74,8 @@ def bars(frame: pd.DataFrame, *, x: str, y: str, title: str, xlabel: str, percen
          ax: Axes | None = None) -> Axes:
     """Horizontal bars of ``x`` per category ``y``, in the frame's order, values printed."""
     ax = ax or plt.figure().gca()
+    if frame.empty:
+        return _nothing(ax, title)
     sns.barplot(data=frame, x=x, y=y, order=list(frame[y].astype(str)), ax=ax,
                 color="C0", orient="h")
     fmt = "{:.1%}" if percent else "{:,.0f}"
@@ -114,6 +116,8 @@ def heatmap(table: pd.DataFrame, *, title: str, xlabel: str, ylabel: str, fmt: s
             ax: Axes | None = None) -> Axes:
     """Annotated heatmap of a cross table (rows x columns as given)."""
     ax = ax or plt.figure(figsize=(9, 5)).gca()
+    if table.empty:
+        return _nothing(ax, title)
     sns.heatmap(table, annot=True, fmt=fmt, cmap="Blues", cbar=False, ax=ax,
                 annot_kws={"fontsize": 8})
     ax.set_xlabel(xlabel)
@@ -187,6 +191,8 @@ def stacked_shares(frame: pd.DataFrame, *, index: str, columns: list[str], title
                    xlabel: str, ax: Axes | None = None) -> Axes:
     """Horizontal 100% stacked bars of ``columns`` (shares) per ``index`` row, shares printed."""
     ax = ax or plt.figure().gca()
+    if frame.empty:
+        return _nothing(ax, title)
     data = frame.set_index(index)[columns]
     left = np.zeros(len(data))
     palette = sns.color_palette(PALETTE, len(columns))
@@ -211,3 +217,34 @@ def _stack(sizes: pd.Series, gap: float) -> dict[str, tuple[float, float]]:
         out[k] = (y, y + v)
         y += v + gap
     return out
+
+
+def timeline(calendar: pd.DataFrame, *, title: str, ax: Axes | None = None) -> Axes:
+    """One bar per strategy from its start to its end, coloured by type, labelled with reach."""
+    ax = ax or plt.figure(figsize=(9, max(3, 0.28 * len(calendar) + 1))).gca()
+    if calendar.empty:
+        return _nothing(ax, title)
+    cal = calendar.sort_values(["start", "strategy_id"]).reset_index(drop=True)
+    types = sorted(cal["type"].astype(str).unique())
+    colors = dict(zip(types, sns.color_palette(PALETTE, len(types))))
+    for i, row in cal.iterrows():
+        width = (row["end"] - row["start"]).days + 1
+        ax.barh(i, width, left=row["start"], color=colors[str(row["type"])], height=0.7)
+        ax.text(row["end"] + pd.Timedelta(days=2), i, f"{row['reach']:,}", va="center", fontsize="x-small")
+    ax.set_yticks(range(len(cal)), [f"{r.strategy_id} ({r.type})" for r in cal.itertuples()],
+                  fontsize="x-small")
+    ax.invert_yaxis()
+    handles = [plt.Rectangle((0, 0), 1, 1, color=colors[k]) for k in types]
+    ax.legend(handles, types, loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small", title="type")
+    ax.set_xlabel("date (bar: strategy running; number: customers reached)")
+    ax.set_ylabel("strategy")
+    ax.set_title(title)
+    return ax
+
+
+def _nothing(ax: Axes, title: str) -> Axes:
+    ax.text(0.5, 0.5, "nothing to show for this data", ha="center", va="center",
+            transform=ax.transAxes, color="0.4")
+    ax.set_axis_off()
+    ax.set_title(title)
+    return ax

@@ -90,6 +90,12 @@ TABLES: dict[str, TableSpec] = {
         optional=(VALUE,),
         kinds={CUSTOMER_ID: "id", STRATEGY_ID: "id", TS: "time", VALUE: "money"},
     ),
+    "offers": TableSpec(
+        name="offers",
+        required=(STRATEGY_ID,),
+        optional=(PRODUCT_ID, CATEGORY),
+        kinds={STRATEGY_ID: "id", PRODUCT_ID: "id", CATEGORY: "text"},
+    ),
 }
 
 TABLE_ORDER: tuple[str, ...] = tuple(TABLES)

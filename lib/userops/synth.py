@@ -116,9 +116,12 @@ def generate(*, n_customers: int = 2000, n_quarters: int = 4, random_state: int 
         "region": rng.choice(["north", "south", "east", "west"], size=n_customers),
     })
     as_of = (start_ts + pd.Timedelta(weeks=n_weeks) - pd.Timedelta(days=1)).date().isoformat()
+    offers = pd.DataFrame({s.STRATEGY_ID: np.repeat(strategies[s.STRATEGY_ID].to_numpy(), 2),
+                           s.CATEGORY: [CATEGORIES[(2 * k + j) % len(CATEGORIES)]
+                                        for k in range(len(strategies)) for j in range(2)]})
     tables = {"transactions": tx, "customers": customers,
               "strategies": strategies.drop(columns=["_w0", "_w1"]),
-              "exposures": exposures, "responses": responses}
+              "exposures": exposures, "responses": responses, "offers": offers}
     return Simulation(tables=tables, truth=truth, as_of=as_of)
 
 

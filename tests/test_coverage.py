@@ -1,0 +1,104 @@
+"""Step 4 coverage on a tiny hand-built frame: every share equals a hand count."""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from userops import coverage
+from userops import schema as s
+
+AS_OF = pd.Timestamp("2017-12-31")
+
+
+@pytest.fixture
+def tiny():
+    strategies = pd.DataFrame({
+        s.STRATEGY_ID: ["A1", "A2", "B1", "old"], s.TYPE: ["A", "A", "B", "B"],
+        s.START: pd.to_datetime(["2017-03-01", "2017-06-01", "2017-03-15", "2015-01-01"]),
+        s.END: pd.to_datetime(["2017-03-31", "2017-06-30", "2017-04-15", "2015-02-01"])})
+    exposures = pd.DataFrame({s.CUSTOMER_ID: ["c1", "c2", "c1", "c3", "c1", "c9", "c4"],
+                              s.STRATEGY_ID: ["A1", "A1", "A2", "B1", "B1", "B1", "old"]})
+    responses = pd.DataFrame({s.CUSTOMER_ID: ["c1", "c3"], s.STRATEGY_ID: ["A1", "B1"],
+                              s.TS: pd.to_datetime(["2017-03-05", "2017-03-20"])})
+    segments = pd.DataFrame({s.CUSTOMER_ID: ["c1", "c2", "c3", "c4", "c5"],
+                             "rf_segment": ["champions", "champions", "at_risk", "at_risk", "at_risk"],
+                             "lifecycle_stage": ["mature", "mature", "at_risk", "dormant", "dormant"],
+                             "monetary": [100.0, 50.0, 30.0, 15.0, 5.0]})
+    tables = {"strategies": strategies, "exposures": exposures, "responses": responses}
+    st, reached, note = coverage.prepare(tables, as_of=AS_OF, window_days=365)
+    return st, reached, note, segments
+
+
+def test_window_and_reach(tiny):
+    st, reached, note, _ = tiny
+    assert note == "" and list(st[s.STRATEGY_ID]) == ["A1", "B1", "A2"]  # 'old' ran before the window
+    cal = coverage.calendar(st, reached).set_index(s.STRATEGY_ID)
+    assert cal["reach"].to_dict() == {"A1": 2, "B1": 3, "A2": 1}
+    assert cal["responders"].to_dict() == {"A1": 1, "B1": 1, "A2": 0}
+    assert cal.loc["A2", "conversion"] == 0.0 and cal.loc["B1", "conversion"] == pytest.approx(1 / 3)
+
+
+def test_matrix_equals_hand_counts(tiny):
+    _, reached, _, seg = tiny
+    m = coverage.matrix(reached, seg, by="rf_segment", level="type").set_index(["type", "rf_segment"])
+    # type A reached c1, c2 (champions: 2 of 2); type B reached c1 (champions), c3 (at_risk), c9 (no orders)
+    assert m.loc[("A", "champions"), ["segment_size", "reached", "share_reached"]].tolist() == [2, 2, 1.0]
+    assert m.loc[("A", "at_risk"), "reached"] == 0 and m.loc[("A", "at_risk"), "share_reached"] == 0.0
+    assert m.loc[("B", "at_risk"), "share_reached"] == pytest.approx(1 / 3)
+    assert m.loc[("B", "(no orders)"), "reached"] == 1
+    assert m.loc[("A", "champions"), "responders"] == 1
+    shares = m["share_reached"].dropna()
+    assert ((shares >= 0) & (shares <= 1)).all()
+
+
+def test_uncovered_list_and_matrix_agree(tiny):
+    _, reached, _, seg = tiny
+    missing = coverage.uncovered(seg, reached)
+    assert list(missing[s.CUSTOMER_ID]) == ["c4", "c5"]  # sorted by GMV
+    summary = coverage.uncovered_summary(seg, reached, by=["rf_segment"]).set_index("rf_segment")
+    assert summary["uncovered"].to_dict() == {"at_risk": 2, "champions": 0}
+    assert summary.loc["at_risk", "uncovered_gmv_share"] == pytest.approx(20 / 200)
+    m = coverage.matrix(reached, seg, by="rf_segment")
+    reached_any = m[m["rf_segment"] != "(no orders)"].groupby("rf_segment")["reached"].sum()
+    assert summary.loc["champions", "customers"] - summary.loc["champions", "uncovered"] == 2
+    assert reached_any["at_risk"] == 1  # c3 only: 3 at-risk customers - 2 uncovered
+
+
+def test_intensity_and_overlap(tiny):
+    st, reached, _, seg = tiny
+    inten = coverage.intensity(seg, reached, by="rf_segment", cap=2).set_index("rf_segment")
+    assert inten.loc["champions", "mean_contacts"] == 2.0  # c1: 3 strategies, c2: 1
+    assert inten.loc["champions", "2+"] == 0.5 and inten.loc["at_risk", "0"] == pytest.approx(2 / 3)
+    ov = coverage.overlap(reached, st)
+    assert ov[["strategy_a", "strategy_b", "both"]].values.tolist() == [["A1", "B1", 1]]
+    assert ov["days_overlapping"].iloc[0] == 17  # Mar 15 .. Mar 31
+
+
+def test_funnel_stages_are_nested(tiny):
+    st, reached, _, _ = tiny
+    orders = pd.DataFrame({s.CUSTOMER_ID: ["c1", "c1", "c2", "c3"],
+                           "day": pd.to_datetime(["2017-03-05", "2017-04-10", "2017-07-20", "2017-03-20"])})
+    f = coverage.funnel(reached, orders, st, repeat_days=30).set_index("type")
+    assert f.loc["A", ["reached", "purchased", "responded", "repeated"]].tolist() == [3, 1, 1, 1]
+    assert f.loc["B", ["reached", "purchased", "responded", "repeated"]].tolist() == [3, 2, 1, 0]
+    assert (f["reached"] >= f["purchased"]).all() and (f["purchased"] >= f["responded"]).all()
+
+
+def test_category_fit_index():
+    reached = pd.DataFrame({s.CUSTOMER_ID: ["c1"], s.STRATEGY_ID: ["S"], "responded": [False], "type": ["A"]})
+    offers = pd.DataFrame({s.STRATEGY_ID: ["S"], s.CATEGORY: ["MEAT"]})
+    spend = pd.DataFrame({s.CUSTOMER_ID: ["c1", "c1", "c2"], s.CATEGORY: ["MEAT", "PRODUCE", "PRODUCE"],
+                          "spend": [50.0, 50.0, 100.0]})
+    st = pd.DataFrame({s.STRATEGY_ID: ["S"]})
+    fit = coverage.category_fit(reached, offers, spend, st).iloc[0]
+    assert fit["reached_share"] == 0.5 and fit["all_share"] == 0.25 and fit["index"] == 200.0
+
+
+@pytest.mark.parametrize("tables, says", [
+    ({}, "no strategies table"),
+    ({"strategies": pd.DataFrame({s.STRATEGY_ID: ["x"], s.START: [AS_OF], s.END: [AS_OF]})}, "no exposures"),
+])
+def test_missing_tables_give_a_statement_not_an_error(tables, says):
+    st, reached, note = coverage.prepare(tables, as_of=AS_OF, window_days=365)
+    assert says in note and reached.empty
+    assert coverage.calendar(st, reached)["reach"].sum() == 0
