@@ -8,7 +8,8 @@ import pandas as pd
 
 from userops import schema as s
 
-__all__ = ["Simulation", "generate", "return_curve_snapshots", "TIERS", "TRANSITION", "CATEGORIES"]
+__all__ = ["Simulation", "generate", "return_curve_snapshots", "TIERS", "TRANSITION", "CATEGORIES",
+           "SPEND_BANDS", "UPLIFT_PER_TIER", "TARGET_COEF", "RESPONSE_COEF"]
 
 TIERS = ("light", "regular", "heavy", "top", "lapsed")
 # Quarterly Markov chain between value tiers; rows are origins and sum to 1.
@@ -37,9 +38,10 @@ _CLUSTER_CATEGORIES = np.array([
 _CLUSTER_WEEKEND = np.array([0.15, 0.60, 0.35])
 _CLUSTER_MIX = np.array([0.45, 0.30, 0.25])
 UPLIFT_PER_TIER = np.array([2.0, 4.0, 6.0, 8.0, 0.0])  # $ per customer-week while a strategy runs
-# P(targeted) = logistic(a + b * tier + c * coupon_affinity): targeting is confounded.
-_TARGET_COEF = (-2.2, 0.7, 0.8)
-RESPONSE_COEF = {"intercept": -1.5, "coupon_affinity": 1.0, "tier": 0.3}
+# P(targeted) = logistic(a + b * previous quarter's tier + c * app_user): confounded with spend.
+TARGET_COEF = (-2.0, 0.8, 0.8)
+# P(redeem | targeted) = logistic(intercept + prior_tier * tier index + app_user + age 55+)
+RESPONSE_COEF = {"intercept": -1.5, "prior_tier": 0.3, "app_user": 1.0, "age_55_plus": -0.6}
 
 
 @dataclass(frozen=True)
@@ -55,16 +57,18 @@ def generate(*, n_customers: int = 2000, n_quarters: int = 4, random_state: int 
              start: str = "2017-01-02", uplift_scale: float = 1.0) -> Simulation:
     """Simulate ``n_customers`` over ``n_quarters`` quarters of 13 weeks each.
 
-    Each customer's value tier follows :data:`TRANSITION` quarter to quarter; orders arrive at a
-    tier-specific weekly rate with a tier-specific mean value; each customer has a preference
-    cluster (category mix, weekend share) and a coupon affinity. A customer-quarter's spend
-    without any strategy is drawn inside the tier's band (:data:`SPEND_BANDS`) and split over
-    its orders. One strategy runs in weeks 3-6 of each quarter, targeted on the previous
-    quarter's tier and on coupon affinity; a targeted customer's weekly spend rises by
-    ``uplift_scale`` x :data:`UPLIFT_PER_TIER` of their tier (staying inside the band), and
-    redemptions follow :data:`RESPONSE_COEF`.
+    Each customer's value tier follows :data:`TRANSITION` quarter to quarter. A
+    customer-quarter's spend without any strategy is drawn inside the tier's band
+    (:data:`SPEND_BANDS`) and split over orders that arrive at a tier-specific rate; each
+    customer has a preference cluster (category mix, weekend share), an age band and an
+    ``app_user`` flag. From the second quarter on, one strategy runs in the first four weeks of
+    each quarter, targeted on the previous quarter's tier and on ``app_user``
+    (:data:`TARGET_COEF`): targeting is confounded with spend. A targeted customer who shops
+    that quarter spends ``uplift_scale`` x :data:`UPLIFT_PER_TIER` (of the previous quarter's
+    tier) more per week; the uplift stays inside the band, so tiers are unchanged by it.
+    Redemptions follow the logit :data:`RESPONSE_COEF` on observed customer traits.
     ``truth`` holds tiers per quarter, the transition matrix, both potential outcomes per
-    customer-week, targeting and the customer traits.
+    customer-week (``y0``, ``y1``) with the strategy running that week, and the traits.
     """
     if n_customers < 1:
         raise ValueError(f"`n_customers` must be at least 1, not {n_customers}")
@@ -73,33 +77,28 @@ def generate(*, n_customers: int = 2000, n_quarters: int = 4, random_state: int 
     n_weeks = 13 * n_quarters
     ids = np.array([f"C{i:06d}" for i in range(n_customers)])
     cluster = rng.choice(3, size=n_customers, p=_CLUSTER_MIX)
-    affinity = rng.normal(size=n_customers)
+    app_user = rng.random(n_customers) < 0.4
+    age = rng.choice(["19-34", "35-54", "55+"], size=n_customers, p=[0.3, 0.45, 0.25])
     tiers = _tier_paths(rng, n_customers, n_quarters)
-    week_tier = np.repeat(tiers, 13, axis=1)  # customers x weeks
-    targeted, strategies = _targeting(rng, tiers, affinity, n_quarters, start_ts)
-    active = np.zeros((n_customers, n_weeks), dtype=int) - 1  # strategy index per week or -1
+    targeted, strategies = _targeting(rng, tiers, app_user, n_quarters, start_ts)
+    running = _running(strategies, n_weeks)  # strategy index per week or -1
+    prior_tier = np.repeat(np.c_[tiers[:, :1], tiers[:, :-1]], 13, axis=1)  # tier of the quarter before
+    shops = np.repeat(tiers != 4, 13, axis=1)
+    effect = np.where((running[None, :] >= 0) & shops, UPLIFT_PER_TIER[prior_tier], 0.0) * uplift_scale
+    treated = np.zeros((n_customers, n_weeks), dtype=bool)
     for k, (w0, w1) in enumerate(strategies[["_w0", "_w1"]].itertuples(index=False)):
-        active[targeted[:, k], w0:w1] = k
-    uplift = np.where(active >= 0, UPLIFT_PER_TIER[week_tier], 0.0) * uplift_scale
-    orders = _orders(rng, tiers, cluster, uplift, start_ts, uplift_scale)
-    y0 = np.bincount(orders["_cell"], weights=orders["_base"], minlength=n_customers * n_weeks)
-    n_lines = len(orders["_cust"])
-    store = np.where(rng.random(n_lines) < 0.8, 1, 2)
-    order = np.lexsort((np.arange(n_lines), orders["ts"].astype("int64")))  # by time, then id
-    tx = pd.DataFrame({
-        s.CUSTOMER_ID: ids[orders["_cust"][order]], s.ORDER_ID: 100_000_000 + order,
-        s.TS: orders["ts"][order], s.AMOUNT: np.round(orders["amount"][order], 2),
-        s.STORE_ID: store[order],
-        s.CATEGORY: pd.Categorical.from_codes(orders["category"][order], categories=list(CATEGORIES)),
-        s.DISCOUNT: np.round(orders["amount"][order] * 0.05, 2),
-    })
-    exposures, responses = _exposures_responses(rng, ids, targeted, tiers, affinity, strategies)
+        treated[targeted[:, k], w0:w1] = True
+    orders = _orders(rng, tiers, cluster, np.where(treated, effect, 0.0), start_ts, uplift_scale)
+    y0 = np.round(np.bincount(orders["_cell"], weights=orders["_base"], minlength=n_customers * n_weeks), 2)
+    tx = _transactions(rng, orders, ids)
+    exposures, responses = _exposures_responses(rng, ids, targeted, tiers, app_user, age, strategies)
+    week_tier = np.repeat(tiers, 13, axis=1)
     weekly = pd.DataFrame({
         s.CUSTOMER_ID: np.repeat(ids, n_weeks), "week": np.tile(np.arange(n_weeks), n_customers),
-        "tier": np.array(TIERS)[week_tier.ravel()], "y0": np.round(y0, 2),
-        "y1": np.round(np.round(y0, 2) + uplift_scale * np.where(
-            _running(strategies, n_weeks)[None, :] >= 0, UPLIFT_PER_TIER[week_tier], 0.0).ravel(), 2),
-        "treated": active.ravel() >= 0,
+        "tier": np.array(TIERS)[week_tier.ravel()], "prior_tier": np.array(TIERS)[prior_tier.ravel()],
+        "strategy": np.where(running >= 0, "S" + (running + 1).astype(str), "")[None, :].repeat(
+            n_customers, axis=0).ravel(),
+        "y0": y0, "y1": np.round(y0 + effect.ravel(), 2), "treated": treated.ravel(),
     })
     truth = {
         "tiers": pd.DataFrame({s.CUSTOMER_ID: np.repeat(ids, n_quarters),
@@ -108,11 +107,10 @@ def generate(*, n_customers: int = 2000, n_quarters: int = 4, random_state: int 
         "transition": pd.DataFrame(TRANSITION, index=list(TIERS), columns=list(TIERS))
         .rename_axis("origin").reset_index(),
         "weekly": weekly,
-        "traits": pd.DataFrame({s.CUSTOMER_ID: ids, "cluster": cluster, "coupon_affinity": affinity}),
+        "traits": pd.DataFrame({s.CUSTOMER_ID: ids, "cluster": cluster, "app_user": app_user}),
     }
     customers = pd.DataFrame({
-        s.CUSTOMER_ID: ids,
-        "age_band": rng.choice(["19-34", "35-54", "55+"], size=n_customers, p=[0.3, 0.45, 0.25]),
+        s.CUSTOMER_ID: ids, "age_band": age, "app_user": np.where(app_user, "yes", "no"),
         "region": rng.choice(["north", "south", "east", "west"], size=n_customers),
     })
     as_of = (start_ts + pd.Timedelta(weeks=n_weeks) - pd.Timedelta(days=1)).date().isoformat()
@@ -123,6 +121,19 @@ def generate(*, n_customers: int = 2000, n_quarters: int = 4, random_state: int 
               "strategies": strategies.drop(columns=["_w0", "_w1"]),
               "exposures": exposures, "responses": responses, "offers": offers}
     return Simulation(tables=tables, truth=truth, as_of=as_of)
+
+
+def _transactions(rng, orders, ids) -> pd.DataFrame:
+    n_lines = len(orders["_cust"])
+    store = np.where(rng.random(n_lines) < 0.8, 1, 2)
+    order = np.lexsort((np.arange(n_lines), orders["ts"].astype("int64")))  # by time, then id
+    return pd.DataFrame({
+        s.CUSTOMER_ID: ids[orders["_cust"][order]], s.ORDER_ID: 100_000_000 + order,
+        s.TS: orders["ts"][order], s.AMOUNT: np.round(orders["amount"][order], 2),
+        s.STORE_ID: store[order],
+        s.CATEGORY: pd.Categorical.from_codes(orders["category"][order], categories=list(CATEGORIES)),
+        s.DISCOUNT: np.round(orders["amount"][order] * 0.05, 2),
+    })
 
 
 def return_curve_snapshots(*, n: int = 20000, intercept: float = 4.0, slope: float = -1.0,
@@ -148,16 +159,16 @@ def _tier_paths(rng: np.random.Generator, n: int, n_quarters: int) -> np.ndarray
     return tiers
 
 
-def _targeting(rng, tiers, affinity, n_quarters, start_ts):
-    a, b, c = _TARGET_COEF
+def _targeting(rng, tiers, app_user, n_quarters, start_ts):
+    a, b, c = TARGET_COEF
     rows, targeted = [], []
-    for q in range(n_quarters):
-        w0, w1 = 13 * q + 3, 13 * q + 7
-        prior = tiers[:, max(q - 1, 0)]  # targeting uses past behaviour, as real campaigns do
+    for q in range(1, n_quarters):
+        w0, w1 = 13 * q, 13 * q + _UPLIFT_WEEKS
+        prior = tiers[:, q - 1]  # targeting uses past behaviour, as real campaigns do
         tier = np.where(prior == 4, -1, prior)
-        p = 1.0 / (1.0 + np.exp(-(a + b * tier + c * affinity)))
-        targeted.append(rng.random(len(affinity)) < p)
-        rows.append({s.STRATEGY_ID: f"S{q + 1}", s.NAME: f"Quarterly coupon mailer Q{q + 1}",
+        p = 1.0 / (1.0 + np.exp(-(a + b * tier + c * app_user)))
+        targeted.append(rng.random(len(app_user)) < p)
+        rows.append({s.STRATEGY_ID: f"S{q}", s.NAME: f"Quarterly coupon mailer Q{q + 1}",
                      s.TYPE: "Type A", s.START: start_ts + pd.Timedelta(weeks=w0),
                      s.END: start_ts + pd.Timedelta(weeks=w1) - pd.Timedelta(days=1),
                      s.COST_PER_CONTACT: 0.5, "_w0": w0, "_w1": w1})
@@ -180,7 +191,7 @@ def _orders(rng, tiers, cluster, uplift, start_ts, uplift_scale):
     cust, quarter = np.divmod(cq, n_quarters)
     week = quarter * 13 + rng.integers(0, 13, len(cq))
     tier = tiers.ravel()[cq]
-    room = _UPLIFT_WEEKS * UPLIFT_PER_TIER[tier] * uplift_scale + 1.0
+    room = _UPLIFT_WEEKS * UPLIFT_PER_TIER.max() * uplift_scale + 1.0
     starts = np.r_[True, cq[1:] != cq[:-1]]
     target = rng.uniform(_BAND_LO[tier] + 1.0, _BAND_HI[tier] - room)[starts][starts.cumsum() - 1]
     share = rng.gamma(2.0, 1.0, len(cq))
@@ -207,15 +218,16 @@ def _orders(rng, tiers, cluster, uplift, start_ts, uplift_scale):
             "ts": ts[keep], "category": category[keep]}
 
 
-def _exposures_responses(rng, ids, targeted, tiers, affinity, strategies):
+def _exposures_responses(rng, ids, targeted, tiers, app_user, age, strategies):
     exp_rows, resp_rows = [], []
     for k, row in enumerate(strategies.itertuples(index=False)):
         who = np.flatnonzero(targeted[:, k])
         exp_rows.append(pd.DataFrame({s.CUSTOMER_ID: ids[who], s.STRATEGY_ID: row.strategy_id,
                                       s.TS: row.start + pd.Timedelta(hours=9)}))
-        tier = np.where(tiers[who, max(k - 1, 0)] == 4, 0, tiers[who, max(k - 1, 0)])
-        eta = (RESPONSE_COEF["intercept"] + RESPONSE_COEF["coupon_affinity"] * affinity[who]
-               + RESPONSE_COEF["tier"] * tier)
+        prior = tiers[who, k]  # strategy k runs in quarter k + 1
+        eta = (RESPONSE_COEF["intercept"] + RESPONSE_COEF["prior_tier"] * np.where(prior == 4, 0, prior)
+               + RESPONSE_COEF["app_user"] * app_user[who]
+               + RESPONSE_COEF["age_55_plus"] * (age[who] == "55+"))
         resp = who[rng.random(len(who)) < 1.0 / (1.0 + np.exp(-eta))]
         day = rng.integers(0, (row.end - row.start).days + 1, len(resp))
         resp_rows.append(pd.DataFrame({
