@@ -46,7 +46,8 @@ def test_run_publishes_every_file(published):
 
 
 # the fewest charts each step must show
-MIN_CHARTS = {"01_value_tiering": 10, "03_migration_paths": 5, "04_strategy_coverage": 7}
+MIN_CHARTS = {"01_value_tiering": 10, "03_migration_paths": 5, "04_strategy_coverage": 7,
+              "05_effect_drivers": 4}
 
 
 @pytest.mark.slow

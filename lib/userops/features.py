@@ -17,7 +17,8 @@ import pandas as pd
 from userops import schema as s
 
 __all__ = ["connect", "as_table", "orders", "collapse", "rfm", "recency_snapshots",
-           "period_bounds", "period_activity", "monthly_activity", "order_days", "category_spend"]
+           "period_bounds", "period_activity", "monthly_activity", "order_days", "category_spend",
+           "weekly_activity"]
 
 _COUNTER = itertools.count()
 _PERIODS = {"Q": pd.DateOffset(months=3), "M": pd.DateOffset(months=1),
@@ -224,6 +225,22 @@ def category_spend(tx: pd.DataFrame | str | Path | ibis.Table, *, as_of: str | p
         s.CUSTOMER_ID, category=ibis._["_cat"], spend=ibis._["cents"].cast("float64") / 100.0)
     frame = (con or connect()).execute(out.order_by([s.CUSTOMER_ID, "category"]))
     return frame.astype({s.CUSTOMER_ID: "str", "category": "str"}).reset_index(drop=True)
+
+
+def weekly_activity(tx: pd.DataFrame | str | Path | ibis.Table, *, as_of: str | pd.Timestamp,
+                    con: ibis.BaseBackend | None = None) -> pd.DataFrame:
+    """Customer x week (weeks start on Monday): ``orders`` (positive value) and net ``spend``.
+
+    Sparse: only weeks with an order. Dense customer x week panels are built from it for the
+    customers an analysis needs (see :mod:`userops.effects`).
+    """
+    o = orders(tx, as_of=as_of)
+    o = o.mutate(week=o.day.truncate("W"))
+    out = o.group_by([s.CUSTOMER_ID, "week"]).aggregate(
+        orders=(o.cents > 0).cast("int64").sum(), cents=o.cents.sum())
+    out = out.select(s.CUSTOMER_ID, "week", orders=out.orders.cast("int64"),
+                     spend=out.cents.cast("float64") / 100.0)
+    return _fetch(out, con=con, order_by=[s.CUSTOMER_ID, "week"], dates=["week"])
 
 
 # -- private helpers ------------------------------------------------------------------------

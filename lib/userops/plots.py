@@ -10,7 +10,7 @@ from matplotlib.axes import Axes
 from matplotlib.ticker import PercentFormatter
 
 __all__ = ["setup", "return_curve", "treemap", "bars", "bubbles", "heatmap", "transition_heatmap",
-           "flow", "stacked_shares", "timeline", "PALETTE"]
+           "flow", "stacked_shares", "timeline", "forest", "event_study", "PALETTE"]
 
 PALETTE = "tab10"
 
@@ -239,6 +239,47 @@ def timeline(calendar: pd.DataFrame, *, title: str, ax: Axes | None = None) -> A
     ax.set_xlabel("date (bar: strategy running; number: customers reached)")
     ax.set_ylabel("strategy")
     ax.set_title(title)
+    return ax
+
+
+def forest(frame: pd.DataFrame, *, label: str, hue: str, title: str, xlabel: str,
+           ax: Axes | None = None) -> Axes:
+    """Point estimates with 95% intervals (``estimate``, ``ci_low``, ``ci_high``), one row per
+    ``label``, several estimators side by side by ``hue``; zero marked."""
+    d = frame.dropna(subset=["estimate"]) if "estimate" in frame else frame.iloc[0:0]
+    ax = ax or plt.figure(figsize=(8, max(3, 0.45 * (d[label].nunique() if len(d) else 0) + 1.5))).gca()
+    if d.empty:
+        return _nothing(ax, title)
+    labels = list(dict.fromkeys(d[label].astype(str)))
+    hues = list(dict.fromkeys(d[hue]))
+    colors = dict(zip(hues, sns.color_palette(PALETTE, len(hues))))
+    for j, h in enumerate(hues):
+        sub = d[d[hue] == h]
+        y = np.array([labels.index(v) for v in sub[label].astype(str)]) + (j - (len(hues) - 1) / 2) * 0.2
+        ax.errorbar(sub["estimate"], y, xerr=[sub["estimate"] - sub["ci_low"], sub["ci_high"] - sub["estimate"]],
+                    fmt="o", color=colors[h], capsize=3, label=h)
+    ax.axvline(0, color="0.3", linewidth=1)
+    ax.set_yticks(range(len(labels)), labels)
+    ax.invert_yaxis()
+    ax.set_xlabel(xlabel)
+    ax.set_title(title)
+    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize="small")
+    return ax
+
+
+def event_study(frame: pd.DataFrame, *, title: str, ylabel: str, ax: Axes | None = None) -> Axes:
+    """Effect by week relative to the start with 95% intervals; the run period shaded."""
+    ax = ax or plt.figure().gca()
+    if frame.empty:
+        return _nothing(ax, title)
+    ax.fill_between(frame["rel_week"], frame["ci_low"], frame["ci_high"], color="C0", alpha=0.2)
+    ax.plot(frame["rel_week"], frame["estimate"], "o-", color="C0")
+    ax.axhline(0, color="0.3", linewidth=1)
+    ax.axvspan(-0.5, frame["rel_week"].max() + 0.5, color="C1", alpha=0.08, label="strategy running")
+    ax.set_xlabel("weeks relative to the start (week -1 is the reference)")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(loc="upper left", fontsize="small")
     return ax
 
 
