@@ -46,7 +46,7 @@ def test_run_publishes_every_file(published):
 
 
 # the fewest charts each step must show
-MIN_CHARTS = {"01_value_tiering": 10, "03_migration_paths": 5, "04_strategy_coverage": 7,
+MIN_CHARTS = {"01_value_tiering": 10, "02_segment_profiles": 7, "03_migration_paths": 5, "04_strategy_coverage": 8,
               "05_effect_drivers": 4}
 
 
@@ -55,7 +55,7 @@ MIN_CHARTS = {"01_value_tiering": 10, "03_migration_paths": 5, "04_strategy_cove
 def test_reviewer_html_has_no_code_no_cdn_and_all_charts(published, step):
     page = (published.folder / f"{step}.html").read_text()
     assert not re.search(r"<script[^>]+src=", page)
-    assert "import " not in page and "features." not in page
+    assert "import " not in page and not re.search(r"\b(features|effects|coverage|tiers)\.\w+\(", page)
     assert "injected-parameters" not in page and "Run parameters" in page
     nb = nbformat.read(str(published.folder / f"{step}.ipynb"), as_version=4)
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["artifact_dir", "write", "write_csv", "read", "write_headlines", "read_headlines"]
+__all__ = ["artifact_dir", "write", "write_csv", "read", "read_optional", "write_headlines",
+           "read_headlines"]
 
 
 def artifact_dir(out_dir: str | Path) -> Path:
@@ -38,6 +39,12 @@ def read(*, out_dir: str | Path, name: str) -> pd.DataFrame:
         raise FileNotFoundError(f"artifact {name!r} not found at {path}: run the step that writes "
                                 "it first (same out_dir)")
     return pd.read_parquet(path)
+
+
+def read_optional(*, out_dir: str | Path, name: str) -> pd.DataFrame | None:
+    """An artifact that a step uses when present (e.g. step 2's clusters), else None."""
+    path = Path(out_dir) / "artifacts" / f"{name}.parquet"
+    return pd.read_parquet(path) if path.exists() else None
 
 
 def write_headlines(headlines: dict[str, object], *, out_dir: str | Path, step: str) -> Path:

@@ -77,6 +77,9 @@ def matrix(reached: pd.DataFrame, segments: pd.DataFrame, *, by: str, level: str
     ``segments`` has one row per customer with the column ``by``; customers reached but not in
     ``segments`` (no order up to the cut-off) are counted under ``(no orders)``.
     """
+    cols = [level, by, "reached", "responders", "segment_size", "share_reached", "conversion"]
+    if segments is None or segments.empty or reached.empty:
+        return pd.DataFrame(columns=cols)
     seg = segments.set_index(s.CUSTOMER_ID)[by].astype(str)
     size = seg.value_counts().rename("segment_size")
     r = reached.drop_duplicates([s.CUSTOMER_ID, level]) if level != s.STRATEGY_ID else reached

@@ -299,23 +299,29 @@ def pooled_by_type(results: pd.DataFrame, designs: dict[str, tuple[pd.DataFrame,
 
 
 def focus(results: pd.DataFrame, designs: dict[str, tuple[pd.DataFrame, pd.DataFrame]], *,
-          strategy: str = "", outcome: str = "spend", by: str = "pre_tier_rank", min_cell: int = 50
-          ) -> dict[str, object]:
+          strategy: str = "", outcome: str = "spend", by: str = "pre_tier_rank", min_cell: int = 50,
+          clusters: pd.DataFrame | None = None) -> dict[str, object]:
     """Balance, event study and heterogeneity for one strategy: ``strategy`` or, when empty,
-    the one with the most exposed customers among those that passed the gate. Empty frames
-    (and ``strategy_id`` None) when none passed."""
+    the one with the most exposed customers among those that passed the gate. Heterogeneity
+    is by ``by`` and, when step 2's ``clusters`` are given, by cluster. Empty frames (and
+    ``strategy_id`` None) when none passed."""
     ok = results[(results["outcome"] == outcome) & (results["gate"] == "passed")]
     if strategy:
         ok = ok[ok[s.STRATEGY_ID].astype(str) == str(strategy)]
     if ok.empty:
         return {"strategy_id": None, "result": pd.Series(dtype=float), "balance": pd.DataFrame(),
-                "event": pd.DataFrame(), "heterogeneity": pd.DataFrame()}
+                "event": pd.DataFrame(), "heterogeneity": pd.DataFrame(),
+                "heterogeneity_cluster": pd.DataFrame()}
     row = ok.sort_values(["eligible_treated", s.STRATEGY_ID], ascending=[False, True]).iloc[0]
     people, panel = designs[row[s.STRATEGY_ID]]
     w = propensity_weights(people)
     return {"strategy_id": row[s.STRATEGY_ID], "result": row, "balance": balance(people, w),
             "event": event_study(panel, people, weights=w, outcome=outcome),
-            "heterogeneity": heterogeneity(people, panel, by=by, outcome=outcome, min_cell=min_cell)}
+            "heterogeneity": heterogeneity(people, panel, by=by, outcome=outcome, min_cell=min_cell),
+            "heterogeneity_cluster": pd.DataFrame() if clusters is None else heterogeneity(
+                people.merge(clusters[[s.CUSTOMER_ID, "cluster_name"]], on=s.CUSTOMER_ID, how="left")
+                .fillna({"cluster_name": "(no cluster)"}).set_axis(people.index),
+                panel, by="cluster_name", outcome=outcome, min_cell=min_cell)}
 
 
 def table(results: pd.DataFrame, *, outcome: str = "spend") -> pd.DataFrame:

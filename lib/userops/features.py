@@ -12,13 +12,14 @@ import itertools
 from pathlib import Path
 
 import ibis
+import numpy as np
 import pandas as pd
 
 from userops import schema as s
 
 __all__ = ["connect", "as_table", "orders", "collapse", "rfm", "recency_snapshots",
            "period_bounds", "period_activity", "monthly_activity", "order_days", "category_spend",
-           "weekly_activity"]
+           "weekly_activity", "preferences"]
 
 _COUNTER = itertools.count()
 _PERIODS = {"Q": pd.DateOffset(months=3), "M": pd.DateOffset(months=1),
@@ -241,6 +242,63 @@ def weekly_activity(tx: pd.DataFrame | str | Path | ibis.Table, *, as_of: str | 
     out = out.select(s.CUSTOMER_ID, "week", orders=out.orders.cast("int64"),
                      spend=out.cents.cast("float64") / 100.0)
     return _fetch(out, con=con, order_by=[s.CUSTOMER_ID, "week"], dates=["week"])
+
+
+def preferences(tx: pd.DataFrame | str | Path | ibis.Table, *, as_of: str | pd.Timestamp,
+                window_days: int = 365, con: ibis.BaseBackend | None = None) -> pd.DataFrame:
+    """Per customer, from the lines in the ``window_days`` ending at ``as_of`` (local time):
+
+    promotion: ``discount_share`` (share of gross spend on discounted lines), ``discount_depth``
+    (discount / gross over all lines), ``coupon_order_share`` (orders with a coupon); channel:
+    ``stores``, ``main_store_share`` (share of orders at the most used store); time:
+    ``weekend_share``, ``morning_share`` (before 12h), ``afternoon_share`` (12-17h),
+    ``evening_share`` (17h on) of orders, ``median_gap_days`` between shopping days; plus
+    ``orders`` and ``spend``. Missing optional columns give NaN features (and are named as such).
+    Category shares come from :func:`category_spend`.
+    """
+    t = as_table(tx, con=con) if not isinstance(tx, pd.DataFrame) else ibis.memtable(tx[[
+        c for c in (s.CUSTOMER_ID, s.ORDER_ID, s.TS, s.AMOUNT, s.STORE_ID, s.DISCOUNT, s.COUPON_DISCOUNT)
+        if c in tx.columns]])
+    end = pd.Timestamp(as_of).normalize() + pd.Timedelta(days=1)
+    start = end - pd.Timedelta(days=window_days)
+    t = t.filter((t[s.TS] >= ibis.literal(start.to_pydatetime())) & (t[s.TS] < ibis.literal(end.to_pydatetime())))
+    disc = t[s.DISCOUNT].cast("float64") if s.DISCOUNT in t.columns else ibis.literal(None, "float64")
+    coup = t[s.COUPON_DISCOUNT].cast("float64") if s.COUPON_DISCOUNT in t.columns else ibis.literal(None, "float64")
+    store = t[s.STORE_ID].cast("string") if s.STORE_ID in t.columns else ibis.literal(None, "string")
+    lines = t.mutate(_d=disc, _c=coup, _store=store, _gross=t[s.AMOUNT] + ibis.coalesce(disc, 0.0))
+    o = lines.group_by([s.CUSTOMER_ID, s.ORDER_ID]).aggregate(
+        ts=lines[s.TS].min(), net=lines[s.AMOUNT].sum(), gross=lines._gross.sum(),
+        disc_gross=lines._gross.sum(where=lines._d > 0), disc=lines._d.sum(),
+        coupon=(lines._c > 0).any(), store=lines._store.min())
+    hour = o.ts.hour()
+    dow = o.ts.day_of_week.index()  # Monday = 0
+    per = o.group_by(s.CUSTOMER_ID).aggregate(
+        orders=o.count(), spend=o.net.sum(), gross=o.gross.sum(),
+        disc_gross=ibis.coalesce(o.disc_gross.sum(), 0.0), disc=o.disc.sum(),
+        coupon_orders=o.coupon.cast("int64").sum(),
+        weekend=(dow >= 5).cast("int64").sum(), morning=(hour < 12).cast("int64").sum(),
+        afternoon=((hour >= 12) & (hour < 17)).cast("int64").sum(),
+        evening=(hour >= 17).cast("int64").sum(), stores=o.store.nunique())
+    by_store = o.group_by([s.CUSTOMER_ID, "store"]).aggregate(n=o.count())
+    main = by_store.group_by(s.CUSTOMER_ID).aggregate(main_n=by_store.n.max())
+    days = o.select(s.CUSTOMER_ID, day=o.ts.date()).distinct()
+    w = ibis.window(group_by=days[s.CUSTOMER_ID], order_by=days.day)
+    days = days.mutate(gap=days.day.delta(days.day.lag().over(w), unit="day"))
+    gaps = days.group_by(s.CUSTOMER_ID).aggregate(median_gap=days.gap.median())
+    out = per.left_join(main, s.CUSTOMER_ID).left_join(gaps, s.CUSTOMER_ID).select(
+        s.CUSTOMER_ID, orders=per.orders.cast("int64"), spend=per.spend.cast("float64"),
+        discount_share=per.disc_gross / per.gross.nullif(0),
+        discount_depth=per.disc / per.gross.nullif(0),
+        coupon_order_share=per.coupon_orders / per.orders,
+        stores=per.stores.cast("int64"), main_store_share=ibis._["main_n"] / per.orders,
+        weekend_share=per.weekend / per.orders, morning_share=per.morning / per.orders,
+        afternoon_share=per.afternoon / per.orders, evening_share=per.evening / per.orders,
+        median_gap_days=ibis._["median_gap"].cast("float64"))
+    frame = (con or connect()).execute(out.order_by(s.CUSTOMER_ID))
+    frame = frame.astype({s.CUSTOMER_ID: "str"}).reset_index(drop=True)
+    if s.STORE_ID not in t.columns:
+        frame[["stores", "main_store_share"]] = np.nan
+    return frame
 
 
 # -- private helpers ------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from matplotlib.axes import Axes
 from matplotlib.ticker import PercentFormatter
 
 __all__ = ["setup", "return_curve", "treemap", "bars", "bubbles", "heatmap", "transition_heatmap",
-           "flow", "stacked_shares", "timeline", "forest", "event_study", "PALETTE"]
+           "flow", "stacked_shares", "timeline", "forest", "event_study", "silhouette", "PALETTE"]
 
 PALETTE = "tab10"
 
@@ -280,6 +280,18 @@ def event_study(frame: pd.DataFrame, *, title: str, ylabel: str, ax: Axes | None
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.legend(loc="upper left", fontsize="small")
+    return ax
+
+
+def silhouette(sil: pd.DataFrame, *, chosen: int, title: str, ax: Axes | None = None) -> Axes:
+    """Silhouette score per number of clusters, the chosen k marked."""
+    ax = ax or plt.figure(figsize=(7, 4)).gca()
+    ax.plot(sil["k"], sil["silhouette"], "o-", color="C0")
+    ax.axvline(chosen, color="C1", linestyle="--", label=f"chosen: k = {chosen}")
+    ax.set_xlabel("number of clusters (k)")
+    ax.set_ylabel("silhouette score (higher = better separated)")
+    ax.set_title(title)
+    ax.legend(fontsize="small")
     return ax
 
 
