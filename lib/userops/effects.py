@@ -12,7 +12,7 @@ from userops import schema as s
 
 __all__ = [
     "COVARIATES", "Gate", "design", "propensity_weights", "balance", "did", "event_study",
-    "estimate", "estimate_all", "pooled_by_type", "focus", "table", "compare", "stack", "heterogeneity", "response_table",
+    "estimate", "estimate_all", "pooled_by_type", "focus", "table", "cell_effects", "compare", "stack", "heterogeneity", "response_table",
     "response_drivers",
 ]
 
@@ -331,6 +331,28 @@ def table(results: pd.DataFrame, *, outcome: str = "spend") -> pd.DataFrame:
         if col in r:
             r[col] = pd.to_datetime(r[col]).dt.strftime("%Y-%m-%d")
     return r.round(3)
+
+
+def cell_effects(results: pd.DataFrame, designs: dict[str, tuple[pd.DataFrame, pd.DataFrame]], *,
+                 by: str = "pre_tier_rank", outcome: str = "spend", min_cell: int = 50) -> pd.DataFrame:
+    """Shrunk effect per strategy x group of ``by`` for every strategy that passed the gate.
+
+    Groups below ``min_cell`` take the strategy's overall effect (``source`` says which).
+    """
+    rows = []
+    ok = results[(results["outcome"] == outcome) & (results["gate"] == "passed")]
+    for r in ok.itertuples():
+        people, panel = designs[r.strategy_id]
+        het = heterogeneity(people, panel, by=by, outcome=outcome, min_cell=min_cell)
+        for h in het.itertuples():
+            own = not np.isnan(h.shrunk) if hasattr(h, "shrunk") else False
+            rows.append({s.STRATEGY_ID: r.strategy_id, "type": r.type, by: getattr(h, by),
+                         "effect": h.shrunk if own else r.estimate,
+                         "effect_se": h.shrunk_se if own else r.se,
+                         "source": "shrunk group estimate" if own else "strategy average",
+                         "weeks": int(((pd.Timestamp(r.end) - pd.Timestamp(r.start)).days + 7) // 7)})
+    cols = [s.STRATEGY_ID, "type", by, "effect", "effect_se", "source", "weeks"]
+    return pd.DataFrame(rows, columns=cols)
 
 
 def compare(results: pd.DataFrame, *, outcome: str = "spend") -> pd.DataFrame:

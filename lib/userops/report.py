@@ -18,15 +18,19 @@ from nbconvert import HTMLExporter
 from nbconvert.preprocessors import TagRemovePreprocessor
 from traitlets.config import Config
 
-from userops import artifacts, datasets
+import pandas as pd
+
+from userops import artifacts, datasets, library
 from userops.schema import DataError
 
 __all__ = ["StepResult", "RunResult", "notebooks", "declared_parameters", "check_parameters",
-           "run", "export_html", "RUNNER_PARAMETERS", "ParameterError", "NOTEBOOK_DIR"]
+           "run", "export_html", "write_overview", "RUNNER_PARAMETERS", "ParameterError", "NOTEBOOK_DIR",
+           "LIBRARY"]
 
 NOTEBOOK_DIR = Path(__file__).resolve().parents[2] / "notebooks"
 # set by the runner itself; a user changes them with --data / --as-of / --out
-RUNNER_PARAMETERS = ("data", "as_of", "out_dir")
+RUNNER_PARAMETERS = ("data", "as_of", "out_dir", "library_path")
+LIBRARY = "strategy_library.sqlite"  # in <out>, beside the dated folders
 _LOAD_PARAMETERS = ("data_tz", "encoding", "seed", "n_customers")
 # local sockets instead of TCP: nothing listens on the network, and ipykernel >= 7.3 does not
 # print its "running over TCP without encryption" warning once per notebook
@@ -116,6 +120,11 @@ def run(*, data: str = "completejourney", as_of: str | None = None, out: str | P
     _write_manifest(stage, ds=ds, data=data, params=params, results=results)
     _write_index(stage, ds=ds, results=results)
     folder = _publish(stage, out / (as_of_iso if ok else f"{as_of_iso}.failed"))
+    rows_path = folder / "artifacts" / "06_library_rows.parquet"
+    if ok and rows_path.exists():
+        n = library.record(out / LIBRARY, pd.read_parquet(rows_path))
+        log(f"[library] {n} rows recorded in {out / LIBRARY}")
+    write_overview(out)
     failed = [r.name for r in results if r.status != "ok"]
     log(f"published {folder}" if ok else
         f"{len(failed)} step(s) failed ({', '.join(failed)}); report kept in {folder}"
@@ -144,12 +153,39 @@ def export_html(notebook: Path, html_path: Path, *, title: str) -> Path:
     return html_path
 
 
+def write_overview(out: str | Path) -> Path:
+    """``<out>/index.html``: every dated report in the folder, newest first, with its status."""
+    out = Path(out)
+    rows = []
+    for m in sorted(out.glob("*/manifest.json"), reverse=True):
+        man = json.loads(m.read_text())
+        heads = {}
+        for st in man.get("steps", []):
+            heads.update(st.get("headlines", {}))
+        alerts = heads.get("KPI alerts vs previous run", "")
+        status = "ok" if man.get("ok") else "failed"
+        rows.append(f"<tr><td><a href='{m.parent.name}/index.html'>{html.escape(m.parent.name)}</a></td>"
+                    f"<td class='{status}'>{status}</td><td>{html.escape(man.get('data_source', ''))}</td>"
+                    f"<td>{len(man.get('steps', []))}</td><td>{html.escape(str(alerts))}</td></tr>")
+    page = f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>userops reports</title>
+<style>body{{font-family:sans-serif;max-width:60em;margin:2em auto}}td,th{{padding:.4em;
+border-bottom:1px solid #ddd;text-align:left}}.ok{{color:#060}}.failed{{color:#b00}}</style></head><body>
+<h1>Customer operations reports</h1>
+<table><tr><th>cut-off (as_of)</th><th>status</th><th>data</th><th>steps</th><th>KPI alerts vs previous run</th></tr>
+{''.join(rows)}</table></body></html>
+"""
+    path = out / "index.html"
+    path.write_text(page, encoding="utf-8")
+    return path
+
+
 # -- private helpers ------------------------------------------------------------------------
 
 def _run_step(nb: Path, i: int, n: int, *, stage: Path, as_of: str, params: dict[str, object],
               timeout: int, log) -> StepResult:
     declared = declared_parameters(nb)
-    values = {"data": "data", "as_of": as_of, "out_dir": "."}
+    values = {"data": "data", "as_of": as_of, "out_dir": ".", "library_path": f"../{LIBRARY}"}
     values.update({k: v for k, v in params.items() if k in declared})
     values = {k: v for k, v in values.items() if k in declared}
     output = stage / nb.name

@@ -1,0 +1,193 @@
+"""Step 6: strategy KPIs with intervals, the coverage/effect seesaw and budget allocation."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import linprog
+
+from userops import schema as s
+
+__all__ = ["DEFINITIONS", "kpis", "seesaw", "allocate", "frontier", "greedy", "decisions", "alerts"]
+
+DEFINITIONS = pd.DataFrame([
+    ("reach", "customers the strategy reached (exposures)"),
+    ("participants", "reached customers with at least one response to the strategy"),
+    ("conversion", "participants / reach"),
+    ("gmv", "net spend of the reached customers while the strategy ran"),
+    ("arpu", "gmv / reach"),
+    ("cost", "contact_cost x reach + coupon_cost_per_response x responses"),
+    ("incremental_gmv", "effect per customer-week (step 5, weighted DiD) x weeks run x reach, with its 95% CI"),
+    ("roi", "(incremental_gmv - cost) / cost, with the interval of incremental_gmv carried through"),
+], columns=["kpi", "definition"])
+
+
+def kpis(reached: pd.DataFrame, responses: pd.DataFrame | None, weekly: pd.DataFrame,
+         strategies: pd.DataFrame, effects: pd.DataFrame, *, contact_cost: float,
+         coupon_cost_per_response: float, segments: pd.DataFrame | None = None,
+         by: str | None = None) -> pd.DataFrame:
+    """KPIs per strategy, or per strategy x segment when ``segments``/``by`` are given.
+
+    ``reached`` is step 4's reach table, ``weekly`` the customer-week spend, ``effects`` step
+    5's results (spend outcome). Per segment, incremental GMV uses the strategy's average effect.
+    """
+    st = strategies.set_index(s.STRATEGY_ID)
+    r = reached.assign(start=reached[s.STRATEGY_ID].map(st[s.START]), end=reached[s.STRATEGY_ID].map(st[s.END]))
+    r["week0"] = r["start"] - pd.to_timedelta(r["start"].dt.day_of_week, unit="D")
+    gmv = _window_spend(r, weekly)
+    n_resp = (responses.groupby([s.CUSTOMER_ID, s.STRATEGY_ID]).size() if responses is not None and len(responses)
+              else pd.Series(dtype="int64"))
+    r = r.assign(gmv=gmv, responses=[n_resp.get((c, k), 0) for c, k in zip(r[s.CUSTOMER_ID], r[s.STRATEGY_ID])])
+    keys = [s.STRATEGY_ID]
+    if segments is not None and by is not None:
+        r = r.merge(segments[[s.CUSTOMER_ID, by]], on=s.CUSTOMER_ID, how="left")
+        r[by] = r[by].astype(str).where(r[by].notna(), "(no orders)")
+        keys.append(by)
+    g = r.groupby(keys, observed=True)
+    out = pd.DataFrame({"reach": g.size(), "participants": g["responded"].sum(), "gmv": g["gmv"].sum(),
+                        "responses": g["responses"].sum()}).reset_index()
+    out["type"] = out[s.STRATEGY_ID].map(st[s.TYPE]) if s.TYPE in st else "all"
+    out["weeks"] = out[s.STRATEGY_ID].map(((st[s.END] - st[s.START]).dt.days + 7) // 7)
+    out["conversion"] = out["participants"] / out["reach"]
+    out["arpu"] = out["gmv"] / out["reach"]
+    out["cost"] = contact_cost * out["reach"] + coupon_cost_per_response * out["responses"]
+    eff = effects.set_index(s.STRATEGY_ID) if len(effects) else pd.DataFrame(columns=["estimate", "ci_low", "ci_high", "gate"])
+    for col, src in (("incremental_gmv", "estimate"), ("inc_low", "ci_low"), ("inc_high", "ci_high")):
+        out[col] = out[s.STRATEGY_ID].map(eff[src]).astype(float) * out["weeks"] * out["reach"]
+    out["effect_status"] = out[s.STRATEGY_ID].map(eff["gate"]).fillna("no estimate in step 5")
+    cost = out["cost"].where(out["cost"] > 0)
+    for col, src in (("roi", "incremental_gmv"), ("roi_low", "inc_low"), ("roi_high", "inc_high")):
+        out[col] = (out[src] - out["cost"]) / cost
+    return out.sort_values(keys, ignore_index=True)
+
+
+def seesaw(cells: pd.DataFrame, sizes: pd.Series, *, by: str = "pre_tier_rank") -> pd.DataFrame:
+    """For each strategy: add segments in order of expected effect; coverage vs incremental
+    value per reached customer-week (falls as coverage grows: the seesaw)."""
+    rows = []
+    for sid, g in cells.groupby(s.STRATEGY_ID, sort=True):
+        g = g.assign(n=g[by].map(sizes).fillna(0)).sort_values(["effect", by], ascending=[False, True])
+        g = g[g["n"] > 0]
+        cum_n, cum_v = g["n"].cumsum(), (g["n"] * g["effect"]).cumsum()
+        total = sizes.sum()
+        rows.append(pd.DataFrame({s.STRATEGY_ID: sid, by: g[by].to_numpy(), "coverage": (cum_n / total).to_numpy(),
+                                  "customers": cum_n.to_numpy(), "value_per_customer": (cum_v / cum_n).to_numpy(),
+                                  "marginal_effect": g["effect"].to_numpy()}))
+    cols = [s.STRATEGY_ID, by, "coverage", "customers", "value_per_customer", "marginal_effect"]
+    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=cols)
+
+
+def allocate(cells: pd.DataFrame, sizes: pd.Series, *, budget: float, cost_per_customer: pd.Series,
+             by: str = "pre_tier_rank", margin: float = 1.0) -> pd.DataFrame:
+    """Share x of each segment given each strategy that maximises net incremental value.
+
+    maximise sum n_g x_sg (margin * weeks_s * effect_sg - c_s) subject to the budget
+    sum n_g c_s x_sg <= budget, at most one strategy per customer (sum_s x_sg <= 1), 0 <= x <= 1.
+    Solved as a linear program with scipy's HiGHS. Returns the cells with ``x``, customers,
+    spend and incremental GMV.
+    """
+    d = cells.assign(n=cells[by].map(sizes).fillna(0).astype(float),
+                     c=cells[s.STRATEGY_ID].map(cost_per_customer).astype(float)).reset_index(drop=True)
+    d = d[d["n"] > 0].reset_index(drop=True)
+    if d.empty:
+        return d.assign(x=[], customers=[], spend=[], incremental_gmv=[])
+    value = d["n"] * (margin * d["weeks"] * d["effect"] - d["c"])
+    groups = list(dict.fromkeys(d[by]))
+    A = [d["n"] * d["c"]] + [(d[by] == g).astype(float) for g in groups]
+    b = [budget] + [1.0] * len(groups)
+    res = linprog(-value.to_numpy(), A_ub=np.vstack(A), b_ub=np.array(b), bounds=(0, 1), method="highs")
+    if res.status != 0:
+        raise RuntimeError(f"budget allocation failed: {res.message}")
+    x = np.round(res.x, 12)
+    return d.assign(x=x, customers=x * d["n"], spend=x * d["n"] * d["c"],
+                    incremental_gmv=x * d["n"] * d["weeks"] * d["effect"], net_value=x * value)
+
+
+def greedy(cells: pd.DataFrame, sizes: pd.Series, *, budget: float, cost_per_customer: pd.Series,
+           by: str = "pre_tier_rank", margin: float = 1.0) -> float:
+    """Net value of funding cells in decreasing value per unit cost (the LP's answer for one
+    segment per cell and a single budget row): a check on :func:`allocate`."""
+    d = cells.assign(n=cells[by].map(sizes).fillna(0).astype(float),
+                     c=cells[s.STRATEGY_ID].map(cost_per_customer).astype(float))
+    d = d[d["n"] > 0]
+    d = d.assign(v=margin * d["weeks"] * d["effect"] - d["c"])
+    d = d[d["v"] > 0]
+    d = d.assign(ratio=d["v"] / d["c"]).sort_values(["ratio", s.STRATEGY_ID], ascending=[False, True])
+    left, total = budget, 0.0
+    for r in d.itertuples():
+        take = min(1.0, left / (r.n * r.c)) if r.c > 0 else 1.0
+        total += take * r.n * r.v
+        left -= take * r.n * r.c
+        if left <= 0:
+            break
+    return total
+
+
+def frontier(cells: pd.DataFrame, sizes: pd.Series, *, budgets: np.ndarray, cost_per_customer: pd.Series,
+             by: str = "pre_tier_rank", margin: float = 1.0) -> pd.DataFrame:
+    """Incremental GMV and net value of the best allocation at each budget (the seesaw across
+    strategies: the slope, the marginal return, falls as the budget grows)."""
+    rows = []
+    for b in budgets:
+        a = allocate(cells, sizes, budget=float(b), cost_per_customer=cost_per_customer, by=by, margin=margin)
+        rows.append({"budget": float(b), "spend": float(a["spend"].sum()) if len(a) else 0.0,
+                     "incremental_gmv": float(a["incremental_gmv"].sum()) if len(a) else 0.0,
+                     "net_value": float(a["net_value"].sum()) if len(a) else 0.0,
+                     "customers": float(a["customers"].sum()) if len(a) else 0.0})
+    return pd.DataFrame(rows)
+
+
+def decisions(table: pd.DataFrame, allocation: pd.DataFrame, *, tolerance: float = 0.1) -> pd.DataFrame:
+    """Expand / keep / cut per strategy: recommended customers vs customers reached now, with why."""
+    rec = allocation.groupby(s.STRATEGY_ID)["customers"].sum() if len(allocation) else pd.Series(dtype=float)
+    rows = []
+    for r in table.itertuples():
+        now, new = float(r.reach), float(rec.get(r.strategy_id, 0.0))
+        if np.isnan(r.incremental_gmv):
+            action, why = "test with a holdout", f"no effect estimate ({r.effect_status})"
+        elif r.inc_low <= 0 <= r.inc_high and new == 0:
+            action, why = "cut or test", "effect not distinguishable from zero; keep a random holdout if it continues"
+        elif new > now * (1 + tolerance):
+            action, why = "expand", f"best use of budget reaches {new:,.0f} customers vs {now:,.0f} now"
+        elif new < now * (1 - tolerance):
+            action, why = "cut", f"best use of budget reaches {new:,.0f} customers vs {now:,.0f} now"
+        else:
+            action, why = "keep", "current reach is close to the best use of budget"
+        rows.append({s.STRATEGY_ID: r.strategy_id, "type": r.type, "reach_now": int(now),
+                     "reach_recommended": round(new), "action": action, "reason": why})
+    return pd.DataFrame(rows)
+
+
+def alerts(current: pd.DataFrame, previous: pd.DataFrame, *, metrics: tuple[str, ...] = ("conversion", "arpu"),
+           threshold: float = 0.2) -> pd.DataFrame:
+    """Compare this run's KPIs per strategy type with the previous run's; flag relative moves
+    beyond ``threshold`` (the early warning)."""
+    cols = ["type", "metric", "previous", "current", "change", "alert"]
+    if previous is None or previous.empty or current.empty:
+        return pd.DataFrame(columns=cols)
+    cur = _by_type(current)
+    prev = _by_type(previous)
+    rows = []
+    for kind in sorted(set(cur.index) & set(prev.index)):
+        for m in metrics:
+            a, b = prev.loc[kind, m], cur.loc[kind, m]
+            change = (b - a) / abs(a) if a else np.nan
+            rows.append({"type": kind, "metric": m, "previous": a, "current": b, "change": change,
+                         "alert": bool(abs(change) > threshold) if not np.isnan(change) else False})
+    return pd.DataFrame(rows, columns=cols)
+
+
+# -- private helpers ------------------------------------------------------------------------
+
+def _window_spend(r: pd.DataFrame, weekly: pd.DataFrame) -> np.ndarray:
+    w = weekly[[s.CUSTOMER_ID, "week", "spend"]]
+    m = r[[s.CUSTOMER_ID, "week0", "end"]].reset_index().merge(w, on=s.CUSTOMER_ID, how="left")
+    m = m[(m["week"] >= m["week0"]) & (m["week"] <= m["end"])]
+    return m.groupby("index")["spend"].sum().reindex(r.index, fill_value=0.0).to_numpy()
+
+
+def _by_type(k: pd.DataFrame) -> pd.DataFrame:
+    g = k.groupby("type")
+    out = pd.DataFrame({"reach": g["reach"].sum(), "participants": g["participants"].sum(), "gmv": g["gmv"].sum()})
+    out["conversion"] = out["participants"] / out["reach"]
+    out["arpu"] = out["gmv"] / out["reach"]
+    return out
