@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from userops import cli, report
+from userops import cli, library, report
 
 SMALL = {"n_customers": 300, "seed": 5}
 
@@ -25,7 +25,8 @@ def _tiny_notebook(path, body: str) -> None:
     nb = new_notebook(cells=[
         new_markdown_cell("# Test step\n\n**Question this step answers:** none"),
         new_code_cell('data: str = "synthetic"  # data\nas_of: str = "2017-12-31"  # cut-off\n'
-                      'out_dir: str = "."  # output', metadata={"tags": ["parameters"]}),
+                      'out_dir: str = "."  # output\nlibrary_path: str = "lib.sqlite"  # library',
+                      metadata={"tags": ["parameters"]}),
         new_code_cell(body)])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(nb, str(path))
@@ -42,12 +43,13 @@ def test_run_publishes_every_file(published):
     assert manifest["ok"] and manifest["steps"][0]["status"] == "ok"
     assert manifest["parameters"] == SMALL and manifest["as_of"] == "2017-12-31"
     assert manifest["row_counts"]["transactions"] > 0 and "pandas" in manifest["versions"]
+    assert len(library.history(folder.parent / report.LIBRARY)) > 0  # step 6 rows were recorded
     assert not any(p.name.startswith(".") for p in folder.parent.iterdir()), "staging left behind"
 
 
 # the fewest charts each step must show
 MIN_CHARTS = {"01_value_tiering": 10, "02_segment_profiles": 7, "03_migration_paths": 5, "04_strategy_coverage": 8,
-              "05_effect_drivers": 4}
+              "05_effect_drivers": 4, "06_strategy_adjustment": 5}
 
 
 @pytest.mark.slow
@@ -122,6 +124,68 @@ def test_failed_step_is_kept_marked_and_does_not_destroy_the_earlier_report(tmp_
     assert [s["status"] for s in manifest["steps"]] == ["ok", "failed"] and not manifest["ok"]
     printed = capsys.readouterr().out
     assert "[2/2] 02_broken failed" in printed and "untouched" in printed
+
+
+LIBRARY_STEP = """
+import pandas as pd
+from userops import artifacts, datasets, library
+ds = datasets.load(data, as_of=as_of)
+run_id, h = library.run_key(data_source=ds.source, as_of=as_of, params={})
+kpi = pd.DataFrame({"strategy_id": ["S1"], "type": ["A"], "reach": [float(len(ds.transactions))],
+                    "participants": [1.0], "conversion": [0.1], "gmv": [1.0], "arpu": [1.0], "cost": [1.0],
+                    "incremental_gmv": [None], "inc_low": [None], "inc_high": [None], "roi": [None],
+                    "roi_low": [None], "roi_high": [None], "effect_status": ["none"]})
+rows = library.rows(kpi, run_id=run_id, params_hash=h, data_source=ds.source, as_of=as_of,
+                    strategies=ds.tables["strategies"], method="test")
+artifacts.write(rows, out_dir=out_dir, name="06_library_rows")
+artifacts.write_headlines({"KPI alerts vs previous run": "0"}, out_dir=out_dir, step="06")
+"""
+
+
+@pytest.mark.slow
+def test_monthly_series_gives_dated_reports_an_overview_and_a_history(tmp_path):
+    nbs = tmp_path / "nbs"
+    nbs.mkdir()
+    _tiny_notebook(nbs / "06_library.ipynb", LIBRARY_STEP)
+    out = tmp_path / "out"
+    args = ["report", "--data", "synthetic", "--out", str(out), "--notebooks", str(nbs),
+            "--set", "n_customers=50", "--as-of", "2017-10-15:2017-12-31"]
+    assert cli.main(args) == 0
+    assert sorted(p.name for p in out.iterdir() if p.is_dir()) == ["2017-10-31", "2017-11-30", "2017-12-31"]
+    overview = (out / "index.html").read_text()
+    assert all(d in overview for d in ("2017-10-31", "2017-11-30", "2017-12-31"))
+    h = library.history(out / report.LIBRARY)
+    assert sorted(h["as_of"]) == ["2017-10-31", "2017-11-30", "2017-12-31"]
+    assert h["reach"].is_monotonic_increasing  # later cut-offs keep more transaction lines
+    assert cli.main(args) == 0  # the same series again: the library does not grow
+    assert len(library.history(out / report.LIBRARY)) == 3
+
+
+def test_as_of_lists_and_ranges():
+    assert cli.as_of_dates(None) == [None]
+    assert cli.as_of_dates("2017-12-31,2017-06-30") == ["2017-06-30", "2017-12-31"]
+    assert cli.as_of_dates("2017-10-01:2017-12-31") == ["2017-10-31", "2017-11-30", "2017-12-31"]
+    assert cli.as_of_dates("2017-10-01:2017-12-15") == ["2017-10-31", "2017-11-30", "2017-12-15"]
+    with pytest.raises(ValueError):
+        cli.as_of_dates("2017-12-31:2017-01-01")
+
+
+@pytest.mark.slow
+def test_rerunning_some_steps_keeps_the_others(tmp_path):
+    nbs = tmp_path / "nbs"
+    nbs.mkdir()
+    _tiny_notebook(nbs / "01_one.ipynb", "from userops import artifacts\nartifacts.write_headlines({'n': 1}, out_dir=out_dir, step='01')")
+    _tiny_notebook(nbs / "02_two.ipynb", "print('two')")
+    out = tmp_path / "out"
+    base = ["report", "--data", "synthetic", "--out", str(out), "--notebooks", str(nbs), "--set", "n_customers=50"]
+    assert cli.main(base) == 0
+    one = (out / "2017-12-31" / "01_one.html").read_bytes()
+    assert cli.main(base + ["--steps", "2"]) == 0
+    folder = out / "2017-12-31"
+    assert (folder / "01_one.html").read_bytes() == one and (folder / "02_two.html").exists()
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert [(s["name"], s["earlier"]) for s in manifest["steps"]] == [("01_one", True), ("02_two", False)]
+    assert "(earlier run)" in (folder / "index.html").read_text()
 
 
 @pytest.mark.slow

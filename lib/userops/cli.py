@@ -11,7 +11,7 @@ import yaml
 from userops import datasets, report
 from userops.schema import DataError
 
-__all__ = ["main", "parse_assignment"]
+__all__ = ["main", "parse_assignment", "as_of_dates"]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -51,10 +51,34 @@ def _report(args: argparse.Namespace) -> int:
         params.update(_plain(loaded))
     params.update(dict(parse_assignment(a) for a in args.set or []))
     steps = [int(x) for x in args.steps.split(",")] if args.steps else None
-    result = report.run(data=args.data, as_of=args.as_of, out=args.out, steps=steps,
-                        params=params, timeout=args.timeout,
-                        notebook_dir=Path(args.notebooks) if args.notebooks else report.NOTEBOOK_DIR)
-    return 0 if result.ok else 1
+    ok = True
+    for as_of in as_of_dates(args.as_of):
+        result = report.run(data=args.data, as_of=as_of, out=args.out, steps=steps,
+                            params=params, timeout=args.timeout,
+                            notebook_dir=Path(args.notebooks) if args.notebooks else report.NOTEBOOK_DIR)
+        ok = ok and result.ok
+    return 0 if ok else 1
+
+
+def as_of_dates(text: str | None) -> list[str | None]:
+    """``None`` (the data's default), ``D``, ``D1,D2,...`` or a monthly range ``D1:D2`` (every
+    month end from D1's month to D2, D2 included), in date order."""
+    if text is None:
+        return [None]
+    if ":" in text:
+        first, _, last = text.partition(":")
+        start, end = dt.date.fromisoformat(first.strip()), dt.date.fromisoformat(last.strip())
+        if end < start:
+            raise ValueError(f"--as-of range {text!r}: the end is before the start")
+        import pandas as pd
+
+        ends = pd.date_range(start, end, freq="ME")
+        dates = sorted({d.date().isoformat() for d in ends} | {end.isoformat()})
+        return [d for d in dates if d >= start.isoformat()]
+    dates = [d.strip() for d in text.split(",") if d.strip()]
+    for d in dates:
+        dt.date.fromisoformat(d)  # a clear ValueError for a malformed date
+    return sorted(set(dates))
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -87,8 +111,9 @@ def _parser() -> argparse.ArgumentParser:
     rep = sub.add_parser("report", help="run the step notebooks into <out>/<as_of>/")
     rep.add_argument("--data", default="completejourney",
                      help="completejourney (default), synthetic, or a folder of CSV/Parquet files")
-    rep.add_argument("--as-of", dest="as_of", help="cut-off date YYYY-MM-DD (required for a folder; "
-                     f"default {datasets.CJ_AS_OF} for the embedded data)")
+    rep.add_argument("--as-of", dest="as_of", help="cut-off date YYYY-MM-DD, several dates D1,D2 or a "
+                     "monthly range D1:D2 (required for a folder; default "
+                     f"{datasets.CJ_AS_OF} for the embedded data)")
     rep.add_argument("--out", default="reports", help="output folder (default: reports)")
     rep.add_argument("--steps", help="comma-separated step numbers, e.g. 1,2 (default: all)")
     rep.add_argument("--set", action="append", metavar="NAME=VALUE", help="a notebook parameter")

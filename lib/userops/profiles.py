@@ -130,7 +130,10 @@ def tgi_features(segments: pd.Series, table: pd.DataFrame, *, features: list[str
         rest = d[d["segment"] != seg]
         for f in features:
             pop = d[f].mean()
-            p = stats.ttest_ind(g[f].dropna(), rest[f].dropna(), equal_var=False).pvalue if len(rest) > 1 and len(g) > 1 else np.nan
+            a, b = g[f].dropna(), rest[f].dropna()
+            # no test where either side has (almost) no spread: the t statistic is undefined there
+            testable = len(a) > 1 and len(b) > 1 and min(a.std(), b.std()) > 1e-9 * (abs(pop) + 1)
+            p = stats.ttest_ind(a, b, equal_var=False).pvalue if testable else np.nan
             rows.append({"segment": seg, "feature": f, "segment_mean": g[f].mean(), "population_mean": pop,
                          "index": 100 * g[f].mean() / pop if pop else np.nan, "p_value": p})
     out = pd.DataFrame(rows)

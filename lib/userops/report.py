@@ -51,6 +51,7 @@ class StepResult:
     seconds: float
     error: str = ""
     headlines: dict[str, object] = field(default_factory=dict)
+    earlier: bool = False  # kept from an earlier run of the same date (only some steps re-run)
 
 
 @dataclass
@@ -110,6 +111,7 @@ def run(*, data: str = "completejourney", as_of: str | None = None, out: str | P
     out = Path(out)
     stage = out / f".{as_of_iso}.staging"
     shutil.rmtree(stage, ignore_errors=True)
+    earlier = _seed_from_earlier(out / as_of_iso, stage, skip=[nb.stem for nb in nbs]) if steps else []
     ds.save(stage / "data")
     log(f"[data] {ds.source}: {ds.row_counts()['transactions']:,} transaction lines kept, "
         f"{int(ds.rejects['rows'].sum()) if len(ds.rejects) else 0:,} set aside "
@@ -117,6 +119,7 @@ def run(*, data: str = "completejourney", as_of: str | None = None, out: str | P
     results = [_run_step(nb, i, len(nbs), stage=stage, as_of=as_of_iso, params=params,
                          timeout=timeout, log=log) for i, nb in enumerate(nbs, start=1)]
     ok = all(r.status == "ok" for r in results)
+    results = sorted(earlier + results, key=lambda r: r.name)
     _write_manifest(stage, ds=ds, data=data, params=params, results=results)
     _write_index(stage, ds=ds, results=results)
     folder = _publish(stage, out / (as_of_iso if ok else f"{as_of_iso}.failed"))
@@ -221,6 +224,28 @@ def _add_alt_text(nb: nbformat.NotebookNode) -> None:
         out.setdefault("metadata", {}).setdefault("image/png", {})["alt"] = alt
 
 
+def _seed_from_earlier(previous: Path, stage: Path, *, skip: list[str]) -> list[StepResult]:
+    """When only some steps run, start from the last complete report for the date: its other
+    steps' notebooks, HTML and artifacts are kept (and listed as from the earlier run)."""
+    stage.mkdir(parents=True, exist_ok=True)
+    if not (previous / "manifest.json").exists():
+        return []
+    for item in previous.iterdir():
+        if item.name in ("data", "index.html", "manifest.json") or item.stem in skip:
+            continue
+        if item.is_dir():
+            shutil.copytree(item, stage / item.name)
+        else:
+            shutil.copy2(item, stage / item.name)
+    kept = []
+    for st in json.loads((previous / "manifest.json").read_text()).get("steps", []):
+        if st["name"] not in skip:
+            kept.append(StepResult(name=st["name"], status=st["status"], seconds=st["seconds"],
+                                   error=st.get("error", ""), headlines=st.get("headlines", {}),
+                                   earlier=True))
+    return kept
+
+
 def _title(nb: Path) -> str:
     return nb.stem[:2] + " " + nb.stem[3:].replace("_", " ").capitalize()
 
@@ -264,7 +289,7 @@ def _write_index(stage: Path, *, ds: datasets.Dataset, results: list[StepResult]
     for r in results:
         heads = "".join(f"<li>{html.escape(str(k))}: <b>{html.escape(str(v))}</b></li>"
                         for k, v in r.headlines.items())
-        status = ("<span class='ok'>ok</span>" if r.status == "ok" else
+        status = ("<span class='ok'>ok</span>" + (" (earlier run)" if r.earlier else "") if r.status == "ok" else
                   f"<span class='failed'>failed</span><br><small>{html.escape(r.error)}</small>")
         rows.append(f"<tr><td><a href='{r.name}.html'>{html.escape(_title(Path(r.name)))}</a></td>"
                     f"<td>{status}</td><td>{r.seconds:.1f}s</td><td><ul>{heads}</ul></td></tr>")
