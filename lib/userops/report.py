@@ -21,7 +21,6 @@ from traitlets.config import Config
 import pandas as pd
 
 from userops import artifacts, datasets, library
-from userops.schema import DataError
 
 __all__ = ["StepResult", "RunResult", "notebooks", "declared_parameters", "check_parameters",
            "run", "export_html", "write_overview", "RUNNER_PARAMETERS", "ParameterError", "NOTEBOOK_DIR",

@@ -9,7 +9,6 @@ import pandas as pd
 import statsmodels.api as sm
 import statsmodels.formula.api as smf
 
-from userops import schema as s
 
 __all__ = [
     "RF_SEGMENTS", "RFM_GROUPS", "LIFECYCLE_STAGES", "Lifecycle", "Thresholds",

@@ -1,0 +1,73 @@
+"""Report sentences for step 2 (profiles), generated from the data."""
+from __future__ import annotations
+
+
+import pandas as pd
+
+
+__all__ = ["features_prose", "cluster_prose", "cluster_tier_prose", "tgi_prose", "lookalike_prose", "profiles_headlines"]
+
+
+def features_prose(table: pd.DataFrame, dropped: list[str], *, window_days: int) -> str:
+    text = (f"**{len(table):,}** customers with orders in the {window_days} days up to the cut-off. "
+            f"Median weekend share of orders **{table['weekend_share'].median():.0%}**, median share "
+            f"of orders at the main store **{table['main_store_share'].median():.0%}**, median "
+            f"**{table['median_gap_days'].median():.0f}** days between shopping days.")
+    if dropped:
+        text += f" Left out of clustering because they do not vary in this data: {', '.join(dropped)}."
+    return text
+
+
+def cluster_prose(cl, names: pd.Series) -> str:
+    sil = cl.silhouette.set_index("k")["silhouette"]
+    sizes = cl.labels.value_counts().sort_index()
+    parts = "; ".join(f"**{names[c]}** ({n:,})" for c, n in sizes.items())
+    strength = ("well separated" if sil[cl.k] >= 0.5 else "reasonably separated" if sil[cl.k] >= 0.25
+                else "weakly separated: the groups overlap a lot, so read them as tendencies, not types")
+    return (f"The silhouette score is highest at **k = {cl.k}** ({sil[cl.k]:.2f}; {strength}), so the "
+            f"customers form {cl.k} clusters: {parts}. Rerun with {len(cl.stability) + 1} different seeds, the "
+            f"clusters agree with an adjusted Rand index of **{cl.stability['ari_vs_first'].min():.2f}** "
+            "at worst (1 = identical).")
+
+
+def cluster_tier_prose(cross: pd.DataFrame) -> str:
+    share = cross.div(cross.sum(axis=0), axis=1)
+    seg, clu = share.stack().idxmax()
+    return (f"The clusters cut across the value segments: the strongest link is that "
+            f"**{share.loc[seg, clu]:.0%}** of cluster **{clu}** are **{seg}**. Value (step 1) and "
+            "preference (this step) are separate axes; a strategy can target both.")
+
+
+def tgi_prose(tgi: pd.DataFrame, *, what: str, n_customers: int) -> str:
+    if tgi.empty:
+        return f"_The data has no customer attributes, so {what} profiles cannot be shown._"
+    covered = int(tgi["covered"].iloc[0])
+    sig = tgi[tgi["significant"]]
+    text = (f"Customer attributes cover **{covered:,}** of {n_customers:,} customers "
+            f"({covered / n_customers:.0%}); the profiles describe that subset only. ")
+    if sig.empty:
+        return text + f"No attribute value differs significantly between {what}s and the population."
+    top = sig.reindex((sig["tgi"] - 100).abs().sort_values(ascending=False).index).iloc[0]
+    return text + (f"**{len(sig)}** attribute values differ significantly (after adjusting for many "
+                   f"tests); the strongest: in {what} **{top['segment']}**, {top['attribute']} = "
+                   f"{top['value']} has TGI **{top['tgi']:.0f}** ({top['segment_share']:.0%} vs "
+                   f"{top['population_share']:.0%} overall).")
+
+
+def lookalike_prose(result: dict, *, spec: str) -> str:
+    if result.get("note"):
+        return f"_Seed group **{spec}**: {result['note']}; no look-alikes are scored._"
+    top = result["coefficients"].head(3)
+    drivers = ", ".join(f"{r.feature} ({'+' if r.coefficient > 0 else '-'})" for r in top.itertuples())
+    return (f"Seed group **{spec}**: {result['seed']:,} customers, {result['held_out']:,} held out. "
+            f"The score ranks a held-out seed customer above a non-seed customer with probability "
+            f"**{result['auc']:.2f}** (AUC), and **{result['recall_at_top']:.0%}** of the held-out seed "
+            f"lands in the top 10% of scores. The features that drive the match most: {drivers}.")
+
+
+def profiles_headlines(cl, names: pd.Series, look: dict) -> dict[str, object]:
+    out = {"clusters": f"{cl.k} (ARI across seeds >= {cl.stability['ari_vs_first'].min():.2f})",
+           "largest cluster": names.iloc[0]}
+    if not look.get("note"):
+        out["look-alike AUC on held-out seed"] = f"{look['auc']:.2f}"
+    return out
