@@ -32,6 +32,8 @@ lab: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_rfm.py
+	$(BIN)/python benchmarks/bench_features.py
+	$(BIN)/python benchmarks/bench_effects.py
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache .hypothesis
