@@ -8,7 +8,7 @@ from userops import schema as s
 
 __all__ = [
     "prepare", "in_window", "calendar", "reach", "matrix", "uncovered", "uncovered_summary", "intensity",
-    "overlap", "category_fit", "funnel",
+    "overlap", "category_fit", "preference_fit", "funnel",
 ]
 
 
@@ -179,6 +179,23 @@ def category_fit(reached: pd.DataFrame, offers: pd.DataFrame, spend: pd.DataFram
                      "index": 100 * reached_share / all_share if all_share else np.nan})
     cols = [s.STRATEGY_ID, "categories", "offered", "reached", "reached_share", "all_share", "index"]
     return pd.DataFrame(rows, columns=cols)
+
+
+def preference_fit(reached: pd.DataFrame, table: pd.DataFrame | None, *,
+                   features: tuple[str, ...] = ("weekend_share", "evening_share", "main_store_share",
+                                                "discount_share", "coupon_order_share")) -> pd.DataFrame:
+    """Channel, time and promotion preferences (step 2's feature table) of each strategy's
+    reached customers, as an index against all customers (100 = the same mean)."""
+    if table is None or table.empty or reached.empty:
+        return pd.DataFrame(columns=[s.STRATEGY_ID, "reached", *features])
+    cols = [f for f in features if f in table and table[f].notna().any()]
+    base = table[cols].mean()
+    t = table.set_index(s.CUSTOMER_ID)[cols]
+    rows = []
+    for sid, g in reached.groupby(s.STRATEGY_ID, sort=True):
+        m = t.reindex(g[s.CUSTOMER_ID]).mean()
+        rows.append({s.STRATEGY_ID: sid, "reached": len(g), **(100 * m / base).to_dict()})
+    return pd.DataFrame(rows)
 
 
 def funnel(reached: pd.DataFrame, orders: pd.DataFrame, strategies: pd.DataFrame, *,

@@ -371,11 +371,14 @@ def compare(results: pd.DataFrame, *, outcome: str = "spend") -> pd.DataFrame:
 
 
 def response_table(designs: dict[str, pd.DataFrame], *, responses: pd.DataFrame | None,
-                   customers: pd.DataFrame | None, attributes: list[str]) -> pd.DataFrame:
+                   customers: pd.DataFrame | None, attributes: list[str],
+                   preferences: pd.DataFrame | None = None, preference_features: list[str] = ()
+                   ) -> pd.DataFrame:
     """Reached customers of each strategy (from :func:`design`) with ``responded`` and traits.
 
     ``attributes`` are columns of ``customers`` to add; customers without them are dropped
-    (the row count says how many remain).
+    (the row count says how many remain). ``preference_features`` come from step 2's feature
+    table ``preferences`` when it is given.
     """
     rows = []
     for sid, people in designs.items():
@@ -388,6 +391,9 @@ def response_table(designs: dict[str, pd.DataFrame], *, responses: pd.DataFrame 
         if customers is None or any(a not in customers for a in attributes):
             raise ValueError(f"customer attributes {attributes} are not all in the customers table")
         out = out.merge(customers[[s.CUSTOMER_ID, *attributes]], on=s.CUSTOMER_ID, how="inner")
+    if preferences is not None and preference_features and len(out):
+        cols = [f for f in preference_features if f in preferences and preferences[f].notna().any()]
+        out = out.merge(preferences[[s.CUSTOMER_ID, *cols]], on=s.CUSTOMER_ID, how="left")
     return out
 
 
@@ -408,8 +414,11 @@ def response_drivers(people: pd.DataFrame, *, formula_terms: list[str], n_folds:
                                       "ame_low", "ame_high"])
         return empty, {"auc_cv": np.nan, "auc_sd": np.nan, "n": int(len(people)),
                        "responders": int(people["responded"].sum()) if len(people) else 0}
-    formula = "responded ~ " + " + ".join(formula_terms)
-    d = people.assign(responded=people["responded"].astype(float))
+    present = [f for f in formula_terms if _term_column(f) in people.columns]
+    dropped = [f for f in formula_terms if f not in present]
+    formula = "responded ~ " + " + ".join(present)
+    d = people.assign(responded=people["responded"].astype(float)).dropna(
+        subset=[_term_column(f) for f in present])
     fit = smf.logit(formula, data=d).fit(disp=0, cov_type="cluster",
                                          cov_kwds={"groups": pd.factorize(d[s.CUSTOMER_ID])[0]})
     ci = fit.conf_int()
@@ -423,7 +432,7 @@ def response_drivers(people: pd.DataFrame, *, formula_terms: list[str], n_folds:
     cv = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=random_state)
     auc = cross_val_score(LogisticRegression(max_iter=1000), X, fit.model.endog, cv=cv, scoring="roc_auc")
     return tidy, {"auc_cv": float(auc.mean()), "auc_sd": float(auc.std()), "n": int(len(d)),
-                  "responders": int(d["responded"].sum())}
+                  "responders": int(d["responded"].sum()), "dropped_terms": dropped}
 
 
 # -- private helpers ------------------------------------------------------------------------
@@ -473,6 +482,11 @@ def _within(d: pd.DataFrame, col: str) -> pd.Series:
 
 def _refused(reason: str) -> dict[str, object]:
     return {"estimate": np.nan, "se": np.nan, "ci_low": np.nan, "ci_high": np.nan, "gate": reason}
+
+
+def _term_column(term: str) -> str:
+    """The data column behind a formula term: ``C(age_band, ...)`` -> ``age_band``."""
+    return term[2:].split(")")[0].split(",")[0].strip() if term.startswith("C(") else term
 
 
 def _dersimonian_laird(est: np.ndarray, se: np.ndarray) -> float:

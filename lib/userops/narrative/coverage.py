@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 
-__all__ = ["calendar_prose", "coverage_prose", "uncovered_prose", "intensity_prose", "overlap_prose", "fit_prose", "funnel_prose", "coverage_headlines"]
+__all__ = ["preference_fit_prose", "calendar_prose", "coverage_prose", "uncovered_prose", "intensity_prose", "overlap_prose", "fit_prose", "funnel_prose", "coverage_headlines"]
 
 
 def calendar_prose(cal: pd.DataFrame, note: str, *, window_days: int) -> str:
@@ -103,3 +103,17 @@ def coverage_headlines(cal: pd.DataFrame, n_uncovered: int, n_customers: int, no
     return {"strategies in window": f"{len(cal)}",
             "customers reached by none": f"{n_uncovered:,} ({n_uncovered / n_customers:.1%})",
             "median conversion": f"{cal['conversion'].median():.1%}"}
+
+
+def preference_fit_prose(prefs: pd.DataFrame) -> str:
+    if prefs.empty:
+        return "_Step 2's feature table is not in this run's artifacts, or no strategy reached anyone._"
+    cols = [c for c in prefs.columns if c not in ("strategy_id", "reached")]
+    long = prefs.melt(id_vars="strategy_id", value_vars=cols).dropna()
+    hi = long.sort_values(["value", "strategy_id"], ascending=[False, True]).iloc[0]
+    lo = long.sort_values(["value", "strategy_id"]).iloc[0]
+    return (f"The strongest tilt: strategy **{hi['strategy_id']}** reached customers whose "
+            f"{hi['variable'].replace('_', ' ')} is **{hi['value']:.0f}** (100 = all customers); the "
+            f"weakest: strategy **{lo['strategy_id']}**, {lo['variable'].replace('_', ' ')} "
+            f"**{lo['value']:.0f}**. A strategy meant for, say, weekend shoppers should show a high "
+            "weekend index.")

@@ -90,7 +90,9 @@ def drivers_prose(tidy: pd.DataFrame, auc: dict[str, float]) -> str:
     t = tidy[tidy["term"] != "Intercept"].dropna(subset=["ame"])
     top = t.reindex(t["ame"].abs().sort_values(ascending=False).index).head(3)
     parts = ", ".join(f"**{r.term}** ({r.ame:+.1%} [{r.ame_low:+.1%}, {r.ame_high:+.1%}])" for r in top.itertuples())
-    return (f"Among **{auc['n']:,}** reached customer-strategy pairs, **{auc['responders']:,}** responded. "
+    gone = auc.get("dropped_terms") or []
+    note = f" Left out (not in this run's data or artifacts): {', '.join(gone)}." if gone else ""
+    return (f"Among **{auc['n']:,}** reached customer-strategy pairs, **{auc['responders']:,}** responded.{note} "
             f"The strongest markers of who responds (average marginal effects on the response "
             f"probability): {parts}. Cross-validated AUC **{auc['auc_cv']:.2f}** (± {auc['auc_sd']:.2f}). "
             "This describes who responds; it does not say whom the strategy changes.")
