@@ -48,7 +48,7 @@ def test_run_publishes_every_file(published):
 
 
 # the fewest charts each step must show
-MIN_CHARTS = {"01_value_tiering": 10, "02_segment_profiles": 7, "03_migration_paths": 5, "04_strategy_coverage": 8,
+MIN_CHARTS = {"01_value_tiering": 10, "02_segment_profiles": 7, "03_migration_paths": 5, "04_strategy_coverage": 9,
               "05_effect_drivers": 4, "06_strategy_adjustment": 5}
 
 
@@ -93,9 +93,11 @@ def test_every_customer_tiered_in_the_artifact(published):
 @pytest.mark.slow
 def test_same_inputs_give_the_same_html_and_tables(published, tmp_path):
     again = report.run(data="synthetic", out=tmp_path, params=SMALL, log=lambda *_: None)
-    assert (again.folder / "01_value_tiering.html").read_bytes() == \
-        (published.folder / "01_value_tiering.html").read_bytes()
-    for name in ("01_customer_tiers", "01_thresholds", "01_lifecycle_curve"):
+    for nb in report.notebooks():
+        assert (again.folder / f"{nb.stem}.html").read_bytes() == \
+            (published.folder / f"{nb.stem}.html").read_bytes(), nb.stem
+    for name in ("01_customer_tiers", "01_thresholds", "01_lifecycle_curve", "02_customer_clusters",
+                 "03_transition_matrix", "04_reach", "05_effects", "06_kpis"):
         pd.testing.assert_frame_equal(pd.read_parquet(again.folder / "artifacts" / f"{name}.parquet"),
                                       pd.read_parquet(published.folder / "artifacts" / f"{name}.parquet"))
 
