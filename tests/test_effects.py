@@ -135,3 +135,12 @@ def test_transactions_only_gives_empty_results_not_an_error(sample_dir):
     res, designs = effects.estimate_all(weekly, tables=tables, as_of=ds.as_of, bands=(100.0, 300.0, 600.0))
     assert res.empty and designs == {}
     assert effects.focus(res, designs)["strategy_id"] is None
+
+
+def test_non_converging_response_model_is_reported_not_printed(recwarn):
+    # x separates responders perfectly: the logit cannot converge, and says so in its result
+    d = pd.DataFrame({s.CUSTOMER_ID: [f"c{i}" for i in range(40)], "x": np.r_[np.zeros(20), np.ones(20)],
+                      "responded": [False] * 20 + [True] * 20})
+    _, info = effects.response_drivers(d, formula_terms=["x"])
+    assert info["converged"] is False
+    assert not [w for w in recwarn if "converge" in str(w.message).lower()]

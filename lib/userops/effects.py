@@ -1,12 +1,14 @@
 """Step 5: strategy effects that survive targeting (weighted DiD), their drivers, and who responds."""
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 import statsmodels.formula.api as smf
+from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
 from userops import schema as s
 
@@ -392,7 +394,8 @@ def response_table(designs: dict[str, pd.DataFrame], *, responses: pd.DataFrame 
             raise ValueError(f"customer attributes {attributes} are not all in the customers table")
         out = out.merge(customers[[s.CUSTOMER_ID, *attributes]], on=s.CUSTOMER_ID, how="inner")
     if preferences is not None and preference_features and len(out):
-        cols = [f for f in preference_features if f in preferences and preferences[f].notna().any()]
+        cols = [f for f in preference_features
+                if f in preferences and preferences[f].notna().any() and preferences[f].std() > 0]
         out = out.merge(preferences[[s.CUSTOMER_ID, *cols]], on=s.CUSTOMER_ID, how="left")
     return out
 
@@ -419,8 +422,12 @@ def response_drivers(people: pd.DataFrame, *, formula_terms: list[str], n_folds:
     formula = "responded ~ " + " + ".join(present)
     d = people.assign(responded=people["responded"].astype(float)).dropna(
         subset=[_term_column(f) for f in present])
-    fit = smf.logit(formula, data=d).fit(disp=0, cov_type="cluster",
-                                         cov_kwds={"groups": pd.factorize(d[s.CUSTOMER_ID])[0]})
+    with warnings.catch_warnings(record=True) as caught:  # reported below, not printed
+        warnings.simplefilter("always", ConvergenceWarning)
+        fit = smf.logit(formula, data=d).fit(disp=0, maxiter=200, cov_type="cluster",
+                                             cov_kwds={"groups": pd.factorize(d[s.CUSTOMER_ID])[0]})
+    converged = bool(fit.mle_retvals.get("converged", True)) and not any(
+        issubclass(w.category, ConvergenceWarning) for w in caught)
     ci = fit.conf_int()
     tidy = pd.DataFrame({"term": fit.params.index, "estimate": fit.params.to_numpy(),
                          "ci_low": ci[0].to_numpy(), "ci_high": ci[1].to_numpy(),
@@ -432,7 +439,8 @@ def response_drivers(people: pd.DataFrame, *, formula_terms: list[str], n_folds:
     cv = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=random_state)
     auc = cross_val_score(LogisticRegression(max_iter=1000), X, fit.model.endog, cv=cv, scoring="roc_auc")
     return tidy, {"auc_cv": float(auc.mean()), "auc_sd": float(auc.std()), "n": int(len(d)),
-                  "responders": int(d["responded"].sum()), "dropped_terms": dropped}
+                  "responders": int(d["responded"].sum()), "dropped_terms": dropped,
+                  "converged": converged}
 
 
 # -- private helpers ------------------------------------------------------------------------

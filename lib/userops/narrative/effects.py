@@ -91,7 +91,10 @@ def drivers_prose(tidy: pd.DataFrame, auc: dict[str, float]) -> str:
     top = t.reindex(t["ame"].abs().sort_values(ascending=False).index).head(3)
     parts = ", ".join(f"**{r.term}** ({r.ame:+.1%} [{r.ame_low:+.1%}, {r.ame_high:+.1%}])" for r in top.itertuples())
     gone = auc.get("dropped_terms") or []
-    note = f" Left out (not in this run's data or artifacts): {', '.join(gone)}." if gone else ""
+    note = f" Left out (not in this run's data or artifacts, or constant): {', '.join(gone)}." if gone else ""
+    if not auc.get("converged", True):
+        note += (" **The model did not converge** (too few responders for its terms, or terms that "
+                 "separate responders perfectly): read its coefficients with care.")
     return (f"Among **{auc['n']:,}** reached customer-strategy pairs, **{auc['responders']:,}** responded.{note} "
             f"The strongest markers of who responds (average marginal effects on the response "
             f"probability): {parts}. Cross-validated AUC **{auc['auc_cv']:.2f}** (± {auc['auc_sd']:.2f}). "
