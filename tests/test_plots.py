@@ -55,3 +55,13 @@ def test_heatmap_and_return_curve(ax):
     plots.return_curve(curve, fitted=fitted, thresholds={"at risk": 20}, horizon_days=30, ax=ax2)
     assert ax2.get_title() and "30 days" in ax2.get_ylabel()
     plt.close(fig)
+
+
+def test_lines_honour_ax_and_handle_empty(ax):
+    frame = pd.DataFrame({"k": ["a", "a", "b", "b"], "x": [0.1, 0.5, 0.2, 0.9], "y": [3.0, 2.0, 4.0, 1.0]})
+    assert plots.lines(frame, x="x", y="y", hue="k", title="L", xlabel="X", ylabel="Y", ax=ax) is ax
+    assert len(ax.lines) == 2 and ax.get_ylabel() == "Y"
+    fig, ax2 = plt.subplots()
+    plots.lines(frame.iloc[0:0], x="x", y="y", hue=None, title="E", xlabel="X", ylabel="Y", ax=ax2)
+    assert ax2.texts[0].get_text() == "nothing to show for this data"
+    plt.close(fig)

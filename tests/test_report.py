@@ -11,7 +11,8 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from userops import cli, library, report
 
-SMALL = {"n_customers": 300, "seed": 5}
+# large enough that every section of every step has estimates to show (clusters, tiers, LP)
+SMALL = {"n_customers": 1500, "seed": 5}
 
 
 @pytest.fixture(scope="module")
@@ -67,6 +68,7 @@ def test_reviewer_html_has_no_code_no_cdn_and_all_charts(published, step):
     index = (published.folder / "index.html").read_text()
     assert f"{step}.html" in index
     assert (published.folder / "artifacts" / f"{step[:2]}_headlines.json").exists()
+    assert "nothing to show" not in page.lower() and "did not converge" not in page
 
 
 @pytest.mark.slow

@@ -394,8 +394,10 @@ def response_table(designs: dict[str, pd.DataFrame], *, responses: pd.DataFrame 
             raise ValueError(f"customer attributes {attributes} are not all in the customers table")
         out = out.merge(customers[[s.CUSTOMER_ID, *attributes]], on=s.CUSTOMER_ID, how="inner")
     if preferences is not None and preference_features and len(out):
+        # a share that varies by less than one percentage point carries no information and
+        # makes the logit (quasi-)separate; such features are left out and named as dropped
         cols = [f for f in preference_features
-                if f in preferences and preferences[f].notna().any() and preferences[f].std() > 0]
+                if f in preferences and preferences[f].notna().any() and preferences[f].std() > 0.01]
         out = out.merge(preferences[[s.CUSTOMER_ID, *cols]], on=s.CUSTOMER_ID, how="left")
     return out
 

@@ -10,7 +10,7 @@ from matplotlib.axes import Axes
 from matplotlib.ticker import PercentFormatter
 
 __all__ = ["setup", "return_curve", "treemap", "bars", "bubbles", "heatmap", "transition_heatmap",
-           "flow", "stacked_shares", "timeline", "forest", "event_study", "silhouette", "PALETTE"]
+           "flow", "stacked_shares", "timeline", "forest", "event_study", "silhouette", "lines", "PALETTE"]
 
 PALETTE = "tab10"
 
@@ -292,6 +292,25 @@ def silhouette(sil: pd.DataFrame, *, chosen: int, title: str, ax: Axes | None = 
     ax.set_ylabel("silhouette score (higher = better separated)")
     ax.set_title(title)
     ax.legend(fontsize="small")
+    return ax
+
+
+def lines(frame: pd.DataFrame, *, x: str, y: str, hue: str | None, title: str, xlabel: str,
+          ylabel: str, percent_x: bool = False, ax: Axes | None = None) -> Axes:
+    """One line with markers per ``hue`` group (or one line), in the frame's order."""
+    ax = ax or plt.figure().gca()
+    if frame.empty:
+        return _nothing(ax, title)
+    groups = frame.groupby(hue, sort=True) if hue else [("", frame)]
+    for i, (name, g) in enumerate(groups):
+        ax.plot(g[x], g[y], "o-", color=f"C{i % 10}", label=str(name) if hue else None)
+    if hue:
+        ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize="small", title=hue)
+    if percent_x:
+        ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
     return ax
 
 
