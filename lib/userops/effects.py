@@ -328,7 +328,10 @@ def focus(results: pd.DataFrame, designs: dict[str, tuple[pd.DataFrame, pd.DataF
 
 def table(results: pd.DataFrame, *, outcome: str = "spend") -> pd.DataFrame:
     """The results for reviewers: one row per strategy, dates as text, numbers rounded."""
-    r = results[results["outcome"] == outcome].drop(columns=["outcome"])
+    keep = [s.STRATEGY_ID, "type", "start", "end", "naive", "twfe_estimate", "estimate", "se",
+            "ci_low", "ci_high", "eligible_treated", "eligible_comparison", "ess", "max_smd_after", "gate"]
+    r = results[results["outcome"] == outcome]
+    r = r[[c for c in keep if c in r.columns]].rename(columns={"twfe_estimate": "did_unweighted"})
     for col in ("start", "end"):
         if col in r:
             r[col] = pd.to_datetime(r[col]).dt.strftime("%Y-%m-%d")
