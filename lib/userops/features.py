@@ -17,7 +17,7 @@ import pandas as pd
 
 from userops import schema as s
 
-__all__ = ["connect", "as_table", "orders", "collapse", "rfm", "recency_snapshots",
+__all__ = ["connect", "as_table", "lines", "orders", "collapse", "rfm", "recency_snapshots",
            "period_bounds", "period_activity", "monthly_activity", "order_days", "category_spend",
            "weekly_activity", "preferences"]
 
@@ -35,18 +35,34 @@ def connect(threads: int | None = None, memory_limit: str | None = None) -> ibis
     return con
 
 
-def as_table(tx: pd.DataFrame | str | Path | ibis.Table, *, con: ibis.BaseBackend | None = None
-             ) -> ibis.Table:
-    """Wrap transactions as an ibis Table: a DataFrame, a Parquet file/glob, or a Table."""
+def as_table(tx: pd.DataFrame | str | Path | ibis.Table, *, con: ibis.BaseBackend | None = None,
+             columns: tuple[str, ...] = (s.CUSTOMER_ID, s.ORDER_ID, s.TS, s.AMOUNT)) -> ibis.Table:
+    """Wrap transactions as an ibis Table: a DataFrame, a Parquet file/glob, or a Table.
+
+    A DataFrame is copied into DuckDB with only the ``columns`` it has (the others are not
+    needed); a Parquet file or a Table keeps all its columns, read lazily.
+    """
     if isinstance(tx, ibis.Table):
         return tx
     if isinstance(tx, pd.DataFrame):
-        cols = [c for c in (s.CUSTOMER_ID, s.ORDER_ID, s.TS, s.AMOUNT) if c in tx.columns]
-        return ibis.memtable(tx[cols])
+        return ibis.memtable(tx[[c for c in columns if c in tx.columns]])
     if isinstance(tx, (str, Path)):
         return (con or connect()).read_parquet(str(tx))
     raise TypeError(f"`tx` must be a pandas DataFrame, a Parquet path or an ibis Table, "
                     f"not {type(tx).__name__}")
+
+
+def lines(tx: pd.DataFrame | str | Path | ibis.Table, *, as_of: str | pd.Timestamp,
+          window_days: int | None = None, columns: tuple[str, ...] = (s.CUSTOMER_ID, s.ORDER_ID, s.TS, s.AMOUNT),
+          con: ibis.BaseBackend | None = None) -> ibis.Table:
+    """Transaction lines up to the end of ``as_of`` (local time), optionally only the last
+    ``window_days`` days: the one place the cut-off and the window are applied to lines."""
+    t = as_table(tx, con=con, columns=columns)
+    end = pd.Timestamp(as_of).normalize() + pd.Timedelta(days=1)
+    keep = t[s.TS] < ibis.literal(end.to_pydatetime())
+    if window_days is not None:
+        keep = keep & (t[s.TS] >= ibis.literal((end - pd.Timedelta(days=window_days)).to_pydatetime()))
+    return t.filter(keep)
 
 
 def orders(tx: pd.DataFrame | str | Path | ibis.Table, *, as_of: str | pd.Timestamp) -> ibis.Table:
@@ -58,8 +74,7 @@ def orders(tx: pd.DataFrame | str | Path | ibis.Table, *, as_of: str | pd.Timest
     t = as_table(tx)
     if _is_orders(t):
         return t.filter(t.day <= ibis.literal(pd.Timestamp(as_of).date()))
-    cutoff = (pd.Timestamp(as_of).normalize() + pd.Timedelta(days=1)).to_pydatetime()
-    t = t.filter(t[s.TS] < ibis.literal(cutoff))
+    t = lines(t, as_of=as_of)
     cents = (t[s.AMOUNT] * 100).round().cast("int64")
     return (t.mutate(_cents=cents)
             .group_by([s.CUSTOMER_ID, s.ORDER_ID])
@@ -212,14 +227,10 @@ def category_spend(tx: pd.DataFrame | str | Path | ibis.Table, *, as_of: str | p
 
     Lines without a category count under ``(none)``. Needs the line-level ``category`` column.
     """
-    t = tx if isinstance(tx, ibis.Table) else (
-        ibis.memtable(tx[[s.CUSTOMER_ID, s.TS, s.AMOUNT, s.CATEGORY]]) if isinstance(tx, pd.DataFrame)
-        else as_table(tx, con=con))
+    t = lines(tx, as_of=as_of, window_days=window_days, con=con,
+              columns=(s.CUSTOMER_ID, s.TS, s.AMOUNT, s.CATEGORY))
     if s.CATEGORY not in t.columns:
         raise ValueError("category spend needs a `category` column in transactions")
-    end = pd.Timestamp(as_of).normalize() + pd.Timedelta(days=1)
-    start = end - pd.Timedelta(days=window_days)
-    t = t.filter((t[s.TS] >= ibis.literal(start.to_pydatetime())) & (t[s.TS] < ibis.literal(end.to_pydatetime())))
     t = t.mutate(_cat=ibis.coalesce(t[s.CATEGORY].cast("string"), "(none)"),
                  _cents=(t[s.AMOUNT] * 100).round().cast("int64"))
     out = t.group_by([s.CUSTOMER_ID, "_cat"]).aggregate(cents=t._cents.sum()).select(
@@ -256,20 +267,16 @@ def preferences(tx: pd.DataFrame | str | Path | ibis.Table, *, as_of: str | pd.T
     ``orders`` and ``spend``. Missing optional columns give NaN features (and are named as such).
     Category shares come from :func:`category_spend`.
     """
-    t = as_table(tx, con=con) if not isinstance(tx, pd.DataFrame) else ibis.memtable(tx[[
-        c for c in (s.CUSTOMER_ID, s.ORDER_ID, s.TS, s.AMOUNT, s.STORE_ID, s.DISCOUNT, s.COUPON_DISCOUNT)
-        if c in tx.columns]])
-    end = pd.Timestamp(as_of).normalize() + pd.Timedelta(days=1)
-    start = end - pd.Timedelta(days=window_days)
-    t = t.filter((t[s.TS] >= ibis.literal(start.to_pydatetime())) & (t[s.TS] < ibis.literal(end.to_pydatetime())))
+    t = lines(tx, as_of=as_of, window_days=window_days, con=con,
+              columns=(s.CUSTOMER_ID, s.ORDER_ID, s.TS, s.AMOUNT, s.STORE_ID, s.DISCOUNT, s.COUPON_DISCOUNT))
     disc = t[s.DISCOUNT].cast("float64") if s.DISCOUNT in t.columns else ibis.literal(None, "float64")
     coup = t[s.COUPON_DISCOUNT].cast("float64") if s.COUPON_DISCOUNT in t.columns else ibis.literal(None, "float64")
     store = t[s.STORE_ID].cast("string") if s.STORE_ID in t.columns else ibis.literal(None, "string")
-    lines = t.mutate(_d=disc, _c=coup, _store=store, _gross=t[s.AMOUNT] + ibis.coalesce(disc, 0.0))
-    o = lines.group_by([s.CUSTOMER_ID, s.ORDER_ID]).aggregate(
-        ts=lines[s.TS].min(), net=lines[s.AMOUNT].sum(), gross=lines._gross.sum(),
-        disc_gross=lines._gross.sum(where=lines._d > 0), disc=lines._d.sum(),
-        coupon=(lines._c > 0).any(), store=lines._store.min())
+    ln = t.mutate(_d=disc, _c=coup, _store=store, _gross=t[s.AMOUNT] + ibis.coalesce(disc, 0.0))
+    o = ln.group_by([s.CUSTOMER_ID, s.ORDER_ID]).aggregate(
+        ts=ln[s.TS].min(), net=ln[s.AMOUNT].sum(), gross=ln._gross.sum(),
+        disc_gross=ln._gross.sum(where=ln._d > 0), disc=ln._d.sum(),
+        coupon=(ln._c > 0).any(), store=ln._store.min())
     hour = o.ts.hour()
     dow = o.ts.day_of_week.index()  # Monday = 0
     per = o.group_by(s.CUSTOMER_ID).aggregate(
