@@ -113,7 +113,7 @@ def test_within_transformation_equals_dummy_regression():
 
 def test_response_logit_recovers_planted_coefficients(world):
     ds, _, _, designs = world
-    table = effects.response_table({k: v[0] for k, v in designs.items()}, responses=ds.tables["responses"],
+    table = effects.response_table(designs, responses=ds.tables["responses"],
                                    customers=ds.tables["customers"], attributes=["app_user", "age_band"])
     tidy, auc = effects.response_drivers(table, formula_terms=[
         "pre_tier_index", "C(app_user)", "C(age_band, Treatment('19-34'))"])

@@ -375,18 +375,19 @@ def compare(results: pd.DataFrame, *, outcome: str = "spend") -> pd.DataFrame:
     return out.assign(label=out[s.STRATEGY_ID].astype(str) + " (" + out["type"].astype(str) + ")")
 
 
-def response_table(designs: dict[str, pd.DataFrame], *, responses: pd.DataFrame | None,
+def response_table(designs: dict[str, tuple[pd.DataFrame, pd.DataFrame]], *, responses: pd.DataFrame | None,
                    customers: pd.DataFrame | None, attributes: list[str],
                    preferences: pd.DataFrame | None = None, preference_features: list[str] = ()
                    ) -> pd.DataFrame:
-    """Reached customers of each strategy (from :func:`design`) with ``responded`` and traits.
+    """Reached customers of each strategy (the designs of :func:`estimate_all`) with
+    ``responded`` and traits.
 
     ``attributes`` are columns of ``customers`` to add; customers without them are dropped
     (the row count says how many remain). ``preference_features`` come from step 2's feature
     table ``preferences`` when it is given.
     """
     rows = []
-    for sid, people in designs.items():
+    for sid, (people, _) in designs.items():
         who = people[people["treated"]].assign(strategy_id=sid)
         got = set() if responses is None else set(
             responses.loc[responses[s.STRATEGY_ID] == sid, s.CUSTOMER_ID])

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["COLUMNS", "run_key", "empty", "rows", "record", "history", "previous_run"]
+__all__ = ["COLUMNS", "run_key", "empty", "rows", "run_rows", "including", "record", "history",
+           "previous_run"]
 
 COLUMNS = ("run_id", "data_source", "as_of", "params_hash", "method", "strategy_id", "type", "segment",
            "period_start", "period_end", "reach", "participants", "conversion", "gmv", "arpu", "cost",
@@ -37,6 +38,8 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
 def rows(kpi: pd.DataFrame, *, run_id: str, params_hash: str, data_source: str, as_of: str,
          strategies: pd.DataFrame, method: str, segment: str | None = None) -> pd.DataFrame:
     """Shape a KPI table (step 6) into library rows; ``segment`` names the segment column."""
+    if kpi.empty:
+        return empty()
     st = strategies.set_index("strategy_id")
     out = kpi.assign(run_id=run_id, params_hash=params_hash, data_source=data_source, as_of=as_of,
                      method=method, strategy_id=kpi["strategy_id"].astype(str),
@@ -44,6 +47,20 @@ def rows(kpi: pd.DataFrame, *, run_id: str, params_hash: str, data_source: str, 
                      period_start=kpi["strategy_id"].map(st["start"]).dt.strftime("%Y-%m-%d"),
                      period_end=kpi["strategy_id"].map(st["end"]).dt.strftime("%Y-%m-%d"))
     return _typed(out[list(COLUMNS)])
+
+
+def run_rows(kpi: pd.DataFrame, by_segment: pd.DataFrame, *, segment: str, **run: str) -> pd.DataFrame:
+    """One run's rows: per strategy (segment ``all``) and per strategy x ``segment``.
+
+    ``run`` holds run_id, params_hash, data_source, as_of, method and the strategies table,
+    as :func:`rows` takes them.
+    """
+    return pd.concat([rows(kpi, **run), rows(by_segment, segment=segment, **run)], ignore_index=True)
+
+
+def including(hist: pd.DataFrame, run: pd.DataFrame) -> pd.DataFrame:
+    """The library's history as it will be once ``run`` is recorded (its run ids replaced)."""
+    return pd.concat([hist[~hist["run_id"].isin(run["run_id"])], run], ignore_index=True)
 
 
 def record(path: str | Path, rows: pd.DataFrame) -> int:

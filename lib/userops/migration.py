@@ -10,7 +10,7 @@ from userops import schema as s
 
 __all__ = [
     "LAPSED", "NEW", "derive_bands", "tier_names", "states", "transitions", "matrix",
-    "pooled_matrix", "movement", "flows", "decompose", "exposure_effect", "cohort_retention",
+    "pooled_matrix", "pair_matrices", "current_sizes", "movement", "flows", "decompose", "exposure_effect", "cohort_retention",
     "project",
 ]
 
@@ -138,6 +138,18 @@ def pooled_matrix(tr: pd.DataFrame, *, n_boot: int = 200, level: float = 0.95,
     oi = point["origin"].map({o: i for i, o in enumerate(origins)}).to_numpy()
     di = point["dest"].map({d: i for i, d in enumerate(dests)}).to_numpy()
     return point.assign(ci_low=lo[oi, di], ci_high=hi[oi, di]), draws
+
+
+def pair_matrices(tr: pd.DataFrame, bounds: pd.DataFrame) -> pd.DataFrame:
+    """:func:`matrix` for each consecutive pair, labelled by the later period (``to period``)."""
+    parts = {bounds.loc[k + 1, "label"]: matrix(tr[tr["pair"] == k]) for k in sorted(tr["pair"].unique())}
+    return pd.concat(parts, names=["to period"]).reset_index(level=0)
+
+
+def current_sizes(tr: pd.DataFrame) -> pd.Series:
+    """Customers per state rank (0 = lapsed) in the last period: the audience of the next plan."""
+    last = tr[tr["pair"] == tr["pair"].max()]
+    return last["dest_rank"].astype("int64").value_counts().sort_index()
 
 
 def movement(tr: pd.DataFrame) -> pd.DataFrame:

@@ -7,7 +7,7 @@ from scipy.optimize import linprog
 
 from userops import schema as s
 
-__all__ = ["DEFINITIONS", "kpis", "seesaw", "allocate", "frontier", "greedy", "decisions", "alerts"]
+__all__ = ["DEFINITIONS", "KPI_COLUMNS", "kpis", "cost_per_customer", "seesaw", "allocate", "frontier", "greedy", "decisions", "alerts"]
 
 DEFINITIONS = pd.DataFrame([
     ("reach", "customers the strategy reached (exposures)"),
@@ -21,6 +21,11 @@ DEFINITIONS = pd.DataFrame([
 ], columns=["kpi", "definition"])
 
 
+KPI_COLUMNS = ("reach", "participants", "gmv", "responses", "type", "weeks", "conversion", "arpu",
+               "cost", "incremental_gmv", "inc_low", "inc_high", "effect_status", "roi", "roi_low",
+               "roi_high")
+
+
 def kpis(reached: pd.DataFrame, responses: pd.DataFrame | None, weekly: pd.DataFrame,
          strategies: pd.DataFrame, effects: pd.DataFrame, *, contact_cost: float,
          coupon_cost_per_response: float, segments: pd.DataFrame | None = None,
@@ -30,6 +35,8 @@ def kpis(reached: pd.DataFrame, responses: pd.DataFrame | None, weekly: pd.DataF
     ``reached`` is step 4's reach table, ``weekly`` the customer-week spend, ``effects`` step
     5's results (spend outcome). Per segment, incremental GMV uses the strategy's average effect.
     """
+    if reached.empty:
+        return pd.DataFrame(columns=[s.STRATEGY_ID, *([by] if by else []), *KPI_COLUMNS])
     st = strategies.set_index(s.STRATEGY_ID)
     r = reached.assign(start=reached[s.STRATEGY_ID].map(st[s.START]), end=reached[s.STRATEGY_ID].map(st[s.END]))
     r["week0"] = r["start"] - pd.to_timedelta(r["start"].dt.day_of_week, unit="D")
@@ -58,6 +65,12 @@ def kpis(reached: pd.DataFrame, responses: pd.DataFrame | None, weekly: pd.DataF
     for col, src in (("roi", "incremental_gmv"), ("roi_low", "inc_low"), ("roi_high", "inc_high")):
         out[col] = (out[src] - out["cost"]) / cost
     return out.sort_values(keys, ignore_index=True)
+
+
+def cost_per_customer(kpi: pd.DataFrame) -> pd.Series:
+    """Cost per reached customer of each strategy (contact plus its responses' coupons)."""
+    k = kpi.set_index(s.STRATEGY_ID)
+    return (k["cost"] / k["reach"]).astype(float)
 
 
 def seesaw(cells: pd.DataFrame, sizes: pd.Series, *, by: str = "pre_tier_rank") -> pd.DataFrame:
@@ -139,7 +152,7 @@ def frontier(cells: pd.DataFrame, sizes: pd.Series, *, budgets: np.ndarray, cost
 def decisions(table: pd.DataFrame, allocation: pd.DataFrame, *, tolerance: float = 0.1) -> pd.DataFrame:
     """Expand / keep / cut per strategy: recommended customers vs customers reached now, with why."""
     rec = allocation.groupby(s.STRATEGY_ID)["customers"].sum() if len(allocation) else pd.Series(dtype=float)
-    rows = []
+    rows: list[dict] = []
     for r in table.itertuples():
         now, new = float(r.reach), float(rec.get(r.strategy_id, 0.0))
         if np.isnan(r.incremental_gmv):
@@ -154,7 +167,8 @@ def decisions(table: pd.DataFrame, allocation: pd.DataFrame, *, tolerance: float
             action, why = "keep", "current reach is close to the best use of budget"
         rows.append({s.STRATEGY_ID: r.strategy_id, "type": r.type, "reach_now": int(now),
                      "reach_recommended": round(new), "action": action, "reason": why})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=[s.STRATEGY_ID, "type", "reach_now", "reach_recommended",
+                                       "action", "reason"])
 
 
 def alerts(current: pd.DataFrame, previous: pd.DataFrame, *, metrics: tuple[str, ...] = ("conversion", "arpu"),
