@@ -12,45 +12,27 @@ Usage: python benchmarks/bench_effects.py [--reps 3]
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
-from pathlib import Path
 
 import statsmodels.formula.api as smf
+
+import common
 
 from userops import datasets, effects, features
 from userops import schema as s
 
-AS_OF = "2017-12-31"
 BANDS = (119.99, 317.99, 688.90)  # step 3's pooled quarterly bands on this data
-
-
-def _timed(fn, reps: int):
-    times, out = [], None
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times), out
-
-
-def _peak_mib() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--reps", type=int, default=3)
     args = parser.parse_args()
-    ds = datasets.load("completejourney", as_of=AS_OF)
+    ds = datasets.load("completejourney", as_of=common.AS_OF)
     as_of = ds.as_of
-    t_weekly, weekly = _timed(lambda: features.weekly_activity(ds.transactions, as_of=as_of), args.reps)
+    t_weekly, _, weekly = common.timed(lambda: features.weekly_activity(ds.transactions, as_of=as_of), args.reps, warmup=False)
     print(f"weekly panel (ibis/DuckDB): {len(weekly):,} customer-weeks in {t_weekly:.3f} s")
-    t_all, (results, designs) = _timed(lambda: effects.estimate_all(
-        weekly, tables=ds.tables, as_of=as_of, bands=BANDS), args.reps)
+    t_all, _, (results, designs) = common.timed(lambda: effects.estimate_all(
+        weekly, tables=ds.tables, as_of=as_of, bands=BANDS), args.reps, warmup=False)
     n_est = int((results["gate"] == "passed").sum())
     print(f"estimate_all: {len(designs)} strategies designed, {n_est} estimates passed the gate, "
           f"{t_all:.2f} s for all (spend and orders)")
@@ -61,28 +43,28 @@ def main() -> None:
     sid = ok.sort_values("eligible_comparison", ascending=False)[s.STRATEGY_ID].iloc[0]
     people, panel = designs[sid]
     w = effects.propensity_weights(people)
-    t_within, est = _timed(lambda: effects.did(panel, people, weights=w), args.reps)
+    t_within, _, est = common.timed(lambda: effects.did(panel, people, weights=w), args.reps, warmup=False)
     keep = people[w > 0]
     d = panel[panel[s.CUSTOMER_ID].isin(keep[s.CUSTOMER_ID])].copy()
     d["wt"] = d[s.CUSTOMER_ID].map(dict(zip(keep[s.CUSTOMER_ID], w[w > 0])))
     d["D"] = (d[s.CUSTOMER_ID].isin(set(keep.loc[keep["treated"], s.CUSTOMER_ID])) & d["post"]).astype(float)
-    t_dummy, fit = _timed(lambda: smf.wls("spend ~ D + C(customer_id) + C(week)", data=d,
-                                          weights=d["wt"]).fit(), 1)
+    t_dummy, _, fit = common.timed(lambda: smf.wls("spend ~ D + C(customer_id) + C(week)", data=d,
+                                          weights=d["wt"]).fit(), 1, warmup=False)
     print(f"strategy {sid}: {keep.shape[0]:,} customers x {d['week'].nunique()} weeks = {len(d):,} rows")
     print(f"  within-transformation: {est['estimate']:+.6f} in {t_within * 1000:.1f} ms")
     print(f"  dummy-variable WLS:    {fit.params['D']:+.6f} in {t_dummy:.2f} s "
           f"({t_dummy / t_within:,.0f}x slower; |difference| {abs(fit.params['D'] - est['estimate']):.1e})")
     # the unweighted two-way FE over everyone: where dummies get expensive
     all_people = people.assign(eligible=True)
-    t_w_all, est_all = _timed(lambda: effects.did(panel, all_people), args.reps)
+    t_w_all, _, est_all = common.timed(lambda: effects.did(panel, all_people), args.reps, warmup=False)
     full = panel.assign(D=(panel[s.CUSTOMER_ID].isin(set(people.loc[people["treated"], s.CUSTOMER_ID]))
                            & panel["post"]).astype(float))
-    t_d_all, fit_all = _timed(lambda: smf.ols("spend ~ D + C(customer_id) + C(week)", data=full).fit(), 1)
+    t_d_all, _, fit_all = common.timed(lambda: smf.ols("spend ~ D + C(customer_id) + C(week)", data=full).fit(), 1, warmup=False)
     print(f"strategy {sid}, everyone, unweighted: {people.shape[0]:,} customers, {len(full):,} rows")
     print(f"  within-transformation: {est_all['estimate']:+.6f} in {t_w_all * 1000:.1f} ms")
     print(f"  dummy-variable OLS:    {fit_all.params['D']:+.6f} in {t_d_all:.2f} s "
           f"({t_d_all / t_w_all:,.0f}x slower)")
-    print(f"peak memory of this process: {_peak_mib():,.0f} MiB")
+    print(f"peak memory of this process: {common.peak_mib():,.0f} MiB")
 
 
 if __name__ == "__main__":
