@@ -19,3 +19,21 @@ def sample_dir() -> Path:
 @pytest.fixture(scope="session")
 def synthetic() -> datasets.Dataset:
     return datasets.load("synthetic", n_customers=400, seed=3)
+
+
+def tiny_notebook(path: Path, body: str, params: str = "") -> Path:
+    """A minimal step notebook for runner tests: the runner's four parameters plus ``params``
+    (``name: type = literal  # help`` lines), then one code cell ``body``."""
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+    source = ('data: str = "synthetic"  # data\nas_of: str = "2017-12-31"  # cut-off\n'
+              'out_dir: str = "."  # output\nlibrary_path: str = "lib.sqlite"  # library')
+    nb = new_notebook(cells=[
+        new_markdown_cell("# Test step\n\n**Question this step answers:** none"),
+        new_code_cell(source + ("\n" + params.strip() if params.strip() else ""),
+                      metadata={"tags": ["parameters"]}),
+        new_code_cell(body)])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, str(path))
+    return path

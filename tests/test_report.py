@@ -3,11 +3,19 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+
+import ast
+import base64
+import os
+import subprocess
+import sys
+import time
 
 import nbformat
 import pandas as pd
 import pytest
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from conftest import ROOT, tiny_notebook
 
 from userops import cli, library, report
 
@@ -22,17 +30,6 @@ def published(tmp_path_factory):
     return result
 
 
-def _tiny_notebook(path, body: str) -> None:
-    nb = new_notebook(cells=[
-        new_markdown_cell("# Test step\n\n**Question this step answers:** none"),
-        new_code_cell('data: str = "synthetic"  # data\nas_of: str = "2017-12-31"  # cut-off\n'
-                      'out_dir: str = "."  # output\nlibrary_path: str = "lib.sqlite"  # library',
-                      metadata={"tags": ["parameters"]}),
-        new_code_cell(body)])
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(nb, str(path))
-
-
 @pytest.mark.slow
 def test_run_publishes_every_file(published):
     folder = published.folder
@@ -45,7 +42,13 @@ def test_run_publishes_every_file(published):
     assert manifest["parameters"] == SMALL and manifest["as_of"] == "2017-12-31"
     assert manifest["row_counts"]["transactions"] > 0 and "pandas" in manifest["versions"]
     assert len(library.history(folder.parent / report.LIBRARY)) > 0  # step 6 rows were recorded
-    assert not any(p.name.startswith(".") for p in folder.parent.iterdir()), "staging left behind"
+    left = [p.name for p in folder.parent.iterdir() if ".staging" in p.name or p.name.endswith(".old")]
+    assert left == [], "staging or .old left behind"
+    assert not (folder.parent / ".userops.lock.holder").exists()
+    run = json.loads((folder / "artifacts" / library.RUN_FILE).read_text())
+    assert sorted(run["steps"]) == [nb.stem for nb in report.notebooks()]
+    assert run["steps"]["01_value_tiering"]["n_customers"] == SMALL["n_customers"]
+    assert run["steps"]["06_strategy_adjustment"]["contact_cost"] == 0.5  # a default, applied
 
 
 # the fewest charts each step must show
@@ -108,8 +111,8 @@ def test_same_inputs_give_the_same_html_and_tables(published, tmp_path):
 def test_failed_step_is_kept_marked_and_does_not_destroy_the_earlier_report(tmp_path, capsys):
     nbs = tmp_path / "nbs"
     nbs.mkdir()
-    _tiny_notebook(nbs / "01_ok.ipynb", "print('fine')")
-    _tiny_notebook(nbs / "02_broken.ipynb", "raise ValueError('planted failure')")
+    tiny_notebook(nbs / "01_ok.ipynb", "print('fine')")
+    tiny_notebook(nbs / "02_broken.ipynb", "raise ValueError('planted failure')")
     out = tmp_path / "out"
     args = ["report", "--data", "synthetic", "--out", str(out), "--notebooks", str(nbs),
             "--set", "n_customers=50"]
@@ -134,7 +137,7 @@ LIBRARY_STEP = """
 import pandas as pd
 from userops import artifacts, datasets, library
 ds = datasets.load(data, as_of=as_of)
-run_id, h = library.run_key(data_source=ds.source, as_of=as_of, params={})
+run_id, h = library.run_key(data_source=ds.source, as_of=as_of, **library.read_run(out_dir))
 kpi = pd.DataFrame({"strategy_id": ["S1"], "type": ["A"], "reach": [float(len(ds.transactions))],
                     "participants": [1.0], "conversion": [0.1], "gmv": [1.0], "arpu": [1.0], "cost": [1.0],
                     "incremental_gmv": [None], "inc_low": [None], "inc_high": [None], "roi": [None],
@@ -150,7 +153,7 @@ artifacts.write_headlines({"KPI alerts vs previous run": "0"}, out_dir=out_dir, 
 def test_monthly_series_gives_dated_reports_an_overview_and_a_history(tmp_path):
     nbs = tmp_path / "nbs"
     nbs.mkdir()
-    _tiny_notebook(nbs / "06_library.ipynb", LIBRARY_STEP)
+    tiny_notebook(nbs / "06_library.ipynb", LIBRARY_STEP)
     out = tmp_path / "out"
     args = ["report", "--data", "synthetic", "--out", str(out), "--notebooks", str(nbs),
             "--set", "n_customers=50", "--as-of", "2017-10-15:2017-12-31"]
@@ -178,8 +181,8 @@ def test_as_of_lists_and_ranges():
 def test_rerunning_some_steps_keeps_the_others(tmp_path):
     nbs = tmp_path / "nbs"
     nbs.mkdir()
-    _tiny_notebook(nbs / "01_one.ipynb", "from userops import artifacts\nartifacts.write_headlines({'n': 1}, out_dir=out_dir, step='01')")
-    _tiny_notebook(nbs / "02_two.ipynb", "print('two')")
+    tiny_notebook(nbs / "01_one.ipynb", "from userops import artifacts\nartifacts.write_headlines({'n': 1}, out_dir=out_dir, step='01')")
+    tiny_notebook(nbs / "02_two.ipynb", "print('two')")
     out = tmp_path / "out"
     base = ["report", "--data", "synthetic", "--out", str(out), "--notebooks", str(nbs), "--set", "n_customers=50"]
     assert cli.main(base) == 0
@@ -196,7 +199,7 @@ def test_rerunning_some_steps_keeps_the_others(tmp_path):
 def test_a_timeout_is_a_failure(tmp_path):
     nbs = tmp_path / "nbs"
     nbs.mkdir()
-    _tiny_notebook(nbs / "01_slow.ipynb", "import time\ntime.sleep(60)")
+    tiny_notebook(nbs / "01_slow.ipynb", "import time\ntime.sleep(60)")
     result = report.run(data="synthetic", out=tmp_path / "out", params={"n_customers": 50},
                         notebook_dir=nbs, timeout=3, log=lambda *_: None)
     assert not result.ok and "Timeout" in result.steps[0].error
@@ -238,3 +241,307 @@ def test_validate_command(sample_dir, tmp_path, capsys):
     (tmp_path / "transactions.csv").write_text("customer_id,order_id,ts\n1,a,2017-01-01\n")
     assert cli.main(["validate", "--data", str(tmp_path)]) == 2
     assert "missing required column(s) ['amount']" in capsys.readouterr().err
+
+
+# -- parameter values reach a kernel only as plain values of their declared type ------------
+
+MARKER_CODE = '";import os;os.system("touch marker");x="'  # the exploit of issue 13, item 1
+
+
+def _split_step(nbs, body: str = "print(split)"):
+    nbs.mkdir(exist_ok=True)
+    tiny_notebook(nbs / "01_split.ipynb", body, params='split: str = "mean"  # a text parameter\n'
+                  'levels: list = [0.8, 0.4]  # a list of numbers\nsize: int = 3  # a count\n'
+                  'share: float = 0.5  # a share\nflag: bool = False  # a switch')
+    return nbs
+
+
+def test_a_bytes_value_never_reaches_a_kernel(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    nbs = _split_step(tmp_path / "nbs")
+    with pytest.raises(report.ParameterError, match=r"parameter 'split' expects str, got bytes"):
+        report.run(data="synthetic", out=tmp_path / "out", notebook_dir=nbs, log=lambda *_: None,
+                   params={"split": MARKER_CODE.encode(), "n_customers": 50})
+    assert list(tmp_path.rglob("marker")) == [] and not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("name, value, expected", [
+    ("split", ["mean"], "expects str, got list"),
+    ("split", {"a": 1}, "expects str, got dict"),
+    ("split", None, "expects str, got NoneType"),
+    ("size", True, "expects int, got bool"),
+    ("size", 2.5, "expects int, got float"),
+    ("share", "0.5", "expects float (finite), got str"),
+    ("share", float("inf"), "expects float (finite), got float"),
+    ("flag", 1, "expects bool, got int"),
+    ("levels", [0.8, "x"], "expects a list of float (finite), got list"),
+    ("levels", [[0.8]], "expects a list of float (finite), got list"),
+    ("levels", 0.8, "expects a list of float (finite), got float"),
+    ("n_customers", {1, 2}, "expects int, got set"),
+    ("encoding", b"utf-8", "expects str, got bytes"),
+])
+def test_values_not_of_the_declared_type_are_refused(tmp_path, name, value, expected):
+    nbs = _split_step(tmp_path / "nbs")
+    with pytest.raises(report.ParameterError) as err:
+        report.check_parameters({name: value}, report.notebooks(notebook_dir=nbs))
+    assert f"parameter {name!r} {expected}" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_plain_values_of_the_declared_type_pass_and_ints_become_floats(tmp_path):
+    nbs = report.notebooks(notebook_dir=_split_step(tmp_path / "nbs"))
+    given = {"split": 'a "quoted" \\ text', "levels": [1, 0.5], "size": 4, "share": 1, "flag": True}
+    checked = report.check_parameters(given, nbs)
+    assert checked == {**given, "levels": [1.0, 0.5], "share": 1.0}
+    assert type(checked["share"]) is float and type(checked["levels"][0]) is float
+
+
+def test_every_declared_type_of_the_shipped_notebooks_is_checkable():
+    for nb in report.notebooks():
+        for name, p in report.declared_parameters(nb).items():
+            default = ast.literal_eval(p["default"])
+            assert report.check_value(name, default, p["inferred_type_name"], default=p["default"]) == default
+
+
+@pytest.mark.slow
+def test_text_parameters_reach_the_kernel_as_the_same_text(tmp_path):
+    nbs = _split_step(tmp_path / "nbs", "open('split.txt', 'w', encoding='utf-8').write(split)")
+    tricky = 'a";import os;os.system("touch marker");x="\\\\ \'q\' \n é \\"'
+    result = report.run(data="synthetic", out=tmp_path / "out", notebook_dir=nbs, log=lambda *_: None,
+                        params={"split": tricky, "n_customers": 50})
+    assert result.ok and (result.folder / "split.txt").read_text(encoding="utf-8") == tricky
+    assert list(tmp_path.rglob("marker")) == []
+
+
+# -- one run at a time per output folder; publishing survives a crash at any point ---------
+
+def _report_folder(path, *, ok=True, tag="x"):
+    path.mkdir(parents=True)
+    (path / "manifest.json").write_text(json.dumps({"ok": ok, "data_source": "synthetic", "steps": []}))
+    (path / "tag.txt").write_text(tag)
+    return path
+
+
+def test_overview_lists_reports_and_failed_runs_never_old_or_staging(tmp_path):
+    _report_folder(tmp_path / "2017-12-31")
+    _report_folder(tmp_path / "2017-11-30.failed", ok=False)
+    _report_folder(tmp_path / "2017-10-31.old")
+    _report_folder(tmp_path / ".2017-09-30.staging-12-ab")
+    page = report.write_overview(tmp_path).read_text()
+    links = sorted(re.findall(r"href='([^']+)/index.html'", page))
+    assert links == ["2017-11-30.failed", "2017-12-31"]
+    assert "<td class='failed'>failed</td>" in page and "<td class='ok'>ok</td>" in page
+
+
+class Killed(BaseException):
+    """Stands for the process being killed (nothing after it runs)."""
+
+
+def _crash_publish(tmp_path, monkeypatch, point):
+    """Publish a new report over an old one and die at ``point``; returns the output folder."""
+    out = tmp_path / "out"
+    _report_folder(out / "2017-12-31", tag="old")
+    stage = _report_folder(out / ".2017-12-31.staging-1-x", tag="new")
+    real_rename, real_rmtree = type(stage).rename, report.shutil.rmtree
+    renames = []
+
+    def rename(self, target):
+        if point == "between renames" and renames:
+            raise Killed
+        renames.append(self)
+        return real_rename(self, target)
+
+    def rmtree(path, *a, **kw):
+        if point == "before removing .old":
+            raise Killed
+        (path / "tag.txt").unlink()  # half deleted ...
+        raise Killed  # ... when the process dies
+
+    monkeypatch.setattr(type(stage), "rename", rename)
+    monkeypatch.setattr(report.shutil, "rmtree", rmtree)
+    with pytest.raises(Killed):
+        report._publish(stage, out / "2017-12-31")
+    monkeypatch.setattr(type(stage), "rename", real_rename)
+    monkeypatch.setattr(report.shutil, "rmtree", real_rmtree)
+    return out
+
+
+@pytest.mark.parametrize("point, kept", [("between renames", "old"), ("before removing .old", "new"),
+                                          ("while removing .old", "new")])
+def test_a_crash_while_publishing_is_undone_or_finished_on_the_next_start(tmp_path, monkeypatch, point, kept):
+    out = _crash_publish(tmp_path, monkeypatch, point)
+    assert (out / "2017-12-31.old").exists()  # what the crash leaves
+    said = []
+    done = report.recover(out, log=said.append)
+    assert (out / "2017-12-31" / "tag.txt").read_text() == kept
+    assert sorted(p.name for p in out.iterdir()) == ["2017-12-31", "index.html"]
+    assert len(done) == len(said) >= 1 and all(s.startswith("[recover]") for s in said)
+    assert re.findall(r"href='([^']+)/index.html'", (out / "index.html").read_text()) == ["2017-12-31"]
+    assert report.recover(out, log=said.append) == []  # nothing left to do
+
+
+def test_recover_leaves_other_folders_alone(tmp_path):
+    _report_folder(tmp_path / "notes.old")
+    _report_folder(tmp_path / ".cache.staging")
+    assert report.recover(tmp_path, log=lambda *_: None) == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".cache.staging", "notes.old"]
+
+
+@pytest.mark.slow
+def test_the_next_run_restores_a_report_lost_between_the_renames(tmp_path, capsys):
+    nbs = tmp_path / "nbs"
+    nbs.mkdir()
+    tiny_notebook(nbs / "01_one.ipynb", "print('one')")
+    out = tmp_path / "out"
+    base = ["report", "--data", "synthetic", "--out", str(out), "--notebooks", str(nbs),
+            "--set", "n_customers=50"]
+    assert cli.main(base) == 0
+    good = (out / "2017-12-31" / "01_one.ipynb").read_bytes()
+    (out / "2017-12-31").rename(out / "2017-12-31.old")  # killed between the two renames
+    (out / ".2017-12-31.staging-99-dead").mkdir()
+    assert cli.main(base + ["--as-of", "2017-11-30"]) == 0  # the next run, another date
+    assert (out / "2017-12-31" / "01_one.ipynb").read_bytes() == good
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".userops")) == \
+        ["2017-11-30", "2017-12-31", "index.html"]
+    printed = capsys.readouterr().out
+    assert "restored it as 2017-12-31" in printed and "staging-99-dead" in printed
+
+
+@pytest.mark.slow
+def test_a_second_run_into_the_same_out_is_refused_while_the_first_runs(tmp_path):
+    nbs = tmp_path / "nbs"
+    nbs.mkdir()
+    tiny_notebook(nbs / "01_slow.ipynb", "import time\ntime.sleep(8)\nprint('first run done')")
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "userops", "report", "--data", "synthetic", "--out", str(out),
+           "--notebooks", str(nbs), "--set", "n_customers=50"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "lib")}
+    first = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while not list(out.glob(".2017-12-31.staging-*")) and time.time() < deadline:
+        time.sleep(0.2)
+    stages = [p.name for p in out.glob(".2017-12-31.staging-*")]
+    assert len(stages) == 1 and stages[0].startswith(f".2017-12-31.staging-{first.pid}-")
+    second = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+    assert second.returncode == 2 and second.stdout == ""
+    assert second.stderr.count("\n") == 1 and f"in use by another run (pid {first.pid} on" in second.stderr
+    assert list(out.glob(".2017-12-31.staging-*")) == [out / stages[0]]  # the first run's work untouched
+    stdout, stderr = first.communicate(timeout=180)
+    assert first.returncode == 0, stderr
+    nb = nbformat.read(str(out / "2017-12-31" / "01_slow.ipynb"), as_version=4)
+    assert "first run done" in nb.cells[-1].outputs[0]["text"]
+    assert [p.name for p in out.iterdir() if ".staging" in p.name or ".failed" in p.name] == []
+    manifest = json.loads((out / "2017-12-31" / "manifest.json").read_text())
+    assert [s["status"] for s in manifest["steps"]] == ["ok"]
+
+
+def test_an_unwritable_out_is_refused_in_one_line(tmp_path, capsys):
+    target = _unwritable_folder(tmp_path)
+    assert cli.main(["report", "--data", "synthetic", "--out", str(target), "--set", "n_customers=50"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: cannot write to the output folder {target}: ") and err.count("\n") == 1
+
+
+def _unwritable_folder(tmp_path):
+    """A folder this user cannot create files in: a read-only one, or (root ignores
+    permissions) one of sysfs."""
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o555)
+    if not _can_create(ro):
+        return ro
+    sysfs = report.Path("/sys/kernel")
+    if sysfs.is_dir() and not _can_create(sysfs):
+        return sysfs
+    pytest.skip("no folder here refuses writes to this user")
+
+
+def _can_create(path) -> bool:
+    try:
+        (path / ".userops-probe").touch()
+    except OSError:
+        return False
+    (path / ".userops-probe").unlink()
+    return True
+
+
+# -- a failed step: the steps that need its artifacts are skipped ---------------------------
+
+def _artifact_reads(nb_path):
+    """(required, optional) step numbers whose artifacts the notebook reads."""
+    found = {"read": set(), "read_optional": set()}
+    nb = nbformat.read(str(nb_path), as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        src = "\n".join(l for l in cell.source.splitlines() if not l.startswith("%"))
+        for node in ast.walk(ast.parse(src)):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and isinstance(node.func.value, ast.Name) and node.func.value.id == "artifacts"
+                    and node.func.attr in found):
+                name = next(k.value for k in node.keywords if k.arg == "name")
+                assert isinstance(name, ast.Constant), f"{nb_path.name}: artifact name not a literal"
+                found[node.func.attr].add(re.match(r"(\d\d)_", name.value).group(1))
+    return found["read"], found["read_optional"]
+
+
+def test_needs_matches_what_the_notebooks_read():
+    needs = {}
+    for nb in report.notebooks():
+        required, optional = _artifact_reads(nb)
+        assert all(n < nb.stem[:2] for n in required | optional), "reads a later step's artifact"
+        if required:
+            needs[nb.stem[:2]] = tuple(sorted(required))
+    assert needs == report.NEEDS
+    assert needs  # the notebooks do read earlier artifacts: the parser found them
+
+
+@pytest.mark.slow
+def test_steps_needing_a_failed_step_are_skipped_not_run(tmp_path, capsys):
+    nbs = tmp_path / "nbs"
+    nbs.mkdir()
+    tiny_notebook(nbs / "01_first.ipynb", "raise ValueError('planted failure')")
+    tiny_notebook(nbs / "02_needs_one.ipynb", "open('ran-02', 'w').write('x')")
+    tiny_notebook(nbs / "03_free.ipynb", "print('three')")
+    out = tmp_path / "out"
+    args = ["report", "--data", "synthetic", "--out", str(out), "--notebooks", str(nbs),
+            "--set", "n_customers=50"]
+    assert cli.main(args) == 1
+    failed = out / "2017-12-31.failed"
+    manifest = json.loads((failed / "manifest.json").read_text())
+    assert [(s["name"], s["status"]) for s in manifest["steps"]] == \
+        [("01_first", "failed"), ("02_needs_one", "skipped"), ("03_free", "ok")]
+    assert manifest["steps"][1]["error"] == "needs step 1 (failed)" and not manifest["ok"]
+    assert not (failed / "ran-02").exists() and not (failed / "02_needs_one.ipynb").exists()
+    index = (failed / "index.html").read_text()
+    assert "skipped: needs step 1 (failed)" in index and "02_needs_one.html" not in index
+    assert "[2/3] 02_needs_one skipped: needs step 1 (failed)" in capsys.readouterr().out
+    assert not (out / "2017-12-31").exists()
+
+
+def test_a_step_whose_needed_step_is_not_in_the_report_is_skipped(tmp_path):
+    nbs = tmp_path / "nbs"
+    nbs.mkdir()
+    tiny_notebook(nbs / "01_first.ipynb", "print('one')")
+    tiny_notebook(nbs / "02_needs_one.ipynb", "print('two')")
+    result = report.run(data="synthetic", out=tmp_path / "out", steps=[2], notebook_dir=nbs,
+                        params={"n_customers": 50}, log=lambda *_: None)
+    assert not result.ok and result.folder.name == "2017-12-31.failed"
+    assert [(s.status, s.error) for s in result.steps] == [("skipped", "needs step 1 (not in this report)")]
+
+
+@pytest.mark.slow
+def test_rerunning_step_6_with_other_parameters_replaces_the_date_in_the_library(published, tmp_path):
+    out = tmp_path / "out"
+    shutil.copytree(published.folder.parent, out)
+    before = library.history(out / report.LIBRARY)
+    result = report.run(data="synthetic", out=out, steps=[6], params={**SMALL, "contact_cost": 0.9},
+                        log=lambda *_: None)
+    assert result.ok
+    after = library.history(out / report.LIBRARY)
+    rows = pd.read_parquet(result.folder / "artifacts" / "06_library_rows.parquet")
+    assert after["run_id"].unique().tolist() == rows["run_id"].unique().tolist()
+    assert len(after) == len(rows) == len(before) and set(after["run_id"]).isdisjoint(before["run_id"])
+    run = json.loads((result.folder / "artifacts" / library.RUN_FILE).read_text())
+    assert run["steps"]["06_strategy_adjustment"]["contact_cost"] == 0.9
+    assert run["steps"]["01_value_tiering"]["n_customers"] == SMALL["n_customers"]  # kept steps' own
+    assert (after["cost"] > 0).any() and not after["cost"].equals(before["cost"])

@@ -73,7 +73,7 @@ def read_run(out_dir: str | Path) -> dict[str, object]:
     """
     path = Path(out_dir) / "artifacts" / RUN_FILE
     if not path.exists():
-        return {"params": {"unrecorded": _UNRECORDED}, "fingerprint": _UNRECORDED}
+        return {"params": {"every step": {"unrecorded": _UNRECORDED}}, "fingerprint": _UNRECORDED}
     run = json.loads(path.read_text())
     return {"params": run["steps"], "fingerprint": run["fingerprint"]}
 
