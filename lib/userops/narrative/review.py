@@ -42,7 +42,8 @@ def allocation_prose(alloc: pd.DataFrame, front: pd.DataFrame, *, budget: float)
 
 def alerts_prose(al: pd.DataFrame, prev: pd.DataFrame, *, threshold: float) -> str:
     if prev is None or prev.empty:
-        return "_No earlier run of this data in the strategy library: nothing to compare yet._"
+        return ("_No earlier run of this data with the same parameters in the strategy library: "
+                "nothing to compare yet._")
     when = prev["as_of"].iloc[0]
     hit = al[al["alert"]]
     if hit.empty:
