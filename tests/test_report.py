@@ -11,11 +11,12 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import nbformat
 import pandas as pd
 import pytest
-from conftest import ROOT, tiny_notebook
+from conftest import tiny_notebook
 
 from userops import cli, library, report
 
@@ -414,7 +415,7 @@ def test_a_second_run_into_the_same_out_is_refused_while_the_first_runs(tmp_path
     out = tmp_path / "out"
     cmd = [sys.executable, "-m", "userops", "report", "--data", "synthetic", "--out", str(out),
            "--notebooks", str(nbs), "--set", "n_customers=50"]
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "lib")}
+    env = {**os.environ, "PYTHONPATH": str(Path(report.__file__).parents[1])}  # this userops
     first = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 120
     while not list(out.glob(".2017-12-31.staging-*")) and time.time() < deadline:
@@ -449,7 +450,7 @@ def _unwritable_folder(tmp_path):
     ro.chmod(0o555)
     if not _can_create(ro):
         return ro
-    sysfs = report.Path("/sys/kernel")
+    sysfs = Path("/sys/kernel")
     if sysfs.is_dir() and not _can_create(sysfs):
         return sysfs
     pytest.skip("no folder here refuses writes to this user")
