@@ -30,15 +30,15 @@ def _clean(raw: pd.DataFrame, **kw):
 
 def test_decimal_point_reads_grouping_and_sets_ambiguous_commas_aside():
     c = _clean(_tx(amount=["1,234.50", "1,5", "1.234,56", "$ 2", "\uff11\uff12", "-12",
-                           "(12.00)", "€1,000,000"]))
-    assert c.clean[s.AMOUNT].tolist() == [1234.5, 2.0, 12.0, -12.0, -12.0, 1_000_000.0]
-    assert c.rejects["amount"].tolist() == ["1,5", "1.234,56"]
-    assert c.rejects["reason"].tolist() == ["ambiguous amount under decimal='.'"] * 2
+                           "(12.00)", "€1,000,000", "1 234.5", "- 3", "1 5", "\u22127"]))
+    assert c.clean[s.AMOUNT].tolist() == [1234.5, 2.0, 12.0, -12.0, -12.0, 1_000_000.0, 1234.5, -3.0, -7.0]
+    assert c.rejects["amount"].tolist() == ["1,5", "1.234,56", "1 5"]
+    assert c.rejects["reason"].tolist() == ["ambiguous amount under decimal='.'"] * 3
     assert c.rejects["amount_parsed"].isna().all()  # an ambiguous amount has no value
 
 
 def test_decimal_comma_reads_european_exports():
-    c = _clean(_tx(amount=["1.234,56", "1,5", "1,234.50", "12", "1 234,5", "-0,5"]), decimal=",")
+    c = _clean(_tx(amount=["1.234,56", "1,5", "1,234.50", "12", "1\u202f234,5", "-0,5"]), decimal=",")
     assert c.clean[s.AMOUNT].tolist() == [1234.56, 1.5, 12.0, 1234.5, -0.5]
     assert c.rejects["reason"].tolist() == ["ambiguous amount under decimal=','"]
     assert c.rejects["amount"].tolist() == ["1,234.50"]

@@ -33,18 +33,20 @@ TIME_RANGE = (pd.Timestamp("1900-01-01"), pd.Timestamp("2200-01-01"))
 # below this share of a table's customer ids found in transactions, the data-quality text warns
 LOW_ID_MATCH = 0.5
 
-# removed before reading a number: white space (thousands groups such as "1 234"), currency signs
-_CURRENCY = re.compile(r"[\s$¢£¥€₩₪₫₱₹₺₽฿円]")
+# removed before reading a number: currency signs; white space between two digits is a thousands
+# separator ("1 234"), other white space ("$ 12", "- 5") is dropped
+_CURRENCY = r"[$¢£¥€₩₪₫₱₹₺₽฿円]"
+_SPACE = r"[ \t\n\r\f\v]+"  # after NFKC, other spaces (NBSP, thin, ideographic) are " "
+_DIGIT_SPACE = rf"([0-9]){_SPACE}([0-9])"
+# (patterns as text, not compiled, so that pandas hands them to Arrow's fast regex engine)
 _NUMBER = {  # one number under each decimal mark: plain, or grouped by threes with the other mark
-    ".": re.compile(r"[+-]?(?:[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]*)?|[0-9]+\.?[0-9]*|\.[0-9]+)"
-                    r"(?:[eE][+-]?[0-9]+)?"),
-    ",": re.compile(r"[+-]?(?:[0-9]{1,3}(?:\.[0-9]{3})+(?:,[0-9]*)?|[0-9]+,?[0-9]*|,[0-9]+)"
-                    r"(?:[eE][+-]?[0-9]+)?"),
+    ".": r"[+-]?(?:[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]*)?|[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?",
+    ",": r"[+-]?(?:[0-9]{1,3}(?:\.[0-9]{3})+(?:,[0-9]*)?|[0-9]+,?[0-9]*|,[0-9]+)(?:[eE][+-]?[0-9]+)?",
 }
-_NUMERIC_LOOKING = re.compile(r"[+-]?[0-9.,]*[0-9][0-9.,]*(?:[eE][+-]?[0-9]+)?")
-_INFINITE = re.compile(r"[+-]?inf(?:inity)?", re.IGNORECASE)
-_ACCOUNTING_NEGATIVE = re.compile(r"\(.*\)")
-_DIGIT_ID = re.compile(r"[0-9]+(?:\.0+)?")
+_NUMERIC_LOOKING = r"[+-]?[0-9.,]*[0-9][0-9.,]*(?:[eE][+-]?[0-9]+)?"
+_INFINITE = r"[+-]?(?:[iI][nN][fF])(?:[iI][nN][iI][tT][yY])?"
+_ACCOUNTING_NEGATIVE = r"\(.*\)"
+_DIGIT_ID = r"[0-9]+(?:\.0+)?"
 _OFFSET = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})$")
 _SAMPLE_ROWS = 3
 # what a parsed value may be wrong with, besides being fine (NA)
@@ -296,11 +298,13 @@ def _parse_number(col: pd.Series, *, decimal: str) -> _Parsed:
     if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
         vals = col.astype("float64")
     else:
-        text = _nfkc(col.astype("string")).str.replace(_CURRENCY, "", regex=True).str.replace("\u2212", "-")
+        other = "," if decimal == "." else "."  # the thousands separator under this rule
+        text = (_nfkc(col.astype("string")).str.replace(_CURRENCY, "", regex=True)
+                .str.replace(_DIGIT_SPACE, rf"\1{other}\2", regex=True).str.replace(_SPACE, "", regex=True)
+                .str.replace("\u2212", "-"))
         paren = text.str.fullmatch(_ACCOUNTING_NEGATIVE).fillna(False)  # (12.00) is -12.00
         text = text.mask(paren, "-" + text.str.slice(1, -1))
         ok = text.str.fullmatch(_NUMBER[decimal]).fillna(False)
-        other = "," if decimal == "." else "."
         plain = text.where(ok).str.replace(other, "", regex=False).str.replace(decimal, ".", regex=False)
         vals = pd.to_numeric(plain, errors="coerce").astype("float64")
         infinite = text.str.fullmatch(_INFINITE).fillna(False)
