@@ -25,8 +25,9 @@ class Dataset:
     """The canonical tables of one source after cleaning, with what was set aside.
 
     ``rejects`` has one row per table and reason; ``reconciliation`` one row per table with
-    input = kept + rejected rows (and GMV for transactions). ``truth`` holds the synthetic
-    generator's planted truth and is empty for real data.
+    input = kept + rejected rows (and GMV for transactions), the rows kept but adjusted and the
+    share of ids that match the reference tables (see :func:`userops.validation.reconcile`).
+    ``truth`` holds the synthetic generator's planted truth and is empty for real data.
     """
 
     source: str
