@@ -164,6 +164,11 @@ def test_dst_fall_back_hour_kept_as_first_and_gap_shifted_forward_and_counted():
     assert c.clean[s.TS].tolist()[:2] == [pd.Timestamp("2017-11-05 05:30"), pd.Timestamp("2017-03-12 07:00")]
     rec = reconcile({"transactions": c}).iloc[0]
     assert (rec["ts_dst_ambiguous_kept"], rec["ts_dst_gap_shifted"]) == (1, 1)
+    # a row set aside for another reason is not counted as kept
+    other = clean_table(_tx(ts=ts, amount=["x", "x", "1", "1"]), table="transactions", data_tz="UTC",
+                        source_tz=TZ)
+    rec = reconcile({"transactions": other}).iloc[0]
+    assert (rec["ts_dst_ambiguous_kept"], rec["ts_dst_gap_shifted"]) == (0, 0)
 
 
 def test_dst_counts_reach_the_data_quality_text(tmp_path):

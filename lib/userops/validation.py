@@ -73,7 +73,7 @@ class Cleaned:
 class _Parsed(NamedTuple):
     values: pd.Series
     problem: pd.Series  # NA where fine, else _MISSING, _AMBIGUOUS or _RANGE
-    notes: dict[str, int]
+    notes: dict[str, int | pd.Series]  # a count, or a mask of the rows adjusted (counted if kept)
 
 
 def normalize_columns(frame: pd.DataFrame, *, table: str) -> pd.DataFrame:
@@ -118,6 +118,7 @@ def clean_table(raw: pd.DataFrame, *, table: str, data_tz: str, source_tz: str |
     frame = frame.reset_index(drop=True)
     out = {}
     notes: dict[str, float] = {}
+    adjusted: dict[str, pd.Series] = {}
     reason = pd.Series(pd.NA, index=frame.index, dtype="string")
     for col in spec.columns:
         if col not in frame.columns:
@@ -127,7 +128,10 @@ def clean_table(raw: pd.DataFrame, *, table: str, data_tz: str, source_tz: str |
         reason = reason.mask(reason.isna(), _labels(parsed.problem, frame[col], col=col,
                                                     required=col in spec.required, decimal=decimal))
         for key, n in parsed.notes.items():
-            notes[key] = notes.get(key, 0) + n
+            if isinstance(n, pd.Series):
+                adjusted[key] = adjusted.get(key, False) | n
+            else:
+                notes[key] = notes.get(key, 0) + n
         out[col] = parsed.values
     extra = [c for c in frame.columns if c not in spec.columns]
     for col in extra:  # attribute columns (customers) are kept as text
@@ -137,6 +141,7 @@ def clean_table(raw: pd.DataFrame, *, table: str, data_tz: str, source_tz: str |
     reason = _table_rules(parsed, reason, spec=spec, as_of=as_of, strategy_ids=strategy_ids,
                           keep_duplicate_lines=keep_duplicate_lines)
     keep = reason.isna().to_numpy()
+    notes.update({key: int((mask & keep).sum()) for key, mask in adjusted.items()})
     clean = parsed.loc[keep].reset_index(drop=True)
     rejects = frame.loc[~keep].astype("string").assign(reason=reason[~keep].astype(str))
     if s.AMOUNT in parsed.columns:
@@ -357,8 +362,7 @@ def _parse_time(col: pd.Series, *, data_tz: str, source_tz: str) -> _Parsed:
     vals = vals.dt.tz_localize(None).astype("datetime64[us]")
     problem = _problem(col.index).mask(far, _RANGE)
     problem = problem.mask(problem.isna() & vals.isna(), _MISSING)
-    return _Parsed(vals, problem, {"ts_dst_ambiguous_kept": int(repeated.sum()),
-                                   "ts_dst_gap_shifted": int(gap.sum())})
+    return _Parsed(vals, problem, {"ts_dst_ambiguous_kept": repeated, "ts_dst_gap_shifted": gap})
 
 
 def _parse_date(col: pd.Series, *, data_tz: str) -> _Parsed:
