@@ -286,14 +286,16 @@ def _canonical_ids(col: pd.Series) -> tuple[pd.Series, int]:
     text = _nfkc(written).str.strip()
     text = text.mask((text == "").fillna(False))
     digits = text.str.fullmatch(_DIGIT_ID).fillna(False)
-    if not digits.any():
-        return text, 0
-    number = text[digits].str.replace(r"\.0+$", "", regex=True).str.lstrip("0")
-    ids = text.mask(digits, number.mask(number == "", "0"))
-    changed = digits & ids.ne(written).fillna(True)
+    ids = text
+    if digits.any():
+        number = text[digits].str.replace(r"\.0+$", "", regex=True).str.lstrip("0")
+        ids = text.mask(digits, number.mask(number == "", "0"))
+    changed = ids.ne(written).fillna(False)
     if not changed.any():
         return ids, 0
-    spellings = pd.DataFrame({"id": ids[digits], "written": written[digits]}).drop_duplicates()
+    # an id is merged when some row writes it differently from another: count those ids
+    touched = ids.isin(ids[changed].unique())
+    spellings = pd.DataFrame({"id": ids[touched], "written": written[touched]}).drop_duplicates()
     return ids, int(spellings["id"][spellings["id"].duplicated()].nunique())
 
 
