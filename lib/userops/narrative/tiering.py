@@ -55,7 +55,7 @@ def _adjustments(rec: pd.DataFrame) -> list[str]:
         parts.append(f"{_count(gap, 'local time')} in the skipped hour {'was' if gap == 1 else 'were'} "
                      "moved forward to the end of the gap")
     if parts:
-        out.append(f"{'; '.join(parts)}; these rows were kept, not set aside.")
+        out.append(f"{'; '.join(parts)} (kept, not set aside).")
     merged = int(rec["ids_merged"].sum())
     if merged:
         out.append(f"{_count(merged, 'id')} written more than one way (such as 7, 007 and 7.0) "
