@@ -7,7 +7,10 @@ from pathlib import Path
 import pandas as pd
 
 __all__ = ["artifact_dir", "write", "write_csv", "read", "read_optional", "write_headlines",
-           "read_headlines"]
+           "read_headlines", "FORMULA_START"]
+
+# a text cell starting with one of these runs as a formula in a spreadsheet (CSV injection)
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def artifact_dir(out_dir: str | Path) -> Path:
@@ -25,10 +28,17 @@ def write(frame: pd.DataFrame, *, out_dir: str | Path, name: str) -> Path:
 
 
 def write_csv(frame: pd.DataFrame, *, out_dir: str | Path, name: str) -> Path:
-    """Write ``frame`` as ``<out_dir>/<name>.csv`` beside the report, for people to open."""
+    """Write ``frame`` as ``<out_dir>/<name>.csv`` beside the report, for people to open.
+
+    Text that a spreadsheet would run as a formula (a cell or column name starting with ``=``,
+    ``+``, ``-``, ``@``, a tab or a carriage return) is written with a leading ``'``, as OWASP
+    advises against CSV injection; numbers, dates and missing values are written unchanged.
+    Lines end in CRLF, as RFC 4180 says.
+    """
     path = Path(out_dir) / f"{name}.csv"
     path.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(path, index=False)
+    # CRLF line ends (RFC 4180) also make the writer quote a cell holding a bare carriage return
+    _defused(frame).to_csv(path, index=False, lineterminator="\r\n")
     return path
 
 
@@ -58,3 +68,19 @@ def read_headlines(*, out_dir: str | Path, step: str) -> dict[str, object]:
     """The headlines a step recorded, or an empty dict when it recorded none."""
     path = Path(out_dir) / "artifacts" / f"{step}_headlines.json"
     return json.loads(path.read_text()) if path.exists() else {}
+
+
+def _defuse(value: object) -> object:
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_START) else value
+
+
+def _defused(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` whose text cells and column names cannot start a formula."""
+    out = frame.rename(columns=_defuse)
+    for i, col in enumerate(frame.columns):
+        values = frame.iloc[:, i]
+        if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_datetime64_any_dtype(values) \
+                or isinstance(values.dtype, pd.PeriodDtype) or pd.api.types.is_timedelta64_dtype(values):
+            continue  # numbers (negative ones too) and dates are not text
+        out.isetitem(i, values.astype(object).map(_defuse))
+    return out

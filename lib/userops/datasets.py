@@ -1,14 +1,16 @@
 """Data sources mapped onto the canonical tables: Complete Journey, synthetic, a user's folder."""
 from __future__ import annotations
 
+import csv
 import json
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from userops import schema as s
-from userops.validation import Cleaned, clean_table, reconcile, reject_summary
+from userops.validation import DECIMALS, Cleaned, clean_table, reconcile, reject_summary
 
 __all__ = ["Dataset", "load", "check", "load_tables", "open_prepared", "DEFAULT_TZ", "CJ_AS_OF", "SOURCES"]
 
@@ -23,8 +25,9 @@ class Dataset:
     """The canonical tables of one source after cleaning, with what was set aside.
 
     ``rejects`` has one row per table and reason; ``reconciliation`` one row per table with
-    input = kept + rejected rows (and GMV for transactions). ``truth`` holds the synthetic
-    generator's planted truth and is empty for real data.
+    input = kept + rejected rows (and GMV for transactions), the rows kept but adjusted and the
+    share of ids that match the reference tables (see :func:`userops.validation.reconcile`).
+    ``truth`` holds the synthetic generator's planted truth and is empty for real data.
     """
 
     source: str
@@ -65,13 +68,15 @@ class Dataset:
 
 def load(data: str | Path = "completejourney", *, as_of: str | None = None,
          data_tz: str = DEFAULT_TZ, encoding: str = "utf-8", seed: int = 0,
-         n_customers: int = 2000) -> Dataset:
+         n_customers: int = 2000, decimal: str = ".", keep_duplicate_lines: bool = False) -> Dataset:
     """Load, parse and validate one source into a :class:`Dataset`.
 
     ``data`` is ``"completejourney"`` (the embedded default), ``"synthetic"`` (the generator,
     with ``seed`` and ``n_customers``), a folder prepared by :meth:`Dataset.save`, or a folder
     of the user's ``transactions``/``customers``/``strategies``/``exposures``/``responses``/
     ``offers`` files (``.csv`` or ``.parquet``). ``as_of`` (ISO date) is required for a user's folder.
+    ``decimal`` (``"."`` or ``","``) is the decimal mark of numbers written as text;
+    ``keep_duplicate_lines`` keeps exact duplicate transaction rows (set aside by default).
     """
     data = str(data)
     if data not in SOURCES and (Path(data) / _MARKER).exists():
@@ -91,15 +96,16 @@ def load(data: str | Path = "completejourney", *, as_of: str | None = None,
         raw, source_tz, truth = load_tables(data, encoding=encoding), data_tz, {}
     as_of_ts = _parse_as_of(as_of)
     return _build(raw, source=data, as_of=as_of_ts, data_tz=data_tz, source_tz=source_tz,
-                  truth=truth)
+                  truth=truth, decimal=decimal, keep_duplicate_lines=keep_duplicate_lines)
 
 
 def check(folder: str | Path, *, as_of: str | None = None, data_tz: str = DEFAULT_TZ,
-          encoding: str = "utf-8") -> Dataset:
+          encoding: str = "utf-8", decimal: str = ".", keep_duplicate_lines: bool = False) -> Dataset:
     """Validate a user's folder; like :func:`load` but ``as_of`` is optional (no cut-off rule)."""
     raw = load_tables(folder, encoding=encoding)
     return _build(raw, source=str(folder), as_of=_parse_as_of(as_of) if as_of else None,
-                  data_tz=data_tz, source_tz=data_tz, truth={})
+                  data_tz=data_tz, source_tz=data_tz, truth={}, decimal=decimal,
+                  keep_duplicate_lines=keep_duplicate_lines)
 
 
 def load_tables(folder: str | Path, *, encoding: str = "utf-8") -> dict[str, pd.DataFrame]:
@@ -140,14 +146,20 @@ def open_prepared(path: str | Path, *, as_of: str | None = None) -> Dataset:
 # -- private helpers ------------------------------------------------------------------------
 
 def _build(raw: dict[str, pd.DataFrame], *, source: str, as_of: pd.Timestamp | None, data_tz: str,
-           source_tz: str, truth: dict[str, pd.DataFrame]) -> Dataset:
+           source_tz: str, truth: dict[str, pd.DataFrame], decimal: str = ".",
+           keep_duplicate_lines: bool = False) -> Dataset:
+    if decimal not in DECIMALS:
+        raise ValueError(f"`decimal` must be one of {list(DECIMALS)}, not {decimal!r}")
     cleaned: dict[str, Cleaned] = {}
-    strategy_ids = None
-    for name in s.TABLE_ORDER:
+    strategy_ids = customer_ids = None
+    for name in s.TABLE_ORDER:  # transactions first, strategies before the tables naming them
         if name not in raw:
             continue
         cleaned[name] = clean_table(raw[name], table=name, data_tz=data_tz, source_tz=source_tz,
-                                    as_of=as_of, strategy_ids=strategy_ids)
+                                    as_of=as_of, strategy_ids=strategy_ids, customer_ids=customer_ids,
+                                    decimal=decimal, keep_duplicate_lines=keep_duplicate_lines)
+        if name == "transactions":
+            customer_ids = pd.Index(cleaned[name].clean[s.CUSTOMER_ID].unique())
         if name == "strategies":
             strategy_ids = pd.Index(cleaned[name].clean[s.STRATEGY_ID])
     if "strategies" not in cleaned and any(t in cleaned for t in ("exposures", "responses", "offers")):
@@ -172,14 +184,28 @@ def _read(path: Path, *, table: str, encoding: str) -> pd.DataFrame:
     try:
         if path.suffix == ".parquet":
             return pd.read_parquet(path)
-        return pd.read_csv(path, dtype=str, encoding=encoding, keep_default_na=False,
-                           na_values=[""])
+        frame = pd.read_csv(path, dtype=str, encoding=encoding, keep_default_na=False,
+                            na_values=[""])
+        header = _csv_header(path, encoding=encoding)
     except UnicodeDecodeError as err:
         raise s.DataError(f"table '{table}': {path.name} is not readable as {encoding} "
                           f"({err.reason} at byte {err.start}); rule: pass the file's encoding, "
                           "e.g. --set encoding=cp932") from err
     except Exception as err:  # pyarrow/parser errors: the file itself is unusable
         raise s.DataError(f"table '{table}': cannot read {path.name}: {err}") from err
+    twice = {name: n for name, n in Counter(header).items() if n > 1}
+    if twice:  # pandas would rename the copies to name.1, name.2, ... and go on
+        said = "; ".join(f"column {name!r} appears {n} times" for name, n in twice.items())
+        raise s.DataError(f"table '{table}': {said} in the header of {path.name}; rule: each "
+                          "column must appear once: remove or rename the copies")
+    return frame
+
+
+def _csv_header(path: Path, *, encoding: str) -> list[str]:
+    """The column names of a CSV file's first row, as written (pandas renames repeated names)."""
+    with path.open(encoding=encoding, newline="") as f:
+        names = next(csv.reader(f), [])
+    return [names[0].removeprefix("\ufeff"), *names[1:]] if names else names
 
 
 def _completejourney() -> dict[str, pd.DataFrame]:

@@ -9,6 +9,7 @@ import pandas as pd
 
 from userops.datasets import Dataset
 from userops.tiers import Lifecycle, Thresholds
+from userops.validation import LOW_ID_MATCH
 
 __all__ = ["run_parameters", "data_quality", "rfm_overview", "fitted_curve", "lifecycle_prose", "coverage_check", "group_prose", "concentration_prose", "correlation_prose", "stage_prose", "cross_prose", "sensitivity_prose", "headlines", "artifact_list", "provenance"]
 
@@ -20,7 +21,9 @@ def run_parameters(namespace: dict[str, object], *, names: list[str], source: st
 
 
 def data_quality(ds: Dataset) -> str:
-    """Input, kept and set-aside rows and GMV of the transactions, and the returns share."""
+    """Input, kept and set-aside rows and GMV of the transactions, and the returns share; then
+    what was kept but adjusted (daylight-saving times, ids written several ways) and a warning
+    for each table whose ids mostly miss their reference table."""
     rec = ds.reconciliation.set_index("table").loc["transactions"]
     n_rej = int(rec["rejected_rows"])
     reasons = ds.rejects[ds.rejects["table"] == "transactions"]
@@ -34,7 +37,37 @@ def data_quality(ds: Dataset) -> str:
         f"**{rec['rejected_amount']:,.2f}**; together **{rec['input_amount']:,.2f}**, the input total. "
         f"Returns (negative lines) are kept and netted: they are **{returns:.2%}** of gross sales. "
         f"Timestamps are in {ds.data_tz} local time. Other tables kept: {other or 'none'}."
+        + "".join(f" {sentence}" for sentence in _adjustments(ds.reconciliation))
     )
+
+
+def _count(n: int, noun: str) -> str:
+    return f"**{n:,}** {noun}{'' if n == 1 else 's'}"
+
+
+def _adjustments(rec: pd.DataFrame) -> list[str]:
+    """Sentences on rows kept but adjusted at load, and on ids that mostly match nothing."""
+    out = []
+    repeated, gap = int(rec["ts_dst_ambiguous_kept"].sum()), int(rec["ts_dst_gap_shifted"].sum())
+    parts = [f"{_count(repeated, 'local time')} in the repeated hour of a daylight-saving change "
+             f"{'was' if repeated == 1 else 'were'} read as the first occurrence"] if repeated else []
+    if gap:
+        parts.append(f"{_count(gap, 'local time')} in the skipped hour {'was' if gap == 1 else 'were'} "
+                     "moved forward to the end of the gap")
+    if parts:
+        out.append(f"{'; '.join(parts)} (kept, not set aside).")
+    merged = int(rec["ids_merged"].sum())
+    if merged:
+        out.append(f"{_count(merged, 'id')} written more than one way (such as 7, 007 and 7.0) "
+                   f"{'was' if merged == 1 else 'were'} read as one, by the id rule in data/README.md.")
+    for col, ref in (("customer_ids_in_transactions", "transactions"),
+                     ("strategy_ids_in_strategies", "strategies")):
+        low = rec[rec[col] < LOW_ID_MATCH]
+        for r in low.itertuples():
+            kind = col.split("_ids_")[0]
+            out.append(f"Only **{getattr(r, col):.1%}** of the {kind} ids in {r.table} occur in {ref}: "
+                       "check that both tables write ids the same way.")
+    return out
 
 
 def rfm_overview(rfm: pd.DataFrame, *, window_days: int) -> str:
