@@ -94,7 +94,9 @@ def design(weekly: pd.DataFrame, *, strategy: pd.Series, strategies: pd.DataFram
       run are dropped (they were treated at the same time).
     - ``pool_population``: every customer with an order in the ``pre_weeks`` before the start
       who was not reached by another strategy (of any type) overlapping the pre-window or the
-      run; the same rule applies to the reached customers, so both arms are clean.
+      run. The rule holds for the reached customers too, so the estimate is the effect on
+      the customers this strategy alone reached at the time (:func:`select_pool` counts the
+      reached customers it sets aside).
 
     ``eligible`` is the pool the estimate uses: the same-type pool for ``auto``, ``to_date``
     and ``any_time`` (:func:`select_pool` moves ``auto`` to the population pool when the
@@ -299,9 +301,11 @@ def select_pool(people: pd.DataFrame, *, eligibility: str = "auto", gate: Gate =
                                    f"support an estimate ({first['eligible_comparison']:,} comparison customers)")
     second = overlap(pop, gate=gate)
     why = first["problems"][0]
+    aside = int((people["treated"] & ~people["pool_population"]).sum())
     if not second["problems"]:
         return pop, "population", (f"the same-type pool cannot support an estimate ({why}), so the comparison "
-                                   f"is {population_words}, weighted on pre-period behaviour")
+                                   f"is {population_words}, weighted on pre-period behaviour; the same rule "
+                                   f"sets aside {aside:,} of the {int(people['treated'].sum()):,} reached customers")
     return pop, "none", (f"neither pool supports an estimate: same type, {why}; population, "
                          f"{second['problems'][0]}")
 
