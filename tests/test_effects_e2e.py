@@ -46,9 +46,9 @@ def _check(result, *, phrase: str):
 @pytest.mark.slow
 def test_strategies_whose_runs_all_fall_outside_the_data_publish_steps_5_and_6(tmp_path):
     sim = synth.generate(n_customers=10, random_state=4)
-    late = sim.tables["strategies"].assign(**{s.START: pd.Timestamp("2019-03-04"), s.END: pd.Timestamp("2019-03-31")})
-    folder, _ = _folder(tmp_path, "late", strategies=late)
-    result = report.run(data=str(folder), out=tmp_path / "out", log=lambda *_: None)
+    early = sim.tables["strategies"].assign(**{s.START: pd.Timestamp("2016-11-07"), s.END: pd.Timestamp("2016-12-04")})
+    folder, sim = _folder(tmp_path, "early", strategies=early)
+    result = report.run(data=str(folder), as_of=sim.as_of, out=tmp_path / "out", log=lambda *_: None)
     _check(result, phrase="run or pre-window outside the data")
     # no estimate: no forest, event-study, heterogeneity or response chart is drawn in step 5
     charts = sum("image/png" in o.get("data", {}) for o in _outputs(result.folder, "05_effect_drivers"))
@@ -57,8 +57,8 @@ def test_strategies_whose_runs_all_fall_outside_the_data_publish_steps_5_and_6(t
 
 @pytest.mark.slow
 def test_exposures_without_responses_or_timestamps_publish_steps_5_and_6(tmp_path):
-    folder, _ = _folder(tmp_path, "no_resp", responses=False, exposure_ts=False)
-    result = report.run(data=str(folder), out=tmp_path / "out", log=lambda *_: None)
+    folder, sim = _folder(tmp_path, "no_resp", responses=False, exposure_ts=False)
+    result = report.run(data=str(folder), as_of=sim.as_of, out=tmp_path / "out", log=lambda *_: None)
     _check(result, phrase="No response model")
     page = (result.folder / "05_effect_drivers.html").read_text()
     assert "Placebo-in-time check" in page
