@@ -49,14 +49,21 @@ def test_look_ahead_eligibility_is_biased(world):
     assert (_att(ds, "S2") - r["estimate"]) > 2 * r["se"]
 
 
-def test_balance_after_weighting_within_0_1_and_gate_reports_why(world):
-    _, _, results, designs = world
+def test_targeting_creates_imbalance_and_auto_pool_says_why(world):
+    ds, weekly, results, designs = world
     for sid in results.loc[results["gate"] == "passed", s.STRATEGY_ID]:
         people, _ = designs[sid]
         bal = effects.balance(people, effects.propensity_weights(people))
-        assert bal["smd_after"].abs().max() <= 0.1
         assert bal["smd_before"].abs().max() > 0.3  # targeting did create imbalance
-    first = results.set_index(s.STRATEGY_ID).loc["S1"]
+    # S1 is the first Type A strategy: no same-type comparison customers exist, so the
+    # same-type pool refuses it and `auto` moves to the population pool, saying why
+    res = results.set_index(s.STRATEGY_ID)
+    assert res.loc["S1", "pool"] == "population" and "too few eligible" in res.loc["S1", "pool_reason"]
+    assert res.loc["S1", "gate"] == "passed"
+    assert (res.loc[["S2", "S3"], "pool"] == "same type").all()
+    old, _ = effects.estimate_all(weekly, tables=ds.tables, as_of=ds.as_of, bands=synth.SPEND_BANDS,
+                                  outcomes=("spend",), eligibility="to_date")
+    first = old.set_index(s.STRATEGY_ID).loc["S1"]
     assert np.isnan(first["estimate"]) and "too few eligible" in first["gate"]
 
 
@@ -144,3 +151,92 @@ def test_non_converging_response_model_is_reported_not_printed(recwarn):
     _, info = effects.response_drivers(d, formula_terms=["x"])
     assert info["converged"] is False
     assert not [w for w in recwarn if "converge" in str(w.message).lower()]
+
+
+def test_response_logit_drops_a_constant_term_and_goes_on():
+    # nobody has past responses: the column is constant; before, the fit stopped with
+    # LinAlgError: Singular matrix. Now the term is dropped, named, and the rest is estimated.
+    rng = np.random.default_rng(0)
+    n = 400
+    x = rng.normal(size=n)
+    d = pd.DataFrame({s.CUSTOMER_ID: [f"c{i}" for i in range(n)], "x": x, "x_twice": 2 * x,
+                      "past_responses": 0.0, "responded": rng.random(n) < 1 / (1 + np.exp(-x))})
+    tidy, info = effects.response_drivers(d, formula_terms=["x", "past_responses", "x_twice", "missing_col"])
+    assert set(tidy["term"]) == {"Intercept", "x"}
+    assert info["dropped_terms"] == ["missing_col (not in the data)", "past_responses (constant)",
+                                     "x_twice (collinear)"]
+    assert tidy.set_index("term").loc["x", "ci_low"] < 1.0 < tidy.set_index("term").loc["x", "ci_high"]
+    from userops import narrative as text
+    assert "past_responses (constant)" in text.drivers_prose(tidy, info)
+
+
+def test_propensity_model_drops_constant_and_collinear_covariates():
+    rng = np.random.default_rng(1)
+    n = 300
+    a = rng.normal(size=n)
+    people = pd.DataFrame({s.CUSTOMER_ID: range(n), "eligible": True, "treated": rng.random(n) < 1 / (1 + np.exp(-a)),
+                           "a": a, "a_copy": a * 3 + 1, "flat": 5.0})
+    w, dropped = effects.propensity_fit(people, covariates=("a", "flat", "a_copy"))
+    assert dropped == ["flat (constant)", "a_copy (collinear)"]
+    assert np.isfinite(w).all() and (w[people["treated"]] == 1).all()
+
+
+def test_a_year_without_strategies_or_with_all_runs_outside_the_data_gives_sentences(sample_dir):
+    from userops import narrative as text
+    ds = datasets.load(sample_dir, as_of="2017-12-31")
+    weekly = features.weekly_activity(ds.transactions, as_of=ds.as_of)
+    empty = {"transactions": ds.transactions,
+             "strategies": pd.DataFrame({s.STRATEGY_ID: pd.Series(dtype=str), s.START: pd.Series(dtype="datetime64[us]"),
+                                         s.END: pd.Series(dtype="datetime64[us]")}),
+             "exposures": pd.DataFrame({s.CUSTOMER_ID: pd.Series(dtype=str), s.STRATEGY_ID: pd.Series(dtype=str)})}
+    late = {"transactions": ds.transactions,
+            "strategies": pd.DataFrame({s.STRATEGY_ID: ["x"], s.START: pd.to_datetime(["2030-01-01"]),
+                                        s.END: pd.to_datetime(["2030-02-01"])}),
+            "exposures": pd.DataFrame({s.CUSTOMER_ID: [ds.transactions[s.CUSTOMER_ID].iloc[0]], s.STRATEGY_ID: ["x"]})}
+    for tables in (empty, late):
+        res, designs = effects.estimate_all(weekly, tables=tables, as_of=ds.as_of, bands=(100.0, 300.0, 600.0))
+        assert list(res.columns) == list(effects.RESULT_COLUMNS)
+        # before: KeyError: 'naive' in compare and the prose
+        assert effects.compare(res)["estimate"].isna().all() or effects.compare(res).empty
+        assert effects.pooled_by_type(res, designs).empty and effects.cell_effects(res, designs).empty
+        prose = text.effects_prose(res, effects.pooled_by_type(res, designs))
+        assert prose and "nan" not in prose
+        assert effects.focus(res, designs)["strategy_id"] is None
+    assert "no strategies" in text.effects_prose(effects.estimate_all(
+        weekly, tables=empty, as_of=ds.as_of, bands=(100.0,))[0], pd.DataFrame())
+    assert "outside the data" in text.effects_prose(effects.estimate_all(
+        weekly, tables=late, as_of=ds.as_of, bands=(100.0,))[0], pd.DataFrame())
+
+
+def test_run_weeks_counts_the_calendar_weeks_a_run_touches():
+    assert effects.run_weeks("2017-05-01", "2017-05-14") == 2  # Monday to Sunday, two weeks
+    assert effects.run_weeks("2017-05-03", "2017-05-16") == 3  # Wednesday to Tuesday touches three
+    assert effects.run_weeks("2017-05-07", "2017-05-08") == 2  # Sunday to Monday
+    st = pd.Series(pd.to_datetime(["2017-05-01", "2017-05-03"]))
+    en = pd.Series(pd.to_datetime(["2017-05-14", "2017-05-16"]))
+    assert effects.run_weeks(st, en).tolist() == [2, 3]
+
+
+def test_contact_cost_comes_from_the_strategies_table_else_the_parameter():
+    st = pd.DataFrame({s.STRATEGY_ID: ["a", "b"], s.COST_PER_CONTACT: [1.25, np.nan]})
+    assert effects.contact_cost_per_customer(st, default=0.5).to_dict() == {"a": 1.25, "b": 0.5}
+    assert effects.contact_cost_per_customer(st.drop(columns=[s.COST_PER_CONTACT]), default=0.7).to_dict() == {
+        "a": 0.7, "b": 0.7}
+
+
+def test_placebo_failure_and_holdout_are_in_the_prose():
+    from userops import narrative as text
+    base = {"type": "t", "outcome": "spend", "gate": "passed", "pool": "population", "dropped_terms": "",
+            "n_treated": 900, "holdout_share": 0.1, "holdout_weeks": 4, "breakeven_effect": 0.125,
+            "spend_sd": 30.0, "weeks": 4}
+    res = pd.DataFrame([
+        base | {s.STRATEGY_ID: "A", "estimate": 1.0, "ci_low": -2.0, "ci_high": 4.0, "placebo": "passed",
+                "placebo_estimate": 0.1, "placebo_ci_low": -1.0, "placebo_ci_high": 1.2,
+                "holdout_customers": 12345, "reached_needed": 111105},
+        base | {s.STRATEGY_ID: "B", "estimate": 3.0, "ci_low": 1.0, "ci_high": 5.0,
+                "placebo": "failed: CI excludes 0 (z = +2.5)", "placebo_estimate": 2.5, "placebo_ci_low": 0.5,
+                "placebo_ci_high": 4.5, "holdout_customers": np.nan, "reached_needed": np.nan},
+    ]).reindex(columns=list(effects.RESULT_COLUMNS))
+    prose = text.effects_prose(res, pd.DataFrame())
+    assert "**1 of 2** passed" in prose and "**Failed**" in prose and "**B** +2.50" in prose
+    assert "**12,345** customers held out" in prose and "**111,105**" in prose and "**4** weeks" in prose

@@ -36,11 +36,13 @@ def test_kpi_identities_exact(world):
     assert a["conversion"] == pytest.approx(2 / 3, abs=1e-9)
     assert a["arpu"] == pytest.approx(70.0 / 3, abs=1e-9)
     assert a["cost"] == pytest.approx(0.5 * 3 + 1.2 * 3, abs=1e-9)
-    assert a["weeks"] == 2  # 14 days
-    assert a["incremental_gmv"] == pytest.approx(2.0 * 2 * 3, abs=1e-9)
-    assert (a["inc_low"], a["inc_high"]) == pytest.approx((-1.0 * 6, 5.0 * 6), abs=1e-9)
-    assert a["roi"] == pytest.approx((12.0 - 5.1) / 5.1, abs=1e-9)
-    assert a["roi_low"] == pytest.approx((-6.0 - 5.1) / 5.1, abs=1e-9)
+    # a Wednesday-to-Tuesday run touches the weeks of May 1, 8 and 15: the weeks its GMV is summed
+    # over and step 5 measures the effect over (issue 13 item 14), not (end - start + 7) // 7 = 2
+    assert a["weeks"] == 3
+    assert a["incremental_gmv"] == pytest.approx(2.0 * 3 * 3, abs=1e-9)
+    assert (a["inc_low"], a["inc_high"]) == pytest.approx((-1.0 * 9, 5.0 * 9), abs=1e-9)
+    assert a["roi"] == pytest.approx((18.0 - 5.1) / 5.1, abs=1e-9)
+    assert a["roi_low"] == pytest.approx((-9.0 - 5.1) / 5.1, abs=1e-9)
     b = k.loc["B"]
     assert np.isnan(b["incremental_gmv"]) and np.isnan(b["roi"]) and "overlap" in b["effect_status"]
     assert b["gmv"] == 40.0 and b["participants"] == 0
@@ -106,3 +108,27 @@ def test_alerts_flag_moves_beyond_threshold():
     assert bool(al.loc[("t1", "conversion"), "alert"]) and not bool(al.loc[("t2", "conversion"), "alert"])
     assert al.loc[("t1", "conversion"), "change"] == pytest.approx(0.5)
     assert review.alerts(cur, pd.DataFrame(), threshold=0.2).empty
+
+
+def test_decisions_give_the_holdout_size_where_the_effect_is_unclear(world):
+    strategies, reached, responses, weekly, effects = world
+    eff = effects.assign(holdout_customers=[2500.0, 4000.0], reached_needed=[22500.0, 36000.0],
+                         holdout_weeks=[3.0, 1.0])
+    k = review.kpis(reached, responses, weekly, strategies, eff, contact_cost=0.5, coupon_cost_per_response=1.2)
+    d = review.decisions(k, pd.DataFrame(columns=[s.STRATEGY_ID, "customers"])).set_index(s.STRATEGY_ID)
+    # A: estimate with a CI covering 0; B: no estimate. Both say how large a holdout would decide it.
+    assert d.loc["A", "action"] == "cut or test"
+    assert "hold out 2,500 customers and reach 22,500 for 3 weeks" in d.loc["A", "reason"]
+    assert d.loc["B", "action"] == "test with a holdout" and "hold out 4,000" in d.loc["B", "reason"]
+
+
+def test_a_strategy_missing_from_step_5_and_a_cost_per_contact_are_handled(world):
+    strategies, reached, responses, weekly, effects = world
+    st = strategies.assign(**{s.COST_PER_CONTACT: [2.0, np.nan]})
+    k = review.kpis(reached, responses, weekly, st, effects[effects[s.STRATEGY_ID] == "A"], contact_cost=0.5,
+                    coupon_cost_per_response=1.2).set_index(s.STRATEGY_ID)
+    assert k.loc["A", "cost"] == pytest.approx(2.0 * 3 + 1.2 * 3)  # the table's own cost per contact
+    assert k.loc["B", "cost"] == pytest.approx(0.5 * 1)  # the parameter where the table has none
+    assert np.isnan(k.loc["B", "incremental_gmv"]) and k.loc["B", "effect_status"] == "no estimate in step 5"
+    d = review.decisions(k.reset_index(), pd.DataFrame(columns=[s.STRATEGY_ID, "customers"])).set_index(s.STRATEGY_ID)
+    assert "step 5 could not size it" in d.loc["B", "reason"]

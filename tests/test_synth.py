@@ -66,3 +66,33 @@ def test_as_of_is_the_end_of_the_simulated_year():
     assert sim.tables["transactions"][s.TS].max() < pd.Timestamp("2018-01-01")
     ds = datasets.load("synthetic", n_customers=50)
     assert ds.as_of == pd.Timestamp(sim.as_of)
+
+
+def test_shapes_plant_what_they_say():
+    whole = synth.generate(n_customers=600, random_state=1, shape="whole_base")
+    assert whole.tables["strategies"][s.STRATEGY_ID].tolist() == ["S1"]
+    stag = synth.generate(n_customers=600, random_state=1, shape="staggered", n_waves=3)
+    st = stag.tables["strategies"]
+    assert st[s.TYPE].nunique() == 1 and len(st) == 3
+    assert (st[s.START].diff().dropna() == pd.Timedelta(weeks=3)).all()
+    assert (st[s.START].iloc[1:].to_numpy() <= st[s.END].iloc[:-1].to_numpy()).all()  # runs overlap in time
+    exp = stag.tables["exposures"]
+    assert not exp[s.CUSTOMER_ID].duplicated().any()  # but not in customers
+    null = synth.generate(n_customers=600, random_state=1, shape="staggered", n_waves=3, zero_effect=("S2",))
+    w = null.truth["weekly"]
+    gain = (w["y1"] - w["y0"])[w["treated"]].groupby(w.loc[w["treated"], "strategy"]).max()
+    assert gain["S2"] == 0.0 and gain["S1"] > 0 and gain["S3"] > 0
+
+
+def test_a_mid_week_start_plants_the_effect_in_every_week_the_run_touches():
+    sim = synth.generate(n_customers=300, random_state=2, strategy_start_day=3)
+    st = sim.tables["strategies"]
+    assert (st[s.START].dt.day_of_week == 3).all()
+    assert ((st[s.END] - st[s.START]).dt.days == 27).all()  # still four weeks of days
+    w = sim.truth["weekly"]
+    weeks = w[w["treated"]].groupby("strategy")["week"].nunique()
+    assert (weeks == 5).all()
+    with pytest.raises(ValueError, match="strategy_start_day"):
+        synth.generate(n_customers=10, strategy_start_day=7)
+    with pytest.raises(ValueError, match="shape"):
+        synth.generate(n_customers=10, shape="nope")

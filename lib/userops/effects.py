@@ -7,18 +7,35 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
-import statsmodels.formula.api as smf
+from patsy import dmatrices
+from statsmodels.stats.power import NormalIndPower
 from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
 from userops import schema as s
 
 __all__ = [
-    "COVARIATES", "Gate", "design", "propensity_weights", "balance", "did", "event_study",
-    "estimate", "estimate_all", "pooled_by_type", "focus", "table", "cell_effects", "compare", "stack", "heterogeneity", "response_table",
-    "response_drivers",
+    "COVARIATES", "POOLS", "RESULT_COLUMNS", "Gate", "week_start", "run_weeks", "contact_cost_per_customer",
+    "design", "usable_terms", "propensity_fit", "propensity_weights", "balance", "overlap", "select_pool", "did",
+    "event_study", "estimate", "placebo_design", "placebo", "holdout_size", "estimate_all", "pooled_by_type",
+    "focus", "table", "cell_effects", "compare", "stack", "heterogeneity", "response_table", "response_drivers",
 ]
 
 COVARIATES = ("log_spend_13w", "log_spend_26w", "orders_13w", "weeks_since_order", "past_responses")
+# comparison pools: auto (same type where it supports an estimate, else population), the
+# same-type pool without look-ahead (to_date) or with it (any_time), and the population pool
+POOLS = ("auto", "to_date", "any_time", "population")
+POOL_LABELS = {"to_date": "same type", "any_time": "same type (any time)", "population": "population",
+               "none": "none"}
+# every column of :func:`estimate_all`'s results, whatever the data (an empty year included)
+RESULT_COLUMNS = (
+    s.STRATEGY_ID, "type", "start", "end", "weeks", "outcome", "naive", "naive_ci_low", "naive_ci_high",
+    "n_treated", "n_all", "twfe_estimate", "twfe_se", "twfe_ci_low", "twfe_ci_high", "pool", "pool_reason",
+    "eligible_treated", "eligible_comparison", "ess", "max_smd_after", "max_weight_share",
+    "dropped_terms", "treated_baseline", "estimate", "se", "ci_low", "ci_high", "gate",
+    "placebo_start", "placebo_estimate", "placebo_se", "placebo_ci_low", "placebo_ci_high", "placebo",
+    "cost_per_customer", "breakeven_effect", "spend_sd", "holdout_weeks", "holdout_share",
+    "holdout_customers", "reached_needed", "holdout",
+)
 
 
 @dataclass(frozen=True)
@@ -31,60 +48,142 @@ class Gate:
     max_weight_share: float = 0.10
 
 
+def week_start(ts):
+    """The Monday (00:00) of the week holding ``ts``: a timestamp or a Series of them."""
+    if isinstance(ts, pd.Series):
+        t = pd.to_datetime(ts).dt.normalize()
+        return t - pd.to_timedelta(t.dt.day_of_week, unit="D")
+    t = pd.Timestamp(ts).normalize()
+    return t - pd.Timedelta(days=t.day_of_week)
+
+
+def run_weeks(start, end):
+    """Weeks of a strategy's run: the calendar weeks (Monday to Sunday) it touches, from the
+    week of ``start`` to the week of ``end`` inclusive.
+
+    The one definition of the quantity: step 5 estimates the effect per customer-week over
+    these weeks (its post-period) and step 6 multiplies the effect by them. A run from a
+    Wednesday to the Tuesday two weeks later touches 3 weeks. Scalars or Series.
+    """
+    if isinstance(start, pd.Series) or isinstance(end, pd.Series):
+        days = (week_start(pd.Series(end)) - week_start(pd.Series(start))).dt.days
+        return (days // 7 + 1).astype("int64")
+    return int((week_start(end) - week_start(start)).days // 7) + 1
+
+
+def contact_cost_per_customer(strategies: pd.DataFrame, *, default: float) -> pd.Series:
+    """Cost of reaching one customer per strategy id: the strategies table's
+    ``cost_per_contact`` where it is given, else ``default`` (the ``contact_cost`` parameter)."""
+    ids = strategies[s.STRATEGY_ID]
+    own = (strategies[s.COST_PER_CONTACT] if s.COST_PER_CONTACT in strategies
+           else pd.Series(np.nan, index=strategies.index)).astype(float)
+    return pd.Series(own.fillna(float(default)).to_numpy(), index=ids.to_numpy(), name="cost_per_customer")
+
+
 def design(weekly: pd.DataFrame, *, strategy: pd.Series, strategies: pd.DataFrame,
            exposures: pd.DataFrame, responses: pd.DataFrame | None, bands: tuple[float, ...],
-           pre_weeks: int = 8, eligibility: str = "to_date") -> tuple[pd.DataFrame, pd.DataFrame]:
+           pre_weeks: int = 8, eligibility: str = "auto") -> tuple[pd.DataFrame, pd.DataFrame]:
     """One strategy's comparison: a customer table and a dense customer x week panel.
 
-    Treated: reached by this strategy. Eligible (``eligibility="to_date"``, the default):
-    reached by a strategy of the same type that started no later than this one ended; later
-    targeting looked at later behaviour, which the strategy may have moved, so using it can
-    bias the comparison. ``"any_time"`` takes every customer the type ever reached. Comparison customers reached by another strategy of the type that overlaps the
-    pre-window or the run are dropped (they were treated at the same time). Covariates come
-    from before the pre-window's start minus nothing: the 13 and 26 weeks before the strategy
-    start, so nothing the strategy could move enters the propensity model. Returns
-    (customers, panel) where panel has ``rel_week`` (0 = first week of the run) and ``post``.
+    Treated: reached by this strategy. The customer table holds two comparison pools:
+
+    - ``pool_same_type``: reached by a strategy of the same type that started no later than
+      this one ended (``eligibility="any_time"``: ever; later targeting looked at later
+      behaviour, which the strategy may have moved, so that pool is biased). Comparison
+      customers reached by another strategy of the type that overlaps the pre-window or the
+      run are dropped (they were treated at the same time).
+    - ``pool_population``: every customer with an order in the ``pre_weeks`` before the start
+      who was not reached by another strategy (of any type) overlapping the pre-window or the
+      run. The rule holds for the reached customers too, so the estimate is the effect on
+      the customers this strategy alone reached at the time (:func:`select_pool` counts the
+      reached customers it sets aside).
+
+    ``eligible`` is the pool the estimate uses: the same-type pool for ``auto``, ``to_date``
+    and ``any_time`` (:func:`select_pool` moves ``auto`` to the population pool when the
+    same-type pool cannot support an estimate), the population pool for ``population``.
+    Covariates come from the 13 and 26 weeks before the start, so nothing the strategy could
+    move enters the propensity model. Returns (customers, panel) where panel has
+    ``rel_week`` (0 = first week of the run, :func:`run_weeks` weeks of run) and ``post``.
     """
+    if eligibility not in POOLS:
+        raise ValueError(f"`eligibility` must be one of {list(POOLS)}, not {eligibility!r}")
     start, end = pd.Timestamp(strategy[s.START]), pd.Timestamp(strategy[s.END])
-    w0 = start - pd.Timedelta(days=start.day_of_week)  # Monday of the start week
-    run_weeks = int((end - w0).days // 7) + 1
-    kind = strategy.get(s.TYPE, "all")
-    same = strategies[strategies.get(s.TYPE, pd.Series("all", index=strategies.index)) == kind]
-    if eligibility not in ("to_date", "any_time"):
-        raise ValueError(f"`eligibility` must be one of ['to_date', 'any_time'], not {eligibility!r}")
-    upto = same[same[s.START] <= end] if eligibility == "to_date" else same
-    exp_type = exposures[exposures[s.STRATEGY_ID].isin(upto[s.STRATEGY_ID])]
-    treated = set(exposures.loc[exposures[s.STRATEGY_ID] == strategy[s.STRATEGY_ID], s.CUSTOMER_ID])
+    w0 = week_start(start)
+    n_run = run_weeks(start, end)
     pre_start = w0 - pd.Timedelta(weeks=pre_weeks)
-    busy = same[(same[s.STRATEGY_ID] != strategy[s.STRATEGY_ID]) & (same[s.END] >= pre_start)
-                & (same[s.START] <= end)]
-    contaminated = set(exposures.loc[exposures[s.STRATEGY_ID].isin(busy[s.STRATEGY_ID]), s.CUSTOMER_ID])
+    sid = strategy[s.STRATEGY_ID]
+    types = strategies[s.TYPE] if s.TYPE in strategies else pd.Series("all", index=strategies.index)
+    same = strategies[types == strategy.get(s.TYPE, "all")]
+    upto = same[same[s.START] <= end] if eligibility != "any_time" else same
+    exp_type = exposures[exposures[s.STRATEGY_ID].isin(upto[s.STRATEGY_ID])]
+    treated = set(exposures.loc[exposures[s.STRATEGY_ID] == sid, s.CUSTOMER_ID])
+    overlapping = (strategies[s.STRATEGY_ID] != sid) & (strategies[s.END] >= pre_start) & (strategies[s.START] <= end)
+    busy_same = strategies.loc[overlapping & (types == strategy.get(s.TYPE, "all")), s.STRATEGY_ID]
+    busy_any = strategies.loc[overlapping, s.STRATEGY_ID]
+    contaminated = set(exposures.loc[exposures[s.STRATEGY_ID].isin(busy_same), s.CUSTOMER_ID])
+    reached_other = set(exposures.loc[exposures[s.STRATEGY_ID].isin(busy_any), s.CUSTOMER_ID])
     seen = weekly.groupby(s.CUSTOMER_ID)["week"].min()
+    pre = weekly[(weekly["week"] >= pre_start) & (weekly["week"] < w0) & (weekly["orders"] > 0)]
+    active = set(pre[s.CUSTOMER_ID])
     people = pd.DataFrame({s.CUSTOMER_ID: seen.index[seen < w0]})  # shopped before the start
-    people["treated"] = people[s.CUSTOMER_ID].isin(treated)
-    people["eligible"] = people[s.CUSTOMER_ID].isin(exp_type[s.CUSTOMER_ID]) & (
-        people["treated"] | ~people[s.CUSTOMER_ID].isin(contaminated))
-    cov = _covariates(weekly, people[s.CUSTOMER_ID], w0=w0, responses=responses, bands=bands)
+    ids = people[s.CUSTOMER_ID]
+    people["treated"] = ids.isin(treated)
+    people["pool_same_type"] = ids.isin(exp_type[s.CUSTOMER_ID]) & (people["treated"] | ~ids.isin(contaminated))
+    people["pool_population"] = ids.isin(active) & ~ids.isin(reached_other)
+    people["eligible"] = people["pool_population" if eligibility == "population" else "pool_same_type"]
+    cov = _covariates(weekly, ids, w0=w0, responses=responses, bands=bands)
     people = people.merge(cov, on=s.CUSTOMER_ID, how="left")
-    weeks = pd.date_range(pre_start, w0 + pd.Timedelta(weeks=run_weeks - 1), freq="7D")
-    panel = _dense(weekly, people[s.CUSTOMER_ID], weeks)
+    panel = _dense(weekly, ids, pd.date_range(pre_start, w0 + pd.Timedelta(weeks=n_run - 1), freq="7D"))
     panel["rel_week"] = ((panel["week"] - w0).dt.days // 7).astype("int64")
     panel["post"] = panel["rel_week"] >= 0
     return people, panel
 
 
-def propensity_weights(people: pd.DataFrame, *, covariates: tuple[str, ...] = COVARIATES) -> pd.Series:
-    """ATT weights among eligible customers: 1 for treated, e/(1-e) for comparison customers.
+def usable_terms(X: pd.DataFrame, *, keep: tuple[str, ...] = ("const", "Intercept")) -> tuple[list[str], list[str]]:
+    """The columns of a design matrix a model can use, and the ones it cannot, named with why.
 
-    The propensity e is a logit on pre-period covariates. Ineligible customers get weight 0.
+    A column that does not vary (other than the intercept ``keep``) is dropped as
+    ``"name (constant)"``; a column that is a linear combination of the columns before it
+    (numerical rank does not grow) as ``"name (collinear)"``. Returns (kept, dropped).
+    """
+    kept: list[str] = []
+    dropped: list[str] = []
+    for col in X.columns:
+        x = X[col].to_numpy(float)
+        if col not in keep and (not np.isfinite(x).all() or np.ptp(x) == 0):
+            dropped.append(f"{col} (constant)")
+            continue
+        trial = X[kept + [col]].to_numpy(float)
+        if np.linalg.matrix_rank(trial) < len(kept) + 1:
+            dropped.append(f"{col} (collinear)")
+            continue
+        kept.append(col)
+    return kept, dropped
+
+
+def propensity_fit(people: pd.DataFrame, *, covariates: tuple[str, ...] = COVARIATES
+                   ) -> tuple[pd.Series, list[str]]:
+    """ATT weights among eligible customers and the covariates the model had to leave out.
+
+    Weights are 1 for treated and e/(1-e) for comparison customers, with e a logit on the
+    pre-period ``covariates``; ineligible customers get 0. Constant or collinear covariates
+    are dropped and named (:func:`usable_terms`); perfect separation is not printed: it shows
+    as extreme weights, which the overlap gate refuses.
     """
     d = people[people["eligible"]]
-    cols = [c for c in covariates if d[c].std() > 0]
-    X = sm.add_constant(d[cols].astype(float))
-    fit = sm.GLM(d["treated"].astype(float), X, family=sm.families.Binomial()).fit()
-    e = fit.predict(X).clip(1e-6, 1 - 1e-6)
+    X = sm.add_constant(d[list(covariates)].astype(float), has_constant="add")
+    cols, dropped = usable_terms(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # separation and non-convergence end in the gate
+        fit = sm.GLM(d["treated"].astype(float), X[cols], family=sm.families.Binomial()).fit()
+    e = np.clip(fit.predict(X[cols]), 1e-6, 1 - 1e-6)
     w = np.where(d["treated"], 1.0, e / (1 - e))
-    return pd.Series(w, index=d.index).reindex(people.index, fill_value=0.0).rename("weight")
+    return pd.Series(w, index=d.index).reindex(people.index, fill_value=0.0).rename("weight"), dropped
+
+
+def propensity_weights(people: pd.DataFrame, *, covariates: tuple[str, ...] = COVARIATES) -> pd.Series:
+    """ATT weights among eligible customers (see :func:`propensity_fit`)."""
+    return propensity_fit(people, covariates=covariates)[0]
 
 
 def balance(people: pd.DataFrame, weights: pd.Series, *, covariates: tuple[str, ...] = COVARIATES
@@ -148,50 +247,186 @@ def event_study(panel: pd.DataFrame, people: pd.DataFrame, *, weights: pd.Series
     return out.assign(ci_low=out["estimate"] - 1.96 * out["se"], ci_high=out["estimate"] + 1.96 * out["se"])
 
 
+def overlap(people: pd.DataFrame, *, gate: Gate = Gate()) -> dict[str, object]:
+    """The overlap gate on the ``eligible`` customers: counts, weights, balance and verdict.
+
+    Returns ``eligible_treated``, ``eligible_comparison``, ``problems`` (empty when an
+    estimate can be given) and, when the counts allow a propensity model, ``weights``,
+    ``balance``, ``ess``, ``max_smd_after``, ``max_weight_share`` and ``dropped_terms``.
+    """
+    elig = people["eligible"]
+    n_t, n_c = int((elig & people["treated"]).sum()), int((elig & ~people["treated"]).sum())
+    out: dict[str, object] = {"eligible_treated": n_t, "eligible_comparison": n_c}
+    if n_t < gate.min_treated or n_c < gate.min_treated:
+        return out | {"problems": [f"too few eligible customers ({n_t} exposed, {n_c} comparison; "
+                                   f"need {gate.min_treated} each)"]}
+    w, dropped = propensity_fit(people)
+    bal = balance(people, w)
+    wc = w[elig & ~people["treated"]]
+    ess = float(wc.sum() ** 2 / (wc ** 2).sum())
+    smd = float(bal["smd_after"].abs().max())
+    share = float(wc.max() / wc.sum())
+    problems = [f"effective comparison sample {ess:.0f} < {gate.min_ess:.0f}" if ess < gate.min_ess else "",
+                f"largest SMD after weighting {smd:.2f} > {gate.max_smd}" if smd > gate.max_smd else "",
+                f"one comparison customer carries {share:.0%} of the weight"
+                if share > gate.max_weight_share else ""]
+    problems = [f"insufficient overlap: {'; '.join(p for p in problems if p)}"] if any(problems) else []
+    return out | {"problems": problems, "weights": w, "balance": bal, "ess": ess, "max_smd_after": smd,
+                  "max_weight_share": share, "dropped_terms": ", ".join(dropped)}
+
+
+def select_pool(people: pd.DataFrame, *, eligibility: str = "auto", gate: Gate = Gate(),
+                type_label: str = "", pre_weeks: int = 8) -> tuple[pd.DataFrame, str, str]:
+    """The comparison pool an estimate uses, by a rule fixed in advance (never by which
+    estimate looks better), and why, in plain words.
+
+    ``auto``: the same-type pool when it passes the overlap gate; otherwise the population
+    pool (see :func:`design`). Returns (people with ``eligible`` set to the chosen pool, pool
+    label, reason). The label is ``none`` when no pool passes the gate.
+    """
+    if eligibility not in POOLS:
+        raise ValueError(f"`eligibility` must be one of {list(POOLS)}, not {eligibility!r}")
+    same = people.assign(eligible=people["pool_same_type"])
+    pop = people.assign(eligible=people["pool_population"])
+    kind = f"{type_label} " if type_label else ""
+    population_words = (f"every customer with an order in the {pre_weeks} weeks before the start who was "
+                        "not reached by an overlapping strategy")
+    if eligibility in ("to_date", "any_time"):
+        return same, POOL_LABELS[eligibility], "set by the `eligibility` parameter"
+    if eligibility == "population":
+        return pop, "population", f"set by the `eligibility` parameter: {population_words}"
+    first = overlap(same, gate=gate)
+    if not first["problems"]:
+        return same, "same type", (f"customers reached by {kind}strategies that had started by this one's end "
+                                   f"support an estimate ({first['eligible_comparison']:,} comparison customers)")
+    second = overlap(pop, gate=gate)
+    why = first["problems"][0]
+    aside = int((people["treated"] & ~people["pool_population"]).sum())
+    if not second["problems"]:
+        return pop, "population", (f"the same-type pool cannot support an estimate ({why}), so the comparison "
+                                   f"is {population_words}, weighted on pre-period behaviour; the same rule "
+                                   f"sets aside {aside:,} of the {int(people['treated'].sum()):,} reached customers")
+    return pop, "none", (f"neither pool supports an estimate: same type, {why}; population, "
+                         f"{second['problems'][0]}")
+
+
 def estimate(people: pd.DataFrame, panel: pd.DataFrame, *, outcome: str = "spend",
              gate: Gate = Gate()) -> dict[str, object]:
     """All three estimates for one strategy and outcome, plus the overlap gate's verdict.
 
     ``naive``: exposed minus not exposed, run-period means over everyone (selection, not
-    effect). ``twfe``: unweighted DiD over everyone. ``ipw_did`` (the default): DiD with ATT
-    weights among eligible customers; refused (NaN, with ``gate`` saying why) when overlap is
-    insufficient.
+    effect). ``twfe``: unweighted DiD over everyone. ``estimate`` (the default): DiD with ATT
+    weights among the ``eligible`` customers; refused (NaN, with ``gate`` saying why) when
+    overlap is insufficient. ``dropped_terms`` names propensity covariates left out.
     """
     post = panel[panel["post"]].groupby(s.CUSTOMER_ID)[outcome].mean()
     t = people["treated"].to_numpy()
     y = people[s.CUSTOMER_ID].map(post).to_numpy()
-    naive = float(y[t].mean() - y[~t].mean())
-    naive_se = float(np.sqrt(y[t].var(ddof=1) / max(t.sum(), 1) + y[~t].var(ddof=1) / max((~t).sum(), 1)))
-    out: dict[str, object] = {"outcome": outcome, "naive": naive, "naive_ci_low": naive - 1.96 * naive_se,
-                              "naive_ci_high": naive + 1.96 * naive_se,
-                              "n_treated": int(t.sum()), "n_all": len(people)}
-    tw = did(panel, people, outcome=outcome)
-    out.update({f"twfe_{k}": v for k, v in tw.items() if k in ("estimate", "se", "ci_low", "ci_high")})
+    out: dict[str, object] = {"outcome": outcome, "n_treated": int(t.sum()), "n_all": len(people)}
+    if t.sum() >= 2 and (~t).sum() >= 2:
+        naive = float(y[t].mean() - y[~t].mean())
+        naive_se = float(np.sqrt(y[t].var(ddof=1) / t.sum() + y[~t].var(ddof=1) / (~t).sum()))
+        out.update(naive=naive, naive_ci_low=naive - 1.96 * naive_se, naive_ci_high=naive + 1.96 * naive_se)
+        tw = did(panel, people, outcome=outcome)
+        out.update({f"twfe_{k}": v for k, v in tw.items() if k in ("estimate", "se", "ci_low", "ci_high")})
+    ov = overlap(people, gate=gate)
+    out.update({k: ov[k] for k in ("eligible_treated", "eligible_comparison", "ess", "max_smd_after",
+                                   "max_weight_share", "dropped_terms") if k in ov})
+    if ov["problems"]:
+        return out | _refused(ov["problems"][0])
     elig = people["eligible"]
-    n_t, n_c = int((elig & people["treated"]).sum()), int((elig & ~people["treated"]).sum())
-    out.update(eligible_treated=n_t, eligible_comparison=n_c)
-    if n_t < gate.min_treated or n_c < gate.min_treated:
-        return out | _refused(f"too few eligible customers ({n_t} exposed, {n_c} comparison; "
-                              f"need {gate.min_treated} each)")
-    w = propensity_weights(people)
-    bal = balance(people, w)
-    wc = w[elig & ~people["treated"]]
-    ess = float(wc.sum() ** 2 / (wc ** 2).sum())
-    out.update(ess=ess, max_smd_after=float(bal["smd_after"].abs().max()),
-               max_weight_share=float(wc.max() / wc.sum()), treated_baseline=float(
-                   panel[~panel["post"] & panel[s.CUSTOMER_ID].isin(
-                       people.loc[elig & people["treated"], s.CUSTOMER_ID])][outcome].mean()))
-    problems = [f"effective comparison sample {ess:.0f} < {gate.min_ess:.0f}" if ess < gate.min_ess else "",
-                f"largest SMD after weighting {out['max_smd_after']:.2f} > {gate.max_smd}"
-                if out["max_smd_after"] > gate.max_smd else "",
-                f"one comparison customer carries {out['max_weight_share']:.0%} of the weight"
-                if out["max_weight_share"] > gate.max_weight_share else ""]
-    problems = [p for p in problems if p]
-    if problems:
-        return out | _refused("insufficient overlap: " + "; ".join(problems))
-    est = did(panel, people, outcome=outcome, weights=w)
+    out["treated_baseline"] = float(panel[~panel["post"] & panel[s.CUSTOMER_ID].isin(
+        people.loc[elig & people["treated"], s.CUSTOMER_ID])][outcome].mean())
+    est = did(panel, people, outcome=outcome, weights=ov["weights"])
     return out | {"estimate": est["estimate"], "se": est["se"], "ci_low": est["ci_low"],
                   "ci_high": est["ci_high"], "gate": "passed"}
+
+
+def placebo_design(weekly: pd.DataFrame, people: pd.DataFrame, panel: pd.DataFrame, *, n_run: int,
+                   pre_weeks: int = 8, shift_weeks: int = 0) -> tuple[pd.DataFrame, pd.DataFrame, pd.Timestamp] | None:
+    """The same design moved back in time, on data from before the real start only.
+
+    The fake start is ``shift_weeks`` (0: the run's length ``n_run``) weeks before the real
+    start's week; the fake run lasts ``min(n_run, shift_weeks)`` weeks, so it ends before the
+    real start; the pre-window has ``pre_weeks`` weeks. The customers (those who shopped
+    before the fake start) keep their treated flag, pool and covariates, which are measured
+    before the real start: the placebo asks whether the weighted comparison moved like the
+    reached customers before anything happened (parallel pre-trends). Re-measuring the
+    covariates at the fake start would leave out the behaviour between the two starts on
+    which the targeting may have looked, and the check would find that selection instead.
+    Returns (people, panel, fake start) or None when the data does not reach back far enough.
+    """
+    w0 = panel.loc[panel["rel_week"] == 0, "week"].min() if len(panel) else pd.NaT
+    shift = int(shift_weeks) if shift_weeks > 0 else int(n_run)
+    fake = w0 - pd.Timedelta(weeks=shift)
+    fake_run = min(int(n_run), shift)
+    if pd.isna(w0) or fake - pd.Timedelta(weeks=pre_weeks) < weekly["week"].min():
+        return None
+    seen = weekly.groupby(s.CUSTOMER_ID)["week"].min()
+    p = people[people[s.CUSTOMER_ID].map(seen) < fake].reset_index(drop=True)
+    weeks = pd.date_range(fake - pd.Timedelta(weeks=pre_weeks), fake + pd.Timedelta(weeks=fake_run - 1), freq="7D")
+    fake_panel = _dense(weekly, p[s.CUSTOMER_ID], weeks)
+    fake_panel["rel_week"] = ((fake_panel["week"] - fake).dt.days // 7).astype("int64")
+    fake_panel["post"] = fake_panel["rel_week"] >= 0
+    return p, fake_panel, fake
+
+
+def placebo(weekly: pd.DataFrame, people: pd.DataFrame, panel: pd.DataFrame, *, n_run: int,
+            outcome: str = "spend", pre_weeks: int = 8, shift_weeks: int = 0, gate: Gate = Gate()
+            ) -> dict[str, object]:
+    """Placebo-in-time check: the weighted DiD of :func:`placebo_design`'s fake start.
+
+    Nothing happened at the fake start, so the estimate should cover 0. ``placebo`` is
+    ``passed``, ``failed: ...`` (the CI excludes 0: the groups drifted apart before the start,
+    so the real estimate may carry that drift) or ``not possible: ...``.
+    """
+    got = placebo_design(weekly, people, panel, n_run=n_run, pre_weeks=pre_weeks, shift_weeks=shift_weeks)
+    if got is None:
+        return {"placebo": "not possible: the data does not reach back far enough before the start"}
+    p, fake_panel, fake = got
+    r = estimate(p, fake_panel, outcome=outcome, gate=gate)
+    out = {"placebo_start": fake, "placebo_estimate": r["estimate"], "placebo_se": r["se"],
+           "placebo_ci_low": r["ci_low"], "placebo_ci_high": r["ci_high"]}
+    if r["gate"] != "passed":
+        return out | {"placebo": f"not possible: {r['gate']}"}
+    z = r["estimate"] / r["se"] if r["se"] > 0 else 0.0
+    verdict = "passed" if r["ci_low"] <= 0 <= r["ci_high"] else f"failed: CI excludes 0 (z = {z:+.1f})"
+    return out | {"placebo": verdict}
+
+
+def holdout_size(people: pd.DataFrame, panel: pd.DataFrame, *, weeks: int, cost_per_customer: float,
+                 share: float = 0.1, alpha: float = 0.05, power: float = 0.8) -> dict[str, object]:
+    """Customers a random holdout needs to tell the break-even effect from zero.
+
+    Break-even effect = ``cost_per_customer`` / ``weeks`` (the extra spend per customer-week
+    that pays for the contact over the run's weeks). sigma = standard deviation across the
+    reached customers of their mean weekly spend over the last ``min(weeks, pre-window)``
+    weeks before the start (a shorter average is noisier, so this errs on the safe side).
+    The size comes from statsmodels' ``NormalIndPower`` (two-sided ``alpha``, ``power``) for a
+    holdout of ``share`` of the targeted customers (ratio reached/holdout = (1 - share)/share):
+    ``holdout_customers`` not contacted and ``reached_needed`` contacted, over ``weeks`` weeks.
+    """
+    if not 0 < share < 1:
+        raise ValueError(f"`share` of the holdout must be between 0 and 1, not {share}")
+    out: dict[str, object] = {"cost_per_customer": float(cost_per_customer), "holdout_weeks": int(weeks),
+                              "holdout_share": float(share)}
+    treated = people.loc[people["treated"], s.CUSTOMER_ID]
+    pre = panel[~panel["post"] & panel[s.CUSTOMER_ID].isin(treated)]
+    pre = pre[pre["rel_week"] >= -min(int(weeks), int(-panel["rel_week"].min()))]
+    sd = float(pre.groupby(s.CUSTOMER_ID)["spend"].mean().std(ddof=1)) if len(treated) > 1 else np.nan
+    out["spend_sd"] = sd
+    if not cost_per_customer > 0:
+        return out | {"holdout": "no size: the strategy costs nothing per customer, so any effect pays"}
+    b = float(cost_per_customer) / int(weeks)
+    out["breakeven_effect"] = b
+    if not np.isfinite(sd) or sd <= 0:
+        return out | {"holdout": "no size: the reached customers' weekly spend has no measurable spread"}
+    n1 = NormalIndPower().solve_power(effect_size=b / sd, alpha=alpha, power=power,
+                                      ratio=(1 - share) / share, alternative="two-sided")
+    n1 = int(np.ceil(n1))
+    return out | {"holdout_customers": n1, "reached_needed": int(np.ceil(n1 * (1 - share) / share)),
+                  "holdout": f"hold out {n1:,} customers and reach {int(np.ceil(n1 * (1 - share) / share)):,} "
+                             f"for {int(weeks)} weeks"}
 
 
 def stack(designs: list[tuple[pd.DataFrame, pd.DataFrame]], *, outcome: str = "spend"
@@ -256,34 +491,63 @@ def heterogeneity(people: pd.DataFrame, panel: pd.DataFrame, *, by: str, outcome
 
 def estimate_all(weekly: pd.DataFrame, *, tables: dict[str, pd.DataFrame], as_of: pd.Timestamp,
                  bands: tuple[float, ...], pre_weeks: int = 8, outcomes: tuple[str, ...] = ("spend", "orders"),
-                 gate: Gate = Gate(), eligibility: str = "to_date") -> tuple[pd.DataFrame, dict[str, tuple[pd.DataFrame, pd.DataFrame]]]:
+                 gate: Gate = Gate(), eligibility: str = "auto", placebo_weeks: int = 0,
+                 contact_cost: float = 0.5, holdout_share: float = 0.1
+                 ) -> tuple[pd.DataFrame, dict[str, tuple[pd.DataFrame, pd.DataFrame]]]:
     """Every strategy with a full pre-window and run inside the data: all estimates per outcome.
 
-    Returns a tidy frame (one row per strategy and outcome) and the designs by strategy id.
+    Returns a tidy frame with :data:`RESULT_COLUMNS` (one row per strategy and outcome) and
+    the designs by strategy id (their ``eligible`` is the pool used). Per strategy: the pool
+    and why (:func:`select_pool`), the estimates (:func:`estimate`), a placebo-in-time check
+    beside every estimate (:func:`placebo`, shifted by ``placebo_weeks``, 0 = the run's
+    length) and, on spend, where the effect cannot be told apart from zero, the holdout that
+    would (:func:`holdout_size`, cost per customer from :func:`contact_cost_per_customer`).
     Strategies that start before the data has ``pre_weeks`` of history, or end after
     ``as_of``, are listed with the reason and no estimate.
     """
     rows, designs = [], {}
-    if "strategies" not in tables or "exposures" not in tables:
-        cols = [s.STRATEGY_ID, "type", "start", "end", "outcome", "naive", "naive_ci_low",
-                "naive_ci_high", "twfe_estimate", "twfe_ci_low", "twfe_ci_high", "estimate", "se",
-                "ci_low", "ci_high", "gate", "eligible_treated", "treated_baseline"]
-        return pd.DataFrame(columns=cols), designs
-    st, exp, resp = tables["strategies"], tables["exposures"], tables.get("responses")
-    first_week = weekly["week"].min()
+    st, exp = tables.get("strategies"), tables.get("exposures")
+    if st is None or exp is None or st.empty:
+        return pd.DataFrame(columns=list(RESULT_COLUMNS)), designs
+    resp = tables.get("responses")
+    costs = contact_cost_per_customer(st, default=contact_cost)
+    first_week = weekly["week"].min() if len(weekly) else pd.Timestamp(as_of)
     for _, row in st.sort_values([s.START, s.STRATEGY_ID]).iterrows():
-        base = {s.STRATEGY_ID: row[s.STRATEGY_ID], "type": row.get(s.TYPE, "all"),
-                "start": row[s.START], "end": row[s.END]}
-        if row[s.START] - pd.Timedelta(weeks=pre_weeks + 1) < first_week or row[s.END] > as_of:
+        sid = row[s.STRATEGY_ID]
+        n_run = run_weeks(row[s.START], row[s.END])
+        base = {s.STRATEGY_ID: sid, "type": row.get(s.TYPE, "all"), "start": row[s.START], "end": row[s.END],
+                "weeks": n_run}
+        if week_start(row[s.START]) - pd.Timedelta(weeks=pre_weeks) < first_week or row[s.END] > as_of:
+            why = ("the run ends after the cut-off" if row[s.END] > as_of else
+                   f"the data does not cover the {pre_weeks} weeks before the start")
             for outcome in outcomes:
-                rows.append(base | {"outcome": outcome, "gate": "run or pre-window outside the data"})
+                rows.append(base | {"outcome": outcome, "pool": "none", "pool_reason": why,
+                                    "gate": f"run or pre-window outside the data ({why})",
+                                    "placebo": "not run: no estimate",
+                                    "holdout": "no size: no pre-period data for this strategy"})
             continue
-        designs[row[s.STRATEGY_ID]] = design(weekly, strategy=row, strategies=st, exposures=exp,
-                                             responses=resp, bands=bands, pre_weeks=pre_weeks,
-                                             eligibility=eligibility)
+        people, panel = design(weekly, strategy=row, strategies=st, exposures=exp, responses=resp,
+                               bands=bands, pre_weeks=pre_weeks, eligibility=eligibility)
+        people, pool, reason = select_pool(people, eligibility=eligibility, gate=gate,
+                                           type_label=str(base["type"]), pre_weeks=pre_weeks)
+        designs[sid] = (people, panel)
         for outcome in outcomes:
-            rows.append(base | estimate(*designs[row[s.STRATEGY_ID]], outcome=outcome, gate=gate))
-    return pd.DataFrame(rows), designs
+            r = base | estimate(people, panel, outcome=outcome, gate=gate) | {"pool": pool, "pool_reason": reason}
+            if r["gate"] == "passed":
+                r |= placebo(weekly, people, panel, n_run=n_run, outcome=outcome, pre_weeks=pre_weeks,
+                             shift_weeks=placebo_weeks, gate=gate)
+            else:
+                r["placebo"] = "not run: no estimate"
+            clear = r["gate"] == "passed" and (r["ci_low"] > 0 or r["ci_high"] < 0)
+            if outcome != "spend":
+                r["holdout"] = "sized on spend"
+            elif clear:
+                r["holdout"] = "not needed: the effect is distinguishable from zero"
+            else:
+                r |= holdout_size(people, panel, weeks=n_run, cost_per_customer=float(costs.get(sid, contact_cost)),
+                                  share=holdout_share)
+            rows.append(r)
+    return pd.DataFrame(rows).reindex(columns=list(RESULT_COLUMNS)), designs
 
 
 def pooled_by_type(results: pd.DataFrame, designs: dict[str, tuple[pd.DataFrame, pd.DataFrame]],
@@ -327,9 +591,19 @@ def focus(results: pd.DataFrame, designs: dict[str, tuple[pd.DataFrame, pd.DataF
 
 
 def table(results: pd.DataFrame, *, outcome: str = "spend") -> pd.DataFrame:
-    """The results for reviewers: one row per strategy, dates as text, numbers rounded."""
-    keep = [s.STRATEGY_ID, "type", "start", "end", "naive", "twfe_estimate", "estimate", "se",
-            "ci_low", "ci_high", "eligible_treated", "eligible_comparison", "ess", "max_smd_after", "gate"]
+    """The results for reviewers: one row per strategy, dates as text, numbers rounded.
+
+    Beside each estimate: the comparison pool it used and why, the placebo-in-time check
+    (estimate, CI, verdict) and, on spend, the holdout that would tell the break-even effect
+    from zero where this run cannot.
+    """
+    keep = [s.STRATEGY_ID, "type", "start", "end", "weeks", "naive", "twfe_estimate", "estimate", "se",
+            "ci_low", "ci_high", "gate", "pool", "pool_reason", "eligible_treated", "eligible_comparison",
+            "ess", "max_smd_after", "dropped_terms", "placebo_estimate", "placebo_ci_low", "placebo_ci_high",
+            "placebo"]
+    if outcome == "spend":
+        keep += ["cost_per_customer", "breakeven_effect", "spend_sd", "holdout_customers", "reached_needed",
+                 "holdout_weeks", "holdout"]
     r = results[results["outcome"] == outcome]
     r = r[[c for c in keep if c in r.columns]].rename(columns={"twfe_estimate": "did_unweighted"})
     for col in ("start", "end"):
@@ -355,7 +629,7 @@ def cell_effects(results: pd.DataFrame, designs: dict[str, tuple[pd.DataFrame, p
                          "effect": h.shrunk if own else r.estimate,
                          "effect_se": h.shrunk_se if own else r.se,
                          "source": "shrunk group estimate" if own else "strategy average",
-                         "weeks": int(((pd.Timestamp(r.end) - pd.Timestamp(r.start)).days + 7) // 7)})
+                         "weeks": run_weeks(r.start, r.end)})
     cols = [s.STRATEGY_ID, "type", by, "effect", "effect_se", "source", "weeks"]
     return pd.DataFrame(rows, columns=cols)
 
@@ -407,46 +681,59 @@ def response_table(designs: dict[str, tuple[pd.DataFrame, pd.DataFrame]], *, res
 
 
 def response_drivers(people: pd.DataFrame, *, formula_terms: list[str], n_folds: int = 5,
-                     random_state: int = 0) -> tuple[pd.DataFrame, dict[str, float]]:
+                     random_state: int = 0) -> tuple[pd.DataFrame, dict[str, object]]:
     """Who responds among the reached: a logit with customer-clustered errors.
 
     ``people`` has one row per reached customer and strategy with ``responded`` and the
-    terms. Returns a tidy frame (term, estimate, ci_low, ci_high, p_value, ame, ame_low,
-    ame_high) and {"auc_cv", "auc_sd", "n", "responders"}. This says who responds, not who is
-    changed by the strategy.
+    terms. Terms whose column is missing are left out; model columns that are constant (for
+    example nobody has past responses) or collinear with earlier ones are dropped
+    (:func:`usable_terms`); all are named in ``dropped_terms``. Returns a tidy frame (term,
+    estimate, ci_low, ci_high, p_value, ame, ame_low, ame_high) and {"auc_cv", "auc_sd", "n",
+    "responders", "dropped_terms", "converged"}. This says who responds, not who is changed
+    by the strategy.
     """
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold, cross_val_score
 
+    cols = ["term", "estimate", "ci_low", "ci_high", "p_value", "ame", "ame_low", "ame_high"]
+    info: dict[str, object] = {"auc_cv": np.nan, "auc_sd": np.nan, "n": int(len(people)),
+                               "responders": int(people["responded"].sum()) if len(people) else 0,
+                               "dropped_terms": [], "converged": True}
     if people.empty or people["responded"].nunique() < 2:
-        empty = pd.DataFrame(columns=["term", "estimate", "ci_low", "ci_high", "p_value", "ame",
-                                      "ame_low", "ame_high"])
-        return empty, {"auc_cv": np.nan, "auc_sd": np.nan, "n": int(len(people)),
-                       "responders": int(people["responded"].sum()) if len(people) else 0}
+        return pd.DataFrame(columns=cols), info
     present = [f for f in formula_terms if _term_column(f) in people.columns]
-    dropped = [f for f in formula_terms if f not in present]
-    formula = "responded ~ " + " + ".join(present)
+    dropped = [f"{f} (not in the data)" for f in formula_terms if f not in present]
     d = people.assign(responded=people["responded"].astype(float)).dropna(
-        subset=[_term_column(f) for f in present])
+        subset=[_term_column(f) for f in present]).reset_index(drop=True)
+    y, X = dmatrices("responded ~ " + (" + ".join(present) or "1"), data=d, return_type="dataframe")
+    keep, gone = usable_terms(X)
+    dropped += gone
+    info.update(n=int(len(d)), responders=int(y.iloc[:, 0].sum()), dropped_terms=dropped)
+    if len(keep) < 2 or y.iloc[:, 0].nunique() < 2:
+        return pd.DataFrame(columns=cols), info
+    groups = pd.factorize(d[s.CUSTOMER_ID])[0]
     with warnings.catch_warnings(record=True) as caught:  # reported below, not printed
-        warnings.simplefilter("always", ConvergenceWarning)
-        fit = smf.logit(formula, data=d).fit(disp=0, maxiter=200, cov_type="cluster",
-                                             cov_kwds={"groups": pd.factorize(d[s.CUSTOMER_ID])[0]})
+        warnings.simplefilter("always")
+        fit = sm.Logit(y.iloc[:, 0], X[keep]).fit(disp=0, maxiter=200, cov_type="cluster",
+                                                  cov_kwds={"groups": groups})
+        me = fit.get_margeff(at="overall").summary_frame()
     converged = bool(fit.mle_retvals.get("converged", True)) and not any(
         issubclass(w.category, ConvergenceWarning) for w in caught)
     ci = fit.conf_int()
     tidy = pd.DataFrame({"term": fit.params.index, "estimate": fit.params.to_numpy(),
                          "ci_low": ci[0].to_numpy(), "ci_high": ci[1].to_numpy(),
                          "p_value": fit.pvalues.to_numpy()})
-    me = fit.get_margeff(at="overall").summary_frame()
     me = me.rename(columns={"dy/dx": "ame", "Conf. Int. Low": "ame_low", "Cont. Int. Hi.": "ame_high"})
     tidy = tidy.merge(me[["ame", "ame_low", "ame_high"]], left_on="term", right_index=True, how="left")
-    X = fit.model.exog[:, 1:]
-    cv = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=random_state)
-    auc = cross_val_score(LogisticRegression(max_iter=1000), X, fit.model.endog, cv=cv, scoring="roc_auc")
-    return tidy, {"auc_cv": float(auc.mean()), "auc_sd": float(auc.std()), "n": int(len(d)),
-                  "responders": int(d["responded"].sum()), "dropped_terms": dropped,
-                  "converged": converged}
+    info["converged"] = converged
+    folds = min(n_folds, int(y.iloc[:, 0].value_counts().min()))
+    if folds >= 2:
+        cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=random_state)
+        Xs = X[[c for c in keep if c != "Intercept"]].to_numpy()
+        auc = cross_val_score(LogisticRegression(max_iter=1000), Xs, y.iloc[:, 0].to_numpy(), cv=cv,
+                              scoring="roc_auc")
+        info.update(auc_cv=float(auc.mean()), auc_sd=float(auc.std()))
+    return tidy, info
 
 
 # -- private helpers ------------------------------------------------------------------------

@@ -6,6 +6,7 @@ import pandas as pd
 from scipy.optimize import linprog
 
 from userops import schema as s
+from userops.effects import contact_cost_per_customer, run_weeks, week_start
 
 __all__ = ["DEFINITIONS", "KPI_COLUMNS", "kpis", "cost_per_customer", "seesaw", "allocate", "frontier", "greedy", "decisions", "alerts"]
 
@@ -15,15 +16,21 @@ DEFINITIONS = pd.DataFrame([
     ("conversion", "participants / reach"),
     ("gmv", "net spend of the reached customers while the strategy ran"),
     ("arpu", "gmv / reach"),
-    ("cost", "contact_cost x reach + coupon_cost_per_response x responses"),
-    ("incremental_gmv", "effect per customer-week (step 5, weighted DiD) x weeks run x reach, with its 95% CI"),
+    ("cost", "contact cost per customer (the strategies table's cost_per_contact, else the contact_cost "
+             "parameter) x reach + coupon_cost_per_response x responses"),
+    ("weeks", "calendar weeks (Monday to Sunday) the run touches, from the week of its start to the week of "
+              "its end: the weeks step 5 measures the effect over"),
+    ("incremental_gmv", "effect per customer-week (step 5, weighted DiD) x weeks x reach, with its 95% CI"),
+    ("holdout_customers", "where the effect cannot be told apart from zero: customers a random holdout needs "
+                          "(kept uncontacted, beside reached_needed reached) over holdout_weeks to detect the "
+                          "break-even effect (step 5)"),
     ("roi", "(incremental_gmv - cost) / cost, with the interval of incremental_gmv carried through"),
 ], columns=["kpi", "definition"])
 
 
 KPI_COLUMNS = ("reach", "participants", "gmv", "responses", "type", "weeks", "conversion", "arpu",
                "cost", "incremental_gmv", "inc_low", "inc_high", "effect_status", "roi", "roi_low",
-               "roi_high")
+               "roi_high", "holdout_customers", "reached_needed", "holdout_weeks")
 
 
 def kpis(reached: pd.DataFrame, responses: pd.DataFrame | None, weekly: pd.DataFrame,
@@ -39,7 +46,7 @@ def kpis(reached: pd.DataFrame, responses: pd.DataFrame | None, weekly: pd.DataF
         return pd.DataFrame(columns=[s.STRATEGY_ID, *([by] if by else []), *KPI_COLUMNS])
     st = strategies.set_index(s.STRATEGY_ID)
     r = reached.assign(start=reached[s.STRATEGY_ID].map(st[s.START]), end=reached[s.STRATEGY_ID].map(st[s.END]))
-    r["week0"] = r["start"] - pd.to_timedelta(r["start"].dt.day_of_week, unit="D")
+    r["week0"] = week_start(r["start"])
     gmv = _window_spend(r, weekly)
     n_resp = (responses.groupby([s.CUSTOMER_ID, s.STRATEGY_ID]).size() if responses is not None and len(responses)
               else pd.Series(dtype="int64"))
@@ -53,14 +60,20 @@ def kpis(reached: pd.DataFrame, responses: pd.DataFrame | None, weekly: pd.DataF
     out = pd.DataFrame({"reach": g.size(), "participants": g["responded"].sum(), "gmv": g["gmv"].sum(),
                         "responses": g["responses"].sum()}).reset_index()
     out["type"] = out[s.STRATEGY_ID].map(st[s.TYPE]) if s.TYPE in st else "all"
-    out["weeks"] = out[s.STRATEGY_ID].map(((st[s.END] - st[s.START]).dt.days + 7) // 7)
+    out["weeks"] = out[s.STRATEGY_ID].map(run_weeks(st[s.START], st[s.END]))
     out["conversion"] = out["participants"] / out["reach"]
     out["arpu"] = out["gmv"] / out["reach"]
-    out["cost"] = contact_cost * out["reach"] + coupon_cost_per_response * out["responses"]
-    eff = effects.set_index(s.STRATEGY_ID) if len(effects) else pd.DataFrame(columns=["estimate", "ci_low", "ci_high", "gate"])
+    per_contact = contact_cost_per_customer(strategies, default=contact_cost)
+    out["cost"] = (out[s.STRATEGY_ID].map(per_contact).astype(float) * out["reach"]
+                   + coupon_cost_per_response * out["responses"])
+    wanted = ["estimate", "ci_low", "ci_high", "gate", "holdout_customers", "reached_needed", "holdout_weeks"]
+    eff = (effects.drop_duplicates(s.STRATEGY_ID).set_index(s.STRATEGY_ID) if len(effects)
+           else pd.DataFrame(columns=wanted)).reindex(columns=wanted)
     for col, src in (("incremental_gmv", "estimate"), ("inc_low", "ci_low"), ("inc_high", "ci_high")):
         out[col] = out[s.STRATEGY_ID].map(eff[src]).astype(float) * out["weeks"] * out["reach"]
     out["effect_status"] = out[s.STRATEGY_ID].map(eff["gate"]).fillna("no estimate in step 5")
+    for col in ("holdout_customers", "reached_needed", "holdout_weeks"):
+        out[col] = out[s.STRATEGY_ID].map(eff[col]).astype(float)
     cost = out["cost"].where(out["cost"] > 0)
     for col, src in (("roi", "incremental_gmv"), ("roi_low", "inc_low"), ("roi_high", "inc_high")):
         out[col] = (out[src] - out["cost"]) / cost
@@ -156,9 +169,9 @@ def decisions(table: pd.DataFrame, allocation: pd.DataFrame, *, tolerance: float
     for r in table.itertuples():
         now, new = float(r.reach), float(rec.get(r.strategy_id, 0.0))
         if np.isnan(r.incremental_gmv):
-            action, why = "test with a holdout", f"no effect estimate ({r.effect_status})"
+            action, why = "test with a holdout", f"no effect estimate ({r.effect_status}); {_holdout_words(r)}"
         elif r.inc_low <= 0 <= r.inc_high and new == 0:
-            action, why = "cut or test", "effect not distinguishable from zero; keep a random holdout if it continues"
+            action, why = "cut or test", f"effect not distinguishable from zero; {_holdout_words(r)}"
         elif new > now * (1 + tolerance):
             action, why = "expand", f"best use of budget reaches {new:,.0f} customers vs {now:,.0f} now"
         elif new < now * (1 - tolerance):
@@ -191,6 +204,15 @@ def alerts(current: pd.DataFrame, previous: pd.DataFrame, *, metrics: tuple[str,
 
 
 # -- private helpers ------------------------------------------------------------------------
+
+def _holdout_words(r) -> str:
+    """The holdout a decision needs, in numbers, from step 5's sizing (or why there is none)."""
+    n = getattr(r, "holdout_customers", np.nan)
+    if n is None or np.isnan(n):
+        return "if it continues, keep a random holdout of the targeted customers (step 5 could not size it)"
+    return (f"to tell its break-even effect from zero, hold out {int(n):,} customers and reach "
+            f"{int(r.reached_needed):,} for {int(r.holdout_weeks)} weeks (it reached {int(r.reach):,})")
+
 
 def _window_spend(r: pd.DataFrame, weekly: pd.DataFrame) -> np.ndarray:
     w = weekly[[s.CUSTOMER_ID, "week", "spend"]]

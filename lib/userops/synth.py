@@ -8,7 +8,7 @@ import pandas as pd
 
 from userops import schema as s
 
-__all__ = ["Simulation", "generate", "return_curve_snapshots", "TIERS", "TRANSITION", "CATEGORIES",
+__all__ = ["Simulation", "SHAPES", "generate", "return_curve_snapshots", "TIERS", "TRANSITION", "CATEGORIES",
            "SPEND_BANDS", "UPLIFT_PER_TIER", "TARGET_COEF", "RESPONSE_COEF"]
 
 TIERS = ("light", "regular", "heavy", "top", "lapsed")
@@ -53,8 +53,12 @@ class Simulation:
     as_of: str = "2017-12-31"
 
 
+SHAPES = ("quarterly", "whole_base", "staggered")
+
+
 def generate(*, n_customers: int = 2000, n_quarters: int = 4, random_state: int = 0,
-             start: str = "2017-01-02", uplift_scale: float = 1.0) -> Simulation:
+             start: str = "2017-01-02", uplift_scale: float = 1.0, shape: str = "quarterly",
+             zero_effect: tuple[str, ...] = (), strategy_start_day: int = 0, n_waves: int = 4) -> Simulation:
     """Simulate ``n_customers`` over ``n_quarters`` quarters of 13 weeks each.
 
     Each customer's value tier follows :data:`TRANSITION` quarter to quarter. A
@@ -67,11 +71,34 @@ def generate(*, n_customers: int = 2000, n_quarters: int = 4, random_state: int 
     that quarter spends ``uplift_scale`` x :data:`UPLIFT_PER_TIER` (of the previous quarter's
     tier) more per week; the uplift stays inside the band, so tiers are unchanged by it.
     Redemptions follow the logit :data:`RESPONSE_COEF` on observed customer traits.
+
+    ``shape`` sets the strategies (each runs four weeks, ``_UPLIFT_WEEKS``):
+
+    - ``quarterly`` (above): one per quarter from the second on, the same customers may be
+      targeted again;
+    - ``whole_base``: a single strategy ``S1`` at the start of quarter ``n_quarters // 2``,
+      targeted over the whole base on the previous quarter's tier (no other strategy exists,
+      so there is no same-type comparison pool);
+    - ``staggered``: ``n_waves`` strategies of one type starting every three weeks in quarter
+      ``n_quarters // 2``, each targeting customers no earlier wave reached (on the previous
+      quarter's tier), so the runs overlap in time but not in customers.
+
+    ``zero_effect`` names strategies whose planted effect is zero (negative controls).
+    ``strategy_start_day`` (0 = Monday .. 6) moves every start that many days into its week;
+    the run keeps four weeks of days, so it touches five calendar weeks, and the uplift
+    applies in every week it touches.
     ``truth`` holds tiers per quarter, the transition matrix, both potential outcomes per
-    customer-week (``y0``, ``y1``) with the strategy running that week, and the traits.
+    customer-week (``y0``, ``y1``) with ``strategy`` (the strategy that treated the customer
+    that week, else the one running), and the traits.
     """
     if n_customers < 1:
         raise ValueError(f"`n_customers` must be at least 1, not {n_customers}")
+    if shape not in SHAPES:
+        raise ValueError(f"`shape` must be one of {list(SHAPES)}, not {shape!r}")
+    if not 0 <= strategy_start_day <= 6:
+        raise ValueError(f"`strategy_start_day` must be 0 (Monday) to 6, not {strategy_start_day}")
+    if shape != "quarterly" and n_quarters < 2:
+        raise ValueError(f"shape {shape!r} needs at least 2 quarters, not {n_quarters}")
     rng = np.random.default_rng(random_state)
     start_ts = pd.Timestamp(start)
     n_weeks = 13 * n_quarters
@@ -80,15 +107,23 @@ def generate(*, n_customers: int = 2000, n_quarters: int = 4, random_state: int 
     app_user = rng.random(n_customers) < 0.4
     age = rng.choice(["19-34", "35-54", "55+"], size=n_customers, p=[0.3, 0.45, 0.25])
     tiers = _tier_paths(rng, n_customers, n_quarters)
-    targeted, strategies = _targeting(rng, tiers, app_user, n_quarters, start_ts)
-    running = _running(strategies, n_weeks)  # strategy index per week or -1
+    targeted, strategies = _targeting(rng, tiers, app_user, n_quarters, start_ts, shape=shape,
+                                      n_waves=n_waves, start_day=strategy_start_day)
+    scale = np.where(strategies[s.STRATEGY_ID].isin(list(zero_effect)), 0.0, uplift_scale)
     prior_tier = np.repeat(np.c_[tiers[:, :1], tiers[:, :-1]], 13, axis=1)  # tier of the quarter before
     shops = np.repeat(tiers != 4, 13, axis=1)
-    effect = np.where((running[None, :] >= 0) & shops, UPLIFT_PER_TIER[prior_tier], 0.0) * uplift_scale
+    running = _running(strategies, n_weeks)  # first strategy running per week, or -1
+    by = np.where(running >= 0, running, 0)
+    effect = np.where((running[None, :] >= 0) & shops, UPLIFT_PER_TIER[prior_tier], 0.0) * scale[by][None, :]
     treated = np.zeros((n_customers, n_weeks), dtype=bool)
+    label = np.where(running >= 0, strategies[s.STRATEGY_ID].to_numpy()[by], "")[None, :].repeat(n_customers, axis=0)
     for k, (w0, w1) in enumerate(strategies[["_w0", "_w1"]].itertuples(index=False)):
-        treated[targeted[:, k], w0:w1] = True
-    orders = _orders(rng, tiers, cluster, np.where(treated, effect, 0.0), start_ts, uplift_scale)
+        who = targeted[:, k]
+        treated[who, w0:w1] = True
+        effect[who, w0:w1] = np.where(shops[who, w0:w1], UPLIFT_PER_TIER[prior_tier[who, w0:w1]], 0.0) * scale[k]
+        label[who, w0:w1] = strategies[s.STRATEGY_ID].iloc[k]
+    max_weeks = int((strategies["_w1"] - strategies["_w0"]).max()) if len(strategies) else 0
+    orders = _orders(rng, tiers, cluster, np.where(treated, effect, 0.0), start_ts, uplift_scale * max_weeks)
     y0 = np.round(np.bincount(orders["_cell"], weights=orders["_base"], minlength=n_customers * n_weeks), 2)
     tx = _transactions(rng, orders, ids)
     exposures, responses = _exposures_responses(rng, ids, targeted, tiers, app_user, age, strategies)
@@ -96,8 +131,7 @@ def generate(*, n_customers: int = 2000, n_quarters: int = 4, random_state: int 
     weekly = pd.DataFrame({
         s.CUSTOMER_ID: np.repeat(ids, n_weeks), "week": np.tile(np.arange(n_weeks), n_customers),
         "tier": np.array(TIERS)[week_tier.ravel()], "prior_tier": np.array(TIERS)[prior_tier.ravel()],
-        "strategy": np.where(running >= 0, "S" + (running + 1).astype(str), "")[None, :].repeat(
-            n_customers, axis=0).ravel(),
+        "strategy": label.ravel(),
         "y0": y0, "y1": np.round(y0 + effect.ravel(), 2), "treated": treated.ravel(),
     })
     truth = {
@@ -118,7 +152,7 @@ def generate(*, n_customers: int = 2000, n_quarters: int = 4, random_state: int 
                            s.CATEGORY: [CATEGORIES[(2 * k + j) % len(CATEGORIES)]
                                         for k in range(len(strategies)) for j in range(2)]})
     tables = {"transactions": tx, "customers": customers,
-              "strategies": strategies.drop(columns=["_w0", "_w1"]),
+              "strategies": strategies.drop(columns=["_w0", "_w1", "_q"]),
               "exposures": exposures, "responses": responses, "offers": offers}
     return Simulation(tables=tables, truth=truth, as_of=as_of)
 
@@ -159,30 +193,51 @@ def _tier_paths(rng: np.random.Generator, n: int, n_quarters: int) -> np.ndarray
     return tiers
 
 
-def _targeting(rng, tiers, app_user, n_quarters, start_ts):
+def _targeting(rng, tiers, app_user, n_quarters, start_ts, *, shape="quarterly", n_waves=4, start_day=0):
+    """Who each strategy targets (customers x strategies) and the strategies table.
+
+    Targeting uses the previous quarter's tier and ``app_user`` (:data:`TARGET_COEF`), as real
+    campaigns look at past behaviour. ``_w0``/``_w1`` are the first and one-past-last week
+    index the run touches; ``_q`` its quarter.
+    """
     a, b, c = TARGET_COEF
+    if shape == "quarterly":
+        plan = [(q, 13 * q) for q in range(1, n_quarters)]
+    elif shape == "whole_base":
+        plan = [(n_quarters // 2, 13 * (n_quarters // 2))]
+    else:
+        q = n_quarters // 2
+        plan = [(q, 13 * q + 3 * k) for k in range(n_waves)]
     rows, targeted = [], []
-    for q in range(1, n_quarters):
-        w0, w1 = 13 * q, 13 * q + _UPLIFT_WEEKS
-        prior = tiers[:, q - 1]  # targeting uses past behaviour, as real campaigns do
-        tier = np.where(prior == 4, -1, prior)
-        p = 1.0 / (1.0 + np.exp(-(a + b * tier + c * app_user)))
-        targeted.append(rng.random(len(app_user)) < p)
-        rows.append({s.STRATEGY_ID: f"S{q}", s.NAME: f"Quarterly coupon mailer Q{q + 1}",
-                     s.TYPE: "Type A", s.START: start_ts + pd.Timedelta(weeks=w0),
-                     s.END: start_ts + pd.Timedelta(weeks=w1) - pd.Timedelta(days=1),
-                     s.COST_PER_CONTACT: 0.5, "_w0": w0, "_w1": w1})
+    free = np.ones(len(app_user), dtype=bool)
+    for k, (q, w0) in enumerate(plan):
+        tier = np.where(tiers[:, q - 1] == 4, -1, tiers[:, q - 1])
+        # waves share the targeting out: each wave draws about 1 / n_waves of the usual share
+        shift = -np.log(len(plan)) if shape == "staggered" else 0.0
+        p = 1.0 / (1.0 + np.exp(-(a + shift + b * tier + c * app_user)))
+        who = rng.random(len(app_user)) < p
+        if shape == "staggered":
+            who &= free
+            free &= ~who
+        targeted.append(who)
+        first = start_ts + pd.Timedelta(weeks=w0) + pd.Timedelta(days=start_day)
+        last = first + pd.Timedelta(weeks=_UPLIFT_WEEKS) - pd.Timedelta(days=1)
+        touched = _UPLIFT_WEEKS + (1 if start_day else 0)
+        rows.append({s.STRATEGY_ID: f"S{k + 1}", s.NAME: f"Coupon mailer {k + 1} (quarter {q + 1})",
+                     s.TYPE: "Type A", s.START: first, s.END: last, s.COST_PER_CONTACT: 0.5,
+                     "_w0": w0, "_w1": w0 + touched, "_q": q})
     return np.column_stack(targeted), pd.DataFrame(rows)
 
 
 def _running(strategies: pd.DataFrame, n_weeks: int) -> np.ndarray:
+    """Index of the first strategy running in each week, or -1."""
     run = np.full(n_weeks, -1)
     for k, (w0, w1) in enumerate(strategies[["_w0", "_w1"]].itertuples(index=False)):
-        run[w0:w1] = k
+        run[w0:w1] = np.where(run[w0:w1] < 0, k, run[w0:w1])
     return run
 
 
-def _orders(rng, tiers, cluster, uplift, start_ts, uplift_scale):
+def _orders(rng, tiers, cluster, uplift, start_ts, uplift_weeks):
     n_cust, n_quarters = tiers.shape
     n_weeks = 13 * n_quarters
     # base orders: at least one per active customer-quarter, in random weeks of the quarter
@@ -191,7 +246,7 @@ def _orders(rng, tiers, cluster, uplift, start_ts, uplift_scale):
     cust, quarter = np.divmod(cq, n_quarters)
     week = quarter * 13 + rng.integers(0, 13, len(cq))
     tier = tiers.ravel()[cq]
-    room = _UPLIFT_WEEKS * UPLIFT_PER_TIER.max() * uplift_scale + 1.0
+    room = uplift_weeks * UPLIFT_PER_TIER.max() + 1.0  # the most uplift a customer-quarter can get
     starts = np.r_[True, cq[1:] != cq[:-1]]
     target = rng.uniform(_BAND_LO[tier] + 1.0, _BAND_HI[tier] - room)[starts][starts.cumsum() - 1]
     share = rng.gamma(2.0, 1.0, len(cq))
@@ -222,9 +277,10 @@ def _exposures_responses(rng, ids, targeted, tiers, app_user, age, strategies):
     exp_rows, resp_rows = [], []
     for k, row in enumerate(strategies.itertuples(index=False)):
         who = np.flatnonzero(targeted[:, k])
+        quarter = int(strategies["_q"].iloc[k])
         exp_rows.append(pd.DataFrame({s.CUSTOMER_ID: ids[who], s.STRATEGY_ID: row.strategy_id,
                                       s.TS: row.start + pd.Timedelta(hours=9)}))
-        prior = tiers[who, k]  # strategy k runs in quarter k + 1
+        prior = tiers[who, quarter - 1]  # targeting looked at the quarter before the run
         eta = (RESPONSE_COEF["intercept"] + RESPONSE_COEF["prior_tier"] * np.where(prior == 4, 0, prior)
                + RESPONSE_COEF["app_user"] * app_user[who]
                + RESPONSE_COEF["age_55_plus"] * (age[who] == "55+"))

@@ -10,11 +10,12 @@ __all__ = ["kpi_prose", "allocation_prose", "alerts_prose", "review_headlines"]
 
 def kpi_prose(k: pd.DataFrame, *, contact_cost: float, coupon_cost: float) -> str:
     if k.empty:
-        return "**This data has no strategies with reach, so there is nothing to review.**"
+        return ("**This data has no strategies with reach, so there is nothing to review**: a strategies table "
+                "and an exposures table naming who each strategy reached would let this step give KPIs.")
     est = k.dropna(subset=["incremental_gmv"])
     text = (f"**{len(k)}** strategies reached **{int(k['reach'].sum()):,}** customer contacts at a cost of "
-            f"**{k['cost'].sum():,.2f}** (contact cost {contact_cost:,.2f} per customer and "
-            f"{coupon_cost:,.2f} per response: both are parameters, not in the data). Conversion ranges "
+            f"**{k['cost'].sum():,.2f}** (contact cost {contact_cost:,.2f} per customer unless the strategies table "
+            f"gives its own cost_per_contact, and {coupon_cost:,.2f} per response: parameters, not in the data). Conversion ranges "
             f"from {k['conversion'].min():.1%} to {k['conversion'].max():.1%}.")
     if est.empty:
         return text + (" No strategy has an effect estimate from step 5, so incremental GMV and ROI "
@@ -24,11 +25,17 @@ def kpi_prose(k: pd.DataFrame, *, contact_cost: float, coupon_cost: float) -> st
         clear = "" if (r.inc_low > 0 or r.inc_high < 0) else ", not distinguishable from zero"
         parts.append(f"**{r.strategy_id}**: incremental GMV {r.incremental_gmv:+,.0f} [{r.inc_low:+,.0f}, "
                      f"{r.inc_high:+,.0f}], ROI {r.roi:+.1f} [{r.roi_low:+.1f}, {r.roi_high:+.1f}]{clear}")
-    return text + " With an effect estimate: " + "; ".join(parts) + "."
+    none = len(k) - len(est)
+    rest = (f" **{none}** strategies have no effect estimate from step 5 (the `effect_status` column says why), "
+            "so their incremental GMV and ROI are not given." if none else "")
+    return text + " With an effect estimate: " + "; ".join(parts) + "." + rest
 
 
 def allocation_prose(alloc: pd.DataFrame, front: pd.DataFrame, *, budget: float) -> str:
-    if alloc.empty or alloc["spend"].sum() == 0:
+    if alloc.empty:
+        return ("No strategy x tier cell has an effect estimate from step 5, so there is no budget to allocate: "
+                "effects measured with a random holdout would let this section recommend one.")
+    if alloc["spend"].sum() == 0:
         return (f"With a budget of {budget:,.0f}, no strategy x tier cell has a positive expected net "
                 "value, so the best plan spends nothing: fund a randomised test instead.")
     used = alloc[alloc["x"] > 0]
