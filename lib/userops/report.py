@@ -49,7 +49,8 @@ LIBRARY = "strategy_library.sqlite"  # in <out>, beside the dated folders
 LOCK_FILE = ".userops.lock"  # in <out>: held by the run writing into it
 _HOLDER_FILE = ".userops.lock.holder"  # who holds the lock, for the message to a second run
 # parameters of the load itself, with their type where no notebook declares them
-_LOAD_PARAMETERS = {"data_tz": "str", "encoding": "str", "seed": "int", "n_customers": "int"}
+_LOAD_PARAMETERS = {"data_tz": "str", "encoding": "str", "seed": "int", "n_customers": "int",
+                    "decimal": "str", "keep_duplicate_lines": "bool"}
 # step -> the earlier steps whose artifacts it requires (``artifacts.read`` in its notebook);
 # artifacts read with ``artifacts.read_optional`` are not listed: the step runs without them.
 # tests/test_report.py checks this against the notebooks' code.
