@@ -14,12 +14,14 @@ from statsmodels.tools.sm_exceptions import ConvergenceWarning
 from userops import schema as s
 
 __all__ = [
-    "COVARIATES", "POOLS", "RESULT_COLUMNS", "Gate", "week_start", "run_weeks", "contact_cost_per_customer",
+    "BAND_DAYS", "COVARIATES", "POOLS", "RESULT_COLUMNS", "Gate", "week_start", "run_weeks", "contact_cost_per_customer",
     "design", "usable_terms", "propensity_fit", "propensity_weights", "balance", "overlap", "select_pool", "did",
     "event_study", "estimate", "placebo_design", "placebo", "holdout_size", "estimate_all", "pooled_by_type",
     "focus", "table", "cell_effects", "compare", "stack", "heterogeneity", "response_table", "response_drivers",
 ]
 
+# the length of the period the spend bands were set on (step 3's default period, a quarter)
+BAND_DAYS = 91.0
 COVARIATES = ("log_spend_13w", "log_spend_26w", "orders_13w", "weeks_since_order", "past_responses")
 # comparison pools: auto (same type where it supports an estimate, else population), the
 # same-type pool without look-ahead (to_date) or with it (any_time), and the population pool
@@ -82,7 +84,8 @@ def contact_cost_per_customer(strategies: pd.DataFrame, *, default: float) -> pd
 
 def design(weekly: pd.DataFrame, *, strategy: pd.Series, strategies: pd.DataFrame,
            exposures: pd.DataFrame, responses: pd.DataFrame | None, bands: tuple[float, ...],
-           pre_weeks: int = 8, eligibility: str = "auto") -> tuple[pd.DataFrame, pd.DataFrame]:
+           pre_weeks: int = 8, eligibility: str = "auto",
+           band_days: float = BAND_DAYS) -> tuple[pd.DataFrame, pd.DataFrame]:
     """One strategy's comparison: a customer table and a dense customer x week panel.
 
     Treated: reached by this strategy. The customer table holds two comparison pools:
@@ -131,7 +134,7 @@ def design(weekly: pd.DataFrame, *, strategy: pd.Series, strategies: pd.DataFram
     people["pool_same_type"] = ids.isin(exp_type[s.CUSTOMER_ID]) & (people["treated"] | ~ids.isin(contaminated))
     people["pool_population"] = ids.isin(active) & ~ids.isin(reached_other)
     people["eligible"] = people["pool_population" if eligibility == "population" else "pool_same_type"]
-    cov = _covariates(weekly, ids, w0=w0, responses=responses, bands=bands)
+    cov = _covariates(weekly, ids, w0=w0, responses=responses, bands=bands, band_days=band_days)
     people = people.merge(cov, on=s.CUSTOMER_ID, how="left")
     panel = _dense(weekly, ids, pd.date_range(pre_start, w0 + pd.Timedelta(weeks=n_run - 1), freq="7D"))
     panel["rel_week"] = ((panel["week"] - w0).dt.days // 7).astype("int64")
@@ -492,7 +495,7 @@ def heterogeneity(people: pd.DataFrame, panel: pd.DataFrame, *, by: str, outcome
 def estimate_all(weekly: pd.DataFrame, *, tables: dict[str, pd.DataFrame], as_of: pd.Timestamp,
                  bands: tuple[float, ...], pre_weeks: int = 8, outcomes: tuple[str, ...] = ("spend", "orders"),
                  gate: Gate = Gate(), eligibility: str = "auto", placebo_weeks: int = 0,
-                 contact_cost: float = 0.5, holdout_share: float = 0.1
+                 contact_cost: float = 0.5, holdout_share: float = 0.1, band_days: float = BAND_DAYS
                  ) -> tuple[pd.DataFrame, dict[str, tuple[pd.DataFrame, pd.DataFrame]]]:
     """Every strategy with a full pre-window and run inside the data: all estimates per outcome.
 
@@ -527,7 +530,8 @@ def estimate_all(weekly: pd.DataFrame, *, tables: dict[str, pd.DataFrame], as_of
                                     "holdout": "no size: no pre-period data for this strategy"})
             continue
         people, panel = design(weekly, strategy=row, strategies=st, exposures=exp, responses=resp,
-                               bands=bands, pre_weeks=pre_weeks, eligibility=eligibility)
+                               bands=bands, pre_weeks=pre_weeks, eligibility=eligibility,
+                               band_days=band_days)
         people, pool, reason = select_pool(people, eligibility=eligibility, gate=gate,
                                            type_label=str(base["type"]), pre_weeks=pre_weeks)
         designs[sid] = (people, panel)
@@ -739,7 +743,8 @@ def response_drivers(people: pd.DataFrame, *, formula_terms: list[str], n_folds:
 # -- private helpers ------------------------------------------------------------------------
 
 def _covariates(weekly: pd.DataFrame, ids: pd.Series, *, w0: pd.Timestamp,
-                responses: pd.DataFrame | None, bands: tuple[float, ...]) -> pd.DataFrame:
+                responses: pd.DataFrame | None, bands: tuple[float, ...],
+                band_days: float = BAND_DAYS) -> pd.DataFrame:
     before = weekly[(weekly["week"] < w0) & weekly[s.CUSTOMER_ID].isin(ids)]
     age = (w0 - before["week"]).dt.days // 7
     s13 = before[age <= 13].groupby(s.CUSTOMER_ID)
@@ -757,7 +762,10 @@ def _covariates(weekly: pd.DataFrame, ids: pd.Series, *, w0: pd.Timestamp,
     if responses is not None and len(responses):
         past = responses[responses[s.TS] < w0].groupby(s.CUSTOMER_ID).size()
     out["past_responses"] = out.index.map(past).fillna(0) if not isinstance(past, int) else 0
-    rank = np.where(out["orders_13w"] > 0, np.searchsorted(np.asarray(bands), out["spend_13w"], side="right") + 1, 0)
+    # the bands are spend per step-3 period (``band_days`` long): the 13 weeks' spend is put on
+    # that scale, so a customer's tier here is the tier step 3 (and step 6's sizes) would give
+    per_period = out["spend_13w"] * (band_days / (13 * 7))
+    rank = np.where(out["orders_13w"] > 0, np.searchsorted(np.asarray(bands), per_period, side="right") + 1, 0)
     out["pre_tier_rank"] = rank  # 0 = no order in the 13 weeks before, 1..n = spend band
     out["pre_tier_index"] = np.maximum(rank - 1, 0)  # lowest band and no order share 0
     return out.reset_index()
