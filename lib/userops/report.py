@@ -20,7 +20,7 @@ from traitlets.config import Config
 
 import pandas as pd
 
-from userops import artifacts, datasets, library
+from userops import artifacts, datasets, library, show
 
 __all__ = ["StepResult", "RunResult", "notebooks", "declared_parameters", "check_parameters",
            "run", "export_html", "write_overview", "RUNNER_PARAMETERS", "ParameterError", "NOTEBOOK_DIR",
@@ -136,7 +136,8 @@ def run(*, data: str = "completejourney", as_of: str | None = None, out: str | P
 
 
 def export_html(notebook: Path, html_path: Path, *, title: str) -> Path:
-    """Export an executed notebook to reviewer HTML: no code, no prompts, no CDN scripts."""
+    """Export an executed notebook to reviewer HTML: no code, no prompts, no CDN scripts, and
+    markdown and HTML outputs sanitised (:func:`userops.show.clean_html`)."""
     c = Config()
     c.TemplateExporter.exclude_input = True
     c.TemplateExporter.exclude_input_prompt = True
@@ -145,6 +146,9 @@ def export_html(notebook: Path, html_path: Path, *, title: str) -> Path:
     c.TagRemovePreprocessor.remove_cell_tags = {"parameters", "injected-parameters", "remove-cell"}
     c.TagRemovePreprocessor.remove_all_outputs_tags = {"remove-output"}
     c.HTMLExporter.extra_template_basedirs = [str(Path(__file__).parent / "templates")]
+    # a second layer behind userops.show's escaping: outputs keep only the report's own markup
+    c.HTMLExporter.sanitize_html = True
+    c.HTMLExporter.filters = {"clean_html": show.clean_html}
     exporter = HTMLExporter(config=c, template_name="offline")
     exporter.register_preprocessor(TagRemovePreprocessor(config=c), enabled=True)
     nb = nbformat.read(str(notebook), as_version=4)
