@@ -144,3 +144,16 @@ def test_non_converging_response_model_is_reported_not_printed(recwarn):
     _, info = effects.response_drivers(d, formula_terms=["x"])
     assert info["converged"] is False
     assert not [w for w in recwarn if "converge" in str(w.message).lower()]
+
+
+def test_response_model_takes_any_attribute_name():
+    # attribute columns are named by the data: formula syntax in a name must stay a name
+    rng = np.random.default_rng(0)
+    odd = "region<img src=x onerror=alert(1)>[x](javascript:alert(1))"
+    d = pd.DataFrame({s.CUSTOMER_ID: [f"c{i}" for i in range(400)], "responded": rng.random(400) < 0.3,
+                      "x": rng.random(400), odd: rng.choice(["a", "b )"], 400),
+                      "age-band": rng.choice(["1", "2"], 400)})
+    tidy, info = effects.response_drivers(d, formula_terms=["x", f"C({odd})", "C(age-band)"])
+    assert info["dropped_terms"] == []
+    assert set(tidy["term"]) == {"Intercept", "x", f"C({odd})[T.b )]", "C(age-band)[T.2]"}
+    assert tidy["ame"].notna().sum() == 3

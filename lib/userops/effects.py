@@ -423,11 +423,14 @@ def response_drivers(people: pd.DataFrame, *, formula_terms: list[str], n_folds:
                                       "ame_low", "ame_high"])
         return empty, {"auc_cv": np.nan, "auc_sd": np.nan, "n": int(len(people)),
                        "responders": int(people["responded"].sum()) if len(people) else 0}
-    present = [f for f in formula_terms if _term_column(f) in people.columns]
+    columns = {f: _term_column(f, people.columns) for f in formula_terms}
+    present = [f for f in formula_terms if columns[f] in people.columns]
     dropped = [f for f in formula_terms if f not in present]
-    formula = "responded ~ " + " + ".join(present)
+    # every column as Q('name'): a name from the data (an attribute such as `age-band`) is
+    # never read as formula syntax; the terms are given back with the plain names below
+    formula = "responded ~ " + " + ".join(_quoted(f, columns[f]) for f in present)
     d = people.assign(responded=people["responded"].astype(float)).dropna(
-        subset=[_term_column(f) for f in present])
+        subset=[columns[f] for f in present])
     with warnings.catch_warnings(record=True) as caught:  # reported below, not printed
         warnings.simplefilter("always", ConvergenceWarning)
         fit = smf.logit(formula, data=d).fit(disp=0, maxiter=200, cov_type="cluster",
@@ -441,6 +444,7 @@ def response_drivers(people: pd.DataFrame, *, formula_terms: list[str], n_folds:
     me = fit.get_margeff(at="overall").summary_frame()
     me = me.rename(columns={"dy/dx": "ame", "Conf. Int. Low": "ame_low", "Cont. Int. Hi.": "ame_high"})
     tidy = tidy.merge(me[["ame", "ame_low", "ame_high"]], left_on="term", right_index=True, how="left")
+    tidy["term"] = tidy["term"].map(lambda t: _unquoted(t, [columns[f] for f in present]))
     X = fit.model.exog[:, 1:]
     cv = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=random_state)
     auc = cross_val_score(LogisticRegression(max_iter=1000), X, fit.model.endog, cv=cv, scoring="roc_auc")
@@ -498,9 +502,28 @@ def _refused(reason: str) -> dict[str, object]:
     return {"estimate": np.nan, "se": np.nan, "ci_low": np.nan, "ci_high": np.nan, "gate": reason}
 
 
-def _term_column(term: str) -> str:
-    """The data column behind a formula term: ``C(age_band, ...)`` -> ``age_band``."""
+def _term_column(term: str, columns: pd.Index | tuple[str, ...] = ()) -> str:
+    """The data column behind a formula term: ``C(age_band, ...)`` -> ``age_band``; a name with
+    brackets or commas is found when ``columns`` holds it (``C(<name>)``)."""
+    if term.startswith("C(") and term.endswith(")") and term[2:-1] in columns:
+        return term[2:-1]
     return term[2:].split(")")[0].split(",")[0].strip() if term.startswith("C(") else term
+
+
+def _quoted(term: str, column: str) -> str:
+    """``term`` with ``column`` written as patsy's ``Q('column')``."""
+    if term == column:
+        return f"Q({column!r})"
+    if term.startswith(f"C({column}"):
+        return f"C(Q({column!r})" + term[2 + len(column):]
+    return term
+
+
+def _unquoted(name: str, columns: list[str]) -> str:
+    """A fitted parameter's name with ``Q('column')`` back to the plain column name."""
+    for column in columns:
+        name = name.replace(f"Q({column!r})", column)
+    return name
 
 
 def _dersimonian_laird(est: np.ndarray, se: np.ndarray) -> float:
