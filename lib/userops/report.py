@@ -5,7 +5,6 @@ import html
 import json
 import logging
 import platform
-import re
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -223,7 +222,7 @@ def _add_alt_text(nb: nbformat.NotebookNode) -> None:
             continue
         caption = next((o["data"]["text/markdown"] for o in outputs[i + 1:]
                         if "text/markdown" in o.get("data", {})), "")
-        alt = re.sub(r"[*_`]", "", caption).split(". ")[0][:300] or "chart"
+        alt = show.plain_text(caption).split(". ")[0][:300] or "chart"
         out.setdefault("metadata", {}).setdefault("image/png", {})["alt"] = alt
 
 

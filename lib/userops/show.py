@@ -26,13 +26,15 @@ from __future__ import annotations
 
 import html
 import re
+from html.parser import HTMLParser
 
 import bleach
 from bleach.css_sanitizer import CSSSanitizer
 from IPython.display import Markdown as _Markdown
 from IPython.display import display
 
-__all__ = ["Markdown", "display", "safe_markdown", "clean_html", "SAFE_SCHEMES", "ALLOWED_TAGS"]
+__all__ = ["Markdown", "display", "safe_markdown", "clean_html", "plain_text", "SAFE_SCHEMES",
+           "ALLOWED_TAGS"]
 
 SAFE_SCHEMES = ("http", "https", "mailto")
 # a run of backticks, then the shortest text up to a run of the same length (CommonMark)
@@ -87,6 +89,16 @@ def clean_html(markup: str) -> str:
                         protocols=SAFE_SCHEMES, css_sanitizer=_CSS, strip_comments=True)
 
 
+def plain_text(markdown: str) -> str:
+    """What a reader sees of ``markdown`` (as displayed: rendered, tags dropped, entities
+    decoded, blanks collapsed), e.g. a chart's alt text from its caption."""
+    from nbconvert.filters.markdown_mistune import markdown2html_mistune
+
+    parser = _Text()
+    parser.feed(markdown2html_mistune(markdown))
+    return " ".join("".join(parser.parts).split())
+
+
 # -- private helpers ------------------------------------------------------------------------
 
 def _escape(text: str) -> str:
@@ -114,3 +126,12 @@ def _link_start(match: re.Match, text: str) -> str:
     if scheme is None or scheme.group(1) in SAFE_SCHEMES:
         return match.group(0)
     return "\\" + match.group(0)
+
+
+class _Text(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_data(self, data):
+        self.parts.append(data)
