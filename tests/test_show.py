@@ -13,13 +13,17 @@ import yaml
 from nbconvert.filters.markdown_mistune import markdown2html_mistune
 
 from userops import cli, narrative, report, synth, validation
-from userops.show import ALLOWED_TAGS, Markdown, plain_text, safe_markdown
+from userops.show import ALLOWED_TAGS, Markdown, clean_html, plain_text, safe_markdown
 
-PAYLOADS = ('<img src=x onerror=alert(1)>', '<img src="x" onerror="alert(1)">', "<script>alert(7)</script>",
-            "[x](javascript:alert(1))", "[x]( JaVa\tScRiPt:alert(1))", "[x](javascript\\:alert(1))",
-            "[x](<javascript:alert(1)>)", "![x](data:image/png;base64,AAAA)", "![x](https://example.com/t.png)",
+# each is live markup when rendered as it is (test_payloads_are_live_unescaped)
+PAYLOADS = ("<img src=x onerror=alert(1)>", '<img src="x" onerror="alert(1)">', "<script>alert(7)</script>",
+            "[x](javascript:alert(1))", "[x](javascript\\:alert(1))", "[x](<javascript:alert(1)>)",
+            "[x](" + " " * 300 + "\n" + " " * 300 + "javascript:alert(1))",
+            "![x](data:image/png;base64,AAAA)", "![x](https://example.com/t.png)",
             "[r]: javascript:alert(1)\n\n[r]", "<javascript:alert(1)>", "<!-- x --><b>bold</b>",
             "<a href='javascript:alert(1)'>x</a>", "[x](data:text/html;base64,PHNjcmlwdD4=)")
+# not links to the renderer, but to a browser the tab would not matter
+ODD = ("[x]( JaVa\tScRiPt:alert(1))",)
 
 
 class _Markup(HTMLParser):
@@ -53,14 +57,15 @@ def _unsafe(tags: list[tuple[str, dict[str, str]]]) -> list:
 
 
 @pytest.mark.parametrize("payload", PAYLOADS)
+def test_payloads_are_live_unescaped(payload):
+    assert _unsafe(_tags(payload)), "the test below could not fail with this payload"
+
+
+@pytest.mark.parametrize("payload", PAYLOADS + ODD)
 @pytest.mark.parametrize("template", ["{0}", "Strategy **{0}** reached 3 customers.", "| a | b |\n|---|---|\n| `x` | {0} |",
                                       "- item {0}\n- `C(region)[T.{0}]`", "## {0}", "`{0}`", "``{0}``"])
 def test_a_payload_never_renders_as_markup(payload, template):
-    raw = _tags(template.format(payload))
-    safe = _tags(safe_markdown(template.format(payload)))
-    assert _unsafe(safe) == []
-    if template == "{0}" and payload.startswith(("<img", "<script", "[x](javascript:a", "![")):
-        assert _unsafe(raw), "the payload is live without escaping (the test can fail)"
+    assert _unsafe(_tags(safe_markdown(template.format(payload)))) == []
 
 
 def test_the_payload_text_still_shows_verbatim():
@@ -254,3 +259,31 @@ def test_plain_text_is_what_the_reader_sees():
     # e.g. a chart's alt text: no entities, no markdown, names with underscores intact
     md = safe_markdown("Seed group **rf_segment:champions** & `C(region)[T.a<b]`, p < 0.05 [x](javascript:y)")
     assert plain_text(md) == "Seed group rf_segment:champions & C(region)[T.a<b], p < 0.05 [x](javascript:y)"
+
+
+def test_clean_html_keeps_the_reports_tables_and_escapes_the_rest():
+    frame_html = pd.DataFrame({"a": [1.5], "b": ["x"]}, index=pd.Index(["r"], name="i"))._repr_html_()
+    assert clean_html(frame_html).count("<th") == frame_html.count("<th") and "&lt;" not in clean_html(frame_html)
+    md_html = markdown2html_mistune("## H\n\n**b** [a](https://e.org)\n\n| a |\n|---|\n| `c` |")
+    assert clean_html(md_html) == md_html
+    dirty = clean_html('<img src=x onerror=alert(1)><script>alert(7)</script><a href="javascript:x">y</a>')
+    assert _unsafe(_tags_of(dirty)) == [] and "&lt;script&gt;" in dirty
+
+
+def _tags_of(html: str) -> list[tuple[str, dict[str, str]]]:
+    parser = _Markup()
+    parser.feed(html)
+    return parser.tags
+
+
+def test_export_sanitises_raw_html_outputs(tmp_path):
+    # the second layer: an output that bypassed userops.show (raw HTML or markdown) is cleaned
+    raw = '<img src=x onerror=alert(1)><a href="javascript:alert(1)">x</a><script>alert(7)</script>'
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("", outputs=[
+        nbformat.v4.new_output("display_data", data={"text/html": raw, "text/plain": "x"}),
+        nbformat.v4.new_output("display_data", data={"text/markdown": raw, "text/plain": "x"})])])
+    nbformat.write(nb, str(tmp_path / "raw.ipynb"))
+    page = _page(report.export_html(tmp_path / "raw.ipynb", tmp_path / "raw.html", title="t"))
+    assert _live_markup(page, template=_template_page(tmp_path)) == []
+    text = "".join(page.text)  # the tags show as text; the link stays, without its href
+    assert text.count(IMG) == 2 and text.count(SCRIPT) == 2

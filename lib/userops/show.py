@@ -6,8 +6,8 @@ the markdown is treated as untrusted as a whole before it is rendered:
 
 * ``&``, ``<`` and ``>`` become entities everywhere, so no raw HTML (tags, comments,
   autolinks such as ``<javascript:...>``) survives; so does ``$``, which the exporter would
-  read as the start of TeX math. Quotes are left alone: once no tag
-  can open, a quote is plain text, and the markdown renderer quotes attribute values itself.
+  read as the start of TeX math. Quotes are left alone: once no tag can open, a quote is
+  plain text, and the markdown renderer quotes attribute values itself.
 * A code span (`` `...` ``) becomes ``<code>...</code>`` with its text escaped the same way and
   its markdown punctuation backslash-escaped, so its content shows verbatim whatever the renderer
   makes of the backticks.
@@ -41,12 +41,12 @@ SAFE_SCHEMES = ("http", "https", "mailto")
 _CODE_SPAN = re.compile(r"(?<![`\\])(`+)(?!`)(.+?)(?<!`)\1(?!`)", re.DOTALL)
 # markdown punctuation that could start inline syntax inside what was meant as code
 _CODE_PUNCT = re.compile(r"([\\`*_\[\]()!~|#+\-.{}=:])")
-_LINK_START = re.compile(r"\](?:\(|:)")
+_LINK_START = re.compile(r"\](?:\(|:)\s*")  # with the blanks allowed before the destination
 _IMAGE_START = re.compile(r"!(?=\[)")
 _SCHEME = re.compile(r"([a-z][a-z0-9+.\-]*):")
 # what browsers and markdown drop inside a URL before reading its scheme
 _URL_NOISE = re.compile(r"[\s\x00-\x1f\x7f\\<>]+")
-_LOOKAHEAD = 200  # characters after "](" searched for the destination's scheme
+_LOOKAHEAD = 200  # characters of the destination searched for its scheme
 # what markdown (mistune, with nbconvert's heading anchors) and pandas' table repr produce;
 # <style> is pandas' scoped table style (CSS cannot run script); charts are PNG outputs that
 # the exporter writes itself, so no <img> is needed here
@@ -120,7 +120,8 @@ def _safe_code(text: str) -> str:
 
 
 def _link_start(match: re.Match, text: str) -> str:
-    """``](`` or ``]:`` as is before a harmless destination, else with the bracket escaped."""
+    """``](`` or ``]:`` as is before a harmless destination, else with the bracket escaped
+    (no link then)."""
     following = html.unescape(text[match.end():match.end() + _LOOKAHEAD])
     scheme = _SCHEME.match(_URL_NOISE.sub("", following).lower())
     if scheme is None or scheme.group(1) in SAFE_SCHEMES:
