@@ -240,3 +240,16 @@ def test_placebo_failure_and_holdout_are_in_the_prose():
     prose = text.effects_prose(res, pd.DataFrame())
     assert "**1 of 2** passed" in prose and "**Failed**" in prose and "**B** +2.50" in prose
     assert "**12,345** customers held out" in prose and "**111,105**" in prose and "**4** weeks" in prose
+
+
+def test_response_model_takes_any_attribute_name():
+    # attribute columns are named by the data: formula syntax in a name must stay a name
+    rng = np.random.default_rng(0)
+    odd = "region<img src=x onerror=alert(1)>[x](javascript:alert(1))"
+    d = pd.DataFrame({s.CUSTOMER_ID: [f"c{i}" for i in range(400)], "responded": rng.random(400) < 0.3,
+                      "x": rng.random(400), odd: rng.choice(["a", "b )"], 400),
+                      "age-band": rng.choice(["1", "2"], 400)})
+    tidy, info = effects.response_drivers(d, formula_terms=["x", f"C({odd})", "C(age-band)"])
+    assert info["dropped_terms"] == []
+    assert set(tidy["term"]) == {"Intercept", "x", f"C({odd})[T.b )]", "C(age-band)[T.2]"}
+    assert tidy["ame"].notna().sum() == 3

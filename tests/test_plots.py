@@ -65,3 +65,74 @@ def test_lines_honour_ax_and_handle_empty(ax):
     plots.lines(frame.iloc[0:0], x="x", y="y", hue=None, title="E", xlabel="X", ylabel="Y", ax=ax2)
     assert ax2.texts[0].get_text() == "nothing to show for this data"
     plt.close(fig)
+
+
+# a 200,000-character label (issue 13, item 12): drawing it took minutes per chart
+LONG = "category " + "x" * 199_991
+_T = pd.Timestamp("2017-04-03")
+CASES = {
+    "return_curve": lambda ax: plots.return_curve(
+        pd.DataFrame({"mean_recency_days": [1, 10], "observed": [.9, .3], "ci_low": [.8, .2], "ci_high": [.95, .4]}),
+        fitted=pd.DataFrame({"recency_days": [0, 10], "probability": [.9, .3]}), thresholds={LONG: 5},
+        horizon_days=30, ax=ax),
+    "treemap": lambda ax: plots.treemap(pd.DataFrame({"g": [LONG, "b", "tiny"], "n": [50, 49, 1]}),
+                                        size="n", label="g", title=LONG, ax=ax),
+    "bars": lambda ax: plots.bars(pd.DataFrame({"g": [LONG, "b"], "n": [3, 5]}), x="n", y="g", title=LONG,
+                                  xlabel=LONG, ax=ax),
+    "bubbles": lambda ax: plots.bubbles(_frame().assign(g=lambda f: f["g"].replace("a", LONG)), x="x", y="y",
+                                        size="z", hue="g", hue_order=[LONG, "b", "c"],
+                                        labels={"x": "X", "y": "Y", "z": LONG}, splits={}, title="B", ax=ax),
+    "heatmap": lambda ax: plots.heatmap(pd.DataFrame([[1, 2], [3, 4]], index=[LONG, "r"], columns=["c", LONG]),
+                                        title="H", xlabel="c", ylabel=LONG, ax=ax),
+    "transition_heatmap": lambda ax: plots.transition_heatmap(pd.DataFrame({
+        "origin": [LONG, LONG, "b", "b"], "dest": [LONG, "b", LONG, "b"], "p": [.5, .5, .2, .8],
+        "ci_low": [.4, .4, .1, .7], "ci_high": [.6, .6, .3, .9], "n_origin": [10, 10, 20, 20]}), title="T", ax=ax),
+    "flow": lambda ax: plots.flow(pd.DataFrame({"origin": [LONG, "b"], "dest": ["b", LONG], "customers": [3, 4]}),
+                                  origins=[LONG, "b"], dests=[LONG, "b"], title="F", ax=ax),
+    "stacked_shares": lambda ax: plots.stacked_shares(pd.DataFrame({"o": [LONG, "b"], "up": [.4, .5], "down": [.6, .5]}),
+                                                      index="o", columns=["up", "down"], title="S", xlabel="share", ax=ax),
+    "timeline": lambda ax: plots.timeline(pd.DataFrame({"strategy_id": [LONG, "S2"], "type": [LONG, "t"],
+                                                        "start": [_T, _T], "end": [_T + pd.Timedelta(days=27)] * 2,
+                                                        "reach": [10, 20]}), title="T", ax=ax),
+    "forest": lambda ax: plots.forest(pd.DataFrame({"label": [LONG, "b"], "kind": [LONG, "k"], "estimate": [1.0, 2.0],
+                                                    "ci_low": [0.0, 1.0], "ci_high": [2.0, 3.0]}),
+                                      label="label", hue="kind", title="F", xlabel="effect", ax=ax),
+    "event_study": lambda ax: plots.event_study(pd.DataFrame({"rel_week": [-1, 0, 1], "estimate": [0.0, 1.0, 2.0],
+                                                              "ci_low": [0.0, 0.5, 1.0], "ci_high": [0.0, 1.5, 3.0]}),
+                                                title=LONG, ylabel=LONG, ax=ax),
+    "silhouette": lambda ax: plots.silhouette(pd.DataFrame({"k": [2, 3], "silhouette": [.3, .4]}), chosen=2,
+                                              title=LONG, ax=ax),
+    "lines": lambda ax: plots.lines(pd.DataFrame({"h": [LONG, LONG, "b", "b"], "x": [0, 1, 0, 1], "y": [1, 2, 3, 4]}),
+                                    x="x", y="y", hue="h", title="L", xlabel="X", ylabel="Y", ax=ax),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_a_very_long_label_is_drawn_short(name, ax):
+    assert CASES[name](ax) is ax
+    ax.figure.canvas.draw()  # tick labels get their text when drawn; this took minutes before
+    texts = [t.get_text() for t in ax.figure.findobj(matplotlib.text.Text) if t.get_text()]
+    shown = [t for t in texts if "category xxx" in t]
+    assert shown, "the long label is drawn (shortened), not dropped"
+    assert max(len(line) for t in texts for line in t.split("\n")) <= plots.TEXT_LIMIT
+    assert all("\u2026" in t for t in shown)
+    legend = ax.get_legend()
+    short = [t.get_text() for t in ax.get_xticklabels() + ax.get_yticklabels()
+             + (legend.get_texts() if legend else [])]
+    assert all(len(line) <= plots.LABEL_LIMIT for t in short for line in t.split("\n"))
+
+
+def test_short_label_keeps_short_text_and_marks_a_cut():
+    assert plots.short_label("champions (n=1,234)") == "champions (n=1,234)"
+    cut = plots.short_label("a" * 100, limit=10)
+    assert cut == "a" * 9 + "\u2026"
+    assert plots.short_label("x\n" * 10) == "x\nx\nx\nx\n\u2026"
+
+
+def test_long_labels_that_share_a_start_stay_apart(ax):
+    frame = pd.DataFrame({"g": [LONG + "1", LONG + "2", "b"], "n": [3, 5, 4]})
+    plots.bars(frame, x="n", y="g", title="T", xlabel="customers", ax=ax)
+    ax.figure.canvas.draw()
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert len(set(labels)) == 3 and labels[2] == "b" and labels[1].endswith("#2")
+    assert all(len(t) <= plots.LABEL_LIMIT for t in labels)

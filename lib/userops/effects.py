@@ -705,11 +705,16 @@ def response_drivers(people: pd.DataFrame, *, formula_terms: list[str], n_folds:
                                "dropped_terms": [], "converged": True}
     if people.empty or people["responded"].nunique() < 2:
         return pd.DataFrame(columns=cols), info
-    present = [f for f in formula_terms if _term_column(f) in people.columns]
+    columns = {f: _term_column(f, people.columns) for f in formula_terms}
+    present = [f for f in formula_terms if columns[f] in people.columns]
     dropped = [f"{f} (not in the data)" for f in formula_terms if f not in present]
     d = people.assign(responded=people["responded"].astype(float)).dropna(
-        subset=[_term_column(f) for f in present]).reset_index(drop=True)
-    y, X = dmatrices("responded ~ " + (" + ".join(present) or "1"), data=d, return_type="dataframe")
+        subset=[columns[f] for f in present]).reset_index(drop=True)
+    # every column as Q('name'): a name from the data (an attribute such as `age-band`) is
+    # never read as formula syntax; the design's columns get the plain names back
+    formula = "responded ~ " + (" + ".join(_quoted(f, columns[f]) for f in present) or "1")
+    y, X = dmatrices(formula, data=d, return_type="dataframe")
+    X.columns = [_unquoted(c, [columns[f] for f in present]) for c in X.columns]
     keep, gone = usable_terms(X)
     dropped += gone
     info.update(n=int(len(d)), responders=int(y.iloc[:, 0].sum()), dropped_terms=dropped)
@@ -793,9 +798,28 @@ def _refused(reason: str) -> dict[str, object]:
     return {"estimate": np.nan, "se": np.nan, "ci_low": np.nan, "ci_high": np.nan, "gate": reason}
 
 
-def _term_column(term: str) -> str:
-    """The data column behind a formula term: ``C(age_band, ...)`` -> ``age_band``."""
+def _term_column(term: str, columns: pd.Index | tuple[str, ...] = ()) -> str:
+    """The data column behind a formula term: ``C(age_band, ...)`` -> ``age_band``; a name with
+    brackets or commas is found when ``columns`` holds it (``C(<name>)``)."""
+    if term.startswith("C(") and term.endswith(")") and term[2:-1] in columns:
+        return term[2:-1]
     return term[2:].split(")")[0].split(",")[0].strip() if term.startswith("C(") else term
+
+
+def _quoted(term: str, column: str) -> str:
+    """``term`` with ``column`` written as patsy's ``Q('column')``."""
+    if term == column:
+        return f"Q({column!r})"
+    if term.startswith(f"C({column}"):
+        return f"C(Q({column!r})" + term[2 + len(column):]
+    return term
+
+
+def _unquoted(name: str, columns: list[str]) -> str:
+    """A fitted parameter's name with ``Q('column')`` back to the plain column name."""
+    for column in columns:
+        name = name.replace(f"Q({column!r})", column)
+    return name
 
 
 def _dersimonian_laird(est: np.ndarray, se: np.ndarray) -> float:

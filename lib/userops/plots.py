@@ -1,5 +1,12 @@
-"""Charts for reviewers: every function draws on ``ax`` (or a new one), titles and labels it."""
+"""Charts for reviewers: every function draws on ``ax`` (or a new one), titles and labels it.
+
+Labels come from data (category names, strategy ids and types, customer attributes), so every
+chart shows them cut to a readable length (:func:`short_label`); the full text stays in the
+tables and CSV files beside the chart.
+"""
 from __future__ import annotations
+
+import functools
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -7,12 +14,34 @@ import pandas as pd
 import seaborn as sns
 import squarify
 from matplotlib.axes import Axes
-from matplotlib.ticker import PercentFormatter
+from matplotlib.text import Text
+from matplotlib.ticker import Formatter, PercentFormatter
 
-__all__ = ["setup", "return_curve", "treemap", "bars", "bubbles", "heatmap", "transition_heatmap",
-           "flow", "stacked_shares", "timeline", "forest", "event_study", "silhouette", "lines", "PALETTE"]
+__all__ = ["setup", "short_label", "return_curve", "treemap", "bars", "bubbles", "heatmap",
+           "transition_heatmap", "flow", "stacked_shares", "timeline", "forest", "event_study",
+           "silhouette", "lines", "PALETTE", "LABEL_LIMIT", "TEXT_LIMIT"]
 
 PALETTE = "tab10"
+LABEL_LIMIT = 60  # characters of a tick label, legend entry or name inside a chart
+TEXT_LIMIT = 120  # characters of a title, axis label or note (per line)
+_MAX_LINES = 4
+
+
+def short_label(text: object, limit: int = LABEL_LIMIT) -> str:
+    """``text`` as a chart shows it: each line cut to ``limit`` characters with an ellipsis, at
+    most four lines."""
+    lines_ = str(text).split("\n")
+    shown = [line if len(line) <= limit else line[:limit - 1] + "\u2026" for line in lines_[:_MAX_LINES]]
+    return "\n".join(shown + (["\u2026"] if len(lines_) > _MAX_LINES else []))
+
+
+def _short_labels(plot):
+    """Decorator: the chart's tick labels, legend, titles and notes shortened (:func:`_shorten`)
+    once the plot function has drawn it."""
+    @functools.wraps(plot)
+    def wrapper(*args, **kwargs) -> Axes:
+        return _shorten(plot(*args, **kwargs))
+    return wrapper
 
 
 def setup() -> None:
@@ -25,6 +54,7 @@ def setup() -> None:
                                                                "figure.figsize": (8, 4.5)})
 
 
+@_short_labels
 def return_curve(curve: pd.DataFrame, *, fitted: pd.DataFrame, thresholds: dict[str, float],
                  horizon_days: int, ax: Axes | None = None) -> Axes:
     """Observed return rate per recency band (with 95% CI) and the fitted curve with cut points.
@@ -51,6 +81,7 @@ def return_curve(curve: pd.DataFrame, *, fitted: pd.DataFrame, thresholds: dict[
     return ax
 
 
+@_short_labels
 def treemap(frame: pd.DataFrame, *, size: str, label: str, title: str,
             min_label_share: float = 0.03, ax: Axes | None = None) -> Axes:
     """Treemap of ``size`` per ``label``; boxes under ``min_label_share`` are named below it."""
@@ -58,12 +89,12 @@ def treemap(frame: pd.DataFrame, *, size: str, label: str, title: str,
     data = frame[frame[size] > 0].sort_values([size, label], ascending=[False, True])
     total = data[size].sum()
     share = data[size] / total
-    labels = [f"{name}\n{n:,.0f} ({p:.0%})" if p >= min_label_share else ""
+    labels = [f"{short_label(name)}\n{n:,.0f} ({p:.0%})" if p >= min_label_share else ""
               for name, n, p in zip(data[label], data[size], share)]
     colors = sns.color_palette(PALETTE, len(data))
     squarify.plot(sizes=data[size].to_list(), label=labels, color=colors, ax=ax, pad=True,
                   text_kwargs={"fontsize": 8})
-    small = [f"{name} {n:,.0f} ({p:.1%})" for name, n, p in zip(data[label], data[size], share)
+    small = [f"{short_label(name)} {n:,.0f} ({p:.1%})" for name, n, p in zip(data[label], data[size], share)
              if p < min_label_share]
     ax.set_axis_off()
     ax.set_title(title)
@@ -73,14 +104,16 @@ def treemap(frame: pd.DataFrame, *, size: str, label: str, title: str,
     return ax
 
 
+@_short_labels
 def bars(frame: pd.DataFrame, *, x: str, y: str, title: str, xlabel: str, percent: bool = False,
          ax: Axes | None = None) -> Axes:
     """Horizontal bars of ``x`` per category ``y``, in the frame's order, values printed."""
     ax = ax or plt.figure().gca()
     if frame.empty:
         return _nothing(ax, title)
-    sns.barplot(data=frame, x=x, y=y, order=list(frame[y].astype(str)), ax=ax,
-                color="C0", orient="h")
+    shown = _distinct_short(frame[y])  # matplotlib parses every category name as it plots
+    sns.barplot(data=frame.assign(**{y: shown}), x=x, y=y, order=shown, ax=ax, color="C0",
+                orient="h")
     fmt = "{:.1%}" if percent else "{:,.0f}"
     ax.bar_label(ax.containers[0], labels=[fmt.format(v) for v in frame[x]], padding=2,
                  fontsize="small")
@@ -92,6 +125,7 @@ def bars(frame: pd.DataFrame, *, x: str, y: str, title: str, xlabel: str, percen
     return ax
 
 
+@_short_labels
 def bubbles(frame: pd.DataFrame, *, x: str, y: str, size: str, hue: str, hue_order: list[str],
             labels: dict[str, str], splits: dict[str, float], title: str,
             ax: Axes | None = None) -> Axes:
@@ -115,13 +149,14 @@ def bubbles(frame: pd.DataFrame, *, x: str, y: str, size: str, hue: str, hue_ord
     return ax
 
 
+@_short_labels
 def heatmap(table: pd.DataFrame, *, title: str, xlabel: str, ylabel: str, fmt: str = ",.0f",
             ax: Axes | None = None) -> Axes:
     """Annotated heatmap of a cross table (rows x columns as given)."""
     ax = ax or plt.figure(figsize=(9, 5)).gca()
     if table.empty:
         return _nothing(ax, title)
-    sns.heatmap(table, annot=True, fmt=fmt, cmap="Blues", cbar=False, ax=ax,
+    sns.heatmap(_short_axes(table), annot=True, fmt=fmt, cmap="Blues", cbar=False, ax=ax,
                 annot_kws={"fontsize": 8})
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
@@ -129,6 +164,7 @@ def heatmap(table: pd.DataFrame, *, title: str, xlabel: str, ylabel: str, fmt: s
     return ax
 
 
+@_short_labels
 def transition_heatmap(long: pd.DataFrame, *, title: str, ax: Axes | None = None) -> Axes:
     """Transition probabilities (origin rows, destination columns) with each cell's interval."""
     ax = ax or plt.figure(figsize=(9, 5)).gca()
@@ -140,15 +176,16 @@ def transition_heatmap(long: pd.DataFrame, *, title: str, ax: Axes | None = None
     for i in p.index:
         for j in p.columns:
             notes.loc[i, j] = f"{p.loc[i, j]:.0%}\n[{lo.loc[i, j]:.0%}, {hi.loc[i, j]:.0%}]"
-    sns.heatmap(p, annot=notes.to_numpy(), fmt="", cmap="Blues", vmin=0, vmax=1, cbar=False,
-                ax=ax, annot_kws={"fontsize": 7})
-    ax.set_yticklabels([f"{i} (n={n[i]:,})" for i in p.index], rotation=0)
+    sns.heatmap(_short_axes(p), annot=notes.to_numpy(), fmt="", cmap="Blues", vmin=0, vmax=1,
+                cbar=False, ax=ax, annot_kws={"fontsize": 7})
+    ax.set_yticklabels([f"{short_label(i)} (n={n[i]:,})" for i in p.index], rotation=0)
     ax.set_xlabel("state in the next period")
     ax.set_ylabel("state in the period before")
     ax.set_title(title)
     return ax
 
 
+@_short_labels
 def flow(flows: pd.DataFrame, *, origins: list[str], dests: list[str], title: str,
          ax: Axes | None = None) -> Axes:
     """Alluvial-style chart: customers in each state before (left) and after (right), with a
@@ -178,7 +215,7 @@ def flow(flows: pd.DataFrame, *, origins: list[str], dests: list[str], title: st
             if hi > lo:
                 ax.add_patch(plt.Rectangle((xpos - 0.01, lo), 0.02, hi - lo, color="0.3"))
                 ax.text(xpos + (-0.02 if ha == "right" else 0.02), (lo + hi) / 2,
-                        f"{k} ({hi - lo:,.0f})", ha=ha, va="center", fontsize="small")
+                        f"{short_label(k)} ({hi - lo:,.0f})", ha=ha, va="center", fontsize="small")
     ax.set_xlim(-0.35, 1.35)
     ax.set_ylim(0, max(v[1] for v in {**left, **right}.values()) * 1.02)
     ax.invert_yaxis()
@@ -190,6 +227,7 @@ def flow(flows: pd.DataFrame, *, origins: list[str], dests: list[str], title: st
     return ax
 
 
+@_short_labels
 def stacked_shares(frame: pd.DataFrame, *, index: str, columns: list[str], title: str,
                    xlabel: str, ax: Axes | None = None) -> Axes:
     """Horizontal 100% stacked bars of ``columns`` (shares) per ``index`` row, shares printed."""
@@ -201,7 +239,7 @@ def stacked_shares(frame: pd.DataFrame, *, index: str, columns: list[str], title
     palette = sns.color_palette(PALETTE, len(columns))
     for color, col in zip(palette, columns):
         vals = data[col].to_numpy(dtype=float)
-        bars_ = ax.barh(data.index.astype(str), vals, left=left, color=color, label=col)
+        bars_ = ax.barh(_distinct_short(data.index), vals, left=left, color=color, label=col)
         ax.bar_label(bars_, labels=[f"{v:.0%}" if v >= 0.06 else "" for v in vals],
                      label_type="center", fontsize="x-small")
         left += vals
@@ -222,6 +260,7 @@ def _stack(sizes: pd.Series, gap: float) -> dict[str, tuple[float, float]]:
     return out
 
 
+@_short_labels
 def timeline(calendar: pd.DataFrame, *, title: str, ax: Axes | None = None) -> Axes:
     """One bar per strategy from its start to its end, coloured by type, labelled with reach."""
     ax = ax or plt.figure(figsize=(9, max(3, 0.28 * len(calendar) + 1))).gca()
@@ -245,6 +284,7 @@ def timeline(calendar: pd.DataFrame, *, title: str, ax: Axes | None = None) -> A
     return ax
 
 
+@_short_labels
 def forest(frame: pd.DataFrame, *, label: str, hue: str, title: str, xlabel: str,
            ax: Axes | None = None) -> Axes:
     """Point estimates with 95% intervals (``estimate``, ``ci_low``, ``ci_high``), one row per
@@ -270,6 +310,7 @@ def forest(frame: pd.DataFrame, *, label: str, hue: str, title: str, xlabel: str
     return ax
 
 
+@_short_labels
 def event_study(frame: pd.DataFrame, *, title: str, ylabel: str, ax: Axes | None = None) -> Axes:
     """Effect by week relative to the start with 95% intervals; the run period shaded."""
     ax = ax or plt.figure().gca()
@@ -286,6 +327,7 @@ def event_study(frame: pd.DataFrame, *, title: str, ylabel: str, ax: Axes | None
     return ax
 
 
+@_short_labels
 def silhouette(sil: pd.DataFrame, *, chosen: int, title: str, ax: Axes | None = None) -> Axes:
     """Silhouette score per number of clusters, the chosen k marked."""
     ax = ax or plt.figure(figsize=(7, 4)).gca()
@@ -298,6 +340,7 @@ def silhouette(sil: pd.DataFrame, *, chosen: int, title: str, ax: Axes | None = 
     return ax
 
 
+@_short_labels
 def lines(frame: pd.DataFrame, *, x: str, y: str, hue: str | None, title: str, xlabel: str,
           ylabel: str, percent_x: bool = False, ax: Axes | None = None) -> Axes:
     """One line with markers per ``hue`` group (or one line), in the frame's order."""
@@ -315,6 +358,65 @@ def lines(frame: pd.DataFrame, *, x: str, y: str, hue: str | None, title: str, x
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     return ax
+
+
+class _Shortened(Formatter):
+    """The tick labels of ``inner``, each cut by :func:`short_label`."""
+
+    def __init__(self, inner: Formatter):
+        self.inner = inner
+
+    def __call__(self, x, pos=None):
+        return short_label(self.inner(x, pos))
+
+    def format_ticks(self, values):
+        return [short_label(v) for v in self.inner.format_ticks(values)]
+
+    def set_locs(self, locs):
+        self.inner.set_locs(locs)
+
+    def get_offset(self):
+        return self.inner.get_offset()
+
+    def format_data(self, value):
+        return self.inner.format_data(value)
+
+    def format_data_short(self, value):
+        return self.inner.format_data_short(value)
+
+
+def _shorten(ax: Axes) -> Axes:
+    """Cut every text on ``ax``: tick labels (through the formatters, which set them at drawing
+    time) and legend entries to :data:`LABEL_LIMIT`, everything else to :data:`TEXT_LIMIT`."""
+    for axis in (ax.xaxis, ax.yaxis):
+        if not isinstance(axis.get_major_formatter(), _Shortened):
+            axis.set_major_formatter(_Shortened(axis.get_major_formatter()))
+    legend = ax.get_legend()
+    entries = set(legend.get_texts()) if legend else set()
+    ticks = set(ax.get_xticklabels(which="both")) | set(ax.get_yticklabels(which="both"))
+    for text in ax.findobj(Text):
+        limit = LABEL_LIMIT if text in entries or text in ticks else TEXT_LIMIT
+        text.set_text(short_label(text.get_text(), limit))
+    return ax
+
+
+def _short_axes(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with its row and column labels shortened (seaborn measures them while drawing)."""
+    return table.set_axis(_distinct_short(table.index), axis=0).set_axis(
+        _distinct_short(table.columns), axis=1)
+
+
+def _distinct_short(values) -> list[str]:
+    """Each value as :func:`short_label` draws it; two long values that would look the same are
+    told apart by a ``#2``, ``#3`` suffix (equal values stay equal)."""
+    shown: dict[str, str] = {}
+    for value in dict.fromkeys(str(v) for v in values):
+        label, k = short_label(value), 1
+        while label in shown.values():
+            k += 1
+            label = short_label(value, LABEL_LIMIT - len(f" #{k}")) + f" #{k}"
+        shown[value] = label
+    return [shown[str(v)] for v in values]
 
 
 def _nothing(ax: Axes, title: str) -> Axes:

@@ -35,7 +35,7 @@ from traitlets.config import Config
 
 import pandas as pd
 
-from userops import artifacts, datasets, library
+from userops import artifacts, datasets, library, show
 
 __all__ = ["StepResult", "RunResult", "notebooks", "declared_parameters", "check_parameters",
            "check_value", "check_time_zone", "run", "recover", "export_html", "write_overview",
@@ -252,7 +252,8 @@ def _run_staged(ds: datasets.Dataset, *, stage: Path, out: Path, data: str, step
 
 
 def export_html(notebook: Path, html_path: Path, *, title: str) -> Path:
-    """Export an executed notebook to reviewer HTML: no code, no prompts, no CDN scripts."""
+    """Export an executed notebook to reviewer HTML: no code, no prompts, no CDN scripts, and
+    markdown and HTML outputs sanitised (:func:`userops.show.clean_html`)."""
     c = Config()
     c.TemplateExporter.exclude_input = True
     c.TemplateExporter.exclude_input_prompt = True
@@ -261,6 +262,9 @@ def export_html(notebook: Path, html_path: Path, *, title: str) -> Path:
     c.TagRemovePreprocessor.remove_cell_tags = {"parameters", "injected-parameters", "remove-cell"}
     c.TagRemovePreprocessor.remove_all_outputs_tags = {"remove-output"}
     c.HTMLExporter.extra_template_basedirs = [str(Path(__file__).parent / "templates")]
+    # a second layer behind userops.show's escaping: outputs keep only the report's own markup
+    c.HTMLExporter.sanitize_html = True
+    c.HTMLExporter.filters = {"clean_html": show.clean_html}
     exporter = HTMLExporter(config=c, template_name="offline")
     exporter.register_preprocessor(TagRemovePreprocessor(config=c), enabled=True)
     nb = nbformat.read(str(notebook), as_version=4)
@@ -482,7 +486,7 @@ def _add_alt_text(nb: nbformat.NotebookNode) -> None:
             continue
         caption = next((o["data"]["text/markdown"] for o in outputs[i + 1:]
                         if "text/markdown" in o.get("data", {})), "")
-        alt = re.sub(r"[*_`]", "", caption).split(". ")[0][:300] or "chart"
+        alt = show.plain_text(caption).split(". ")[0][:300] or "chart"
         out.setdefault("metadata", {}).setdefault("image/png", {})["alt"] = alt
 
 

@@ -15,8 +15,9 @@ __all__ = ["run_parameters", "data_quality", "rfm_overview", "fitted_curve", "li
 
 
 def run_parameters(namespace: dict[str, object], *, names: list[str], source: str) -> str:
-    """A markdown table of the run's parameters (what reviewers see instead of code)."""
-    rows = "\n".join(f"| `{n}` | {namespace[n]} |" for n in names)
+    """A markdown table of the run's parameters (what reviewers see instead of code); a ``|`` or
+    line break inside a value stays inside its cell."""
+    rows = "\n".join(f"| `{n}` | {_cell(namespace[n])} |" for n in names)
     return f"**Run parameters** (data source: {source})\n\n| parameter | value |\n|---|---|\n{rows}"
 
 
@@ -222,3 +223,10 @@ def provenance(ds: Dataset) -> str:
     counts = ", ".join(f"{t} {n:,}" for t, n in ds.row_counts().items())
     return (f"Data source **{ds.source}**, cut-off **{ds.as_of.date()}**, time zone {ds.data_tz}; "
             f"rows: {counts}. Packages: {versions}.")
+
+
+# -- private helpers ------------------------------------------------------------------------
+
+def _cell(value: object) -> str:
+    """``value`` as the text of one markdown table cell."""
+    return " ".join(str(value).splitlines()).replace("\\", "\\\\").replace("|", "\\|")
