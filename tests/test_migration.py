@@ -133,3 +133,26 @@ def test_intervals_cover_the_truth_at_about_their_nominal_rate():
         total += len(j)
     coverage = hits / total
     assert 0.90 <= coverage <= 0.99, coverage
+
+
+@pytest.mark.filterwarnings("error")
+def test_pooled_matrix_when_no_customer_is_new():
+    """Every customer was seen before the first period: no transition starts from `new`
+    (a real data shape; the bootstrap once failed to index its cells)."""
+    rng = np.random.default_rng(4)
+    bounds = features.period_bounds(as_of="2017-12-31", period="Q", n_periods=4)
+    ids = [f"C{i}" for i in range(60)]
+    act = pd.DataFrame([(c, p, int(rng.integers(0, 4)), float(rng.gamma(2, 50)))
+                        for c in ids for p in range(4)], columns=[s.CUSTOMER_ID, "period", "orders", "spend"])
+    act = act[act["orders"] > 0].assign(first_day=pd.Timestamp("2016-12-01"))
+    st = migration.states(act, bounds=bounds, bands=(60.0, 120.0))
+    tr = migration.transitions(st)
+    assert (tr["origin"] == migration.NEW).sum() == 0
+    pooled, draws = migration.pooled_matrix(tr, n_boot=100, random_state=0)
+    hand = pd.crosstab(tr["origin"].astype(str), tr["dest"].astype(str), normalize="index")
+    got = pooled.assign(origin=pooled["origin"].astype(str), dest=pooled["dest"].astype(str)).pivot(
+        index="origin", columns="dest", values="p")
+    pd.testing.assert_frame_equal(got.loc[hand.index, hand.columns], hand, check_names=False)
+    assert migration.NEW not in set(pooled["origin"].astype(str))
+    assert ((pooled["ci_low"] <= pooled["p"] + 1e-12) & (pooled["p"] <= pooled["ci_high"] + 1e-12)).all()
+    assert draws.shape == (100, hand.shape[0], len(tr["dest"].cat.categories))

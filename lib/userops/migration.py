@@ -121,7 +121,7 @@ def pooled_matrix(tr: pd.DataFrame, *, n_boot: int = 200, level: float = 0.95,
     point = matrix(tr, level=level)
     origins = list(dict.fromkeys(point["origin"]))
     dests = list(tr["dest"].cat.categories)
-    o_idx = pd.Categorical(tr["origin"], categories=origins).codes
+    o_idx = tr["origin"].astype(str).map({str(o): i for i, o in enumerate(origins)}).to_numpy(dtype="int64")
     d_idx = tr["dest"].cat.codes.to_numpy()
     cust = pd.factorize(tr[s.CUSTOMER_ID])[0]
     n_cust = cust.max() + 1
@@ -135,8 +135,9 @@ def pooled_matrix(tr: pd.DataFrame, *, n_boot: int = 200, level: float = 0.95,
         draws[b] = c / np.where(c.sum(axis=1, keepdims=True) > 0, c.sum(axis=1, keepdims=True), 1)
     lo = np.quantile(draws, (1 - level) / 2, axis=0)
     hi = np.quantile(draws, (1 + level) / 2, axis=0)
-    oi = point["origin"].map({o: i for i, o in enumerate(origins)}).to_numpy()
-    di = point["dest"].map({d: i for i, d in enumerate(dests)}).to_numpy()
+    # positions by label (a categorical's map would keep unused categories, such as no "new")
+    oi = point["origin"].astype(str).map({str(o): i for i, o in enumerate(origins)}).to_numpy(dtype="int64")
+    di = point["dest"].astype(str).map({str(d): i for i, d in enumerate(dests)}).to_numpy(dtype="int64")
     return point.assign(ci_low=lo[oi, di], ci_high=hi[oi, di]), draws
 
 
