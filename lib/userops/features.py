@@ -194,7 +194,12 @@ def period_activity(tx: pd.DataFrame | str | Path | ibis.Table, *, bounds: pd.Da
 
     One row per customer and period in which the customer had any order; ``bounds`` comes from
     :func:`period_bounds`. A ``first_day`` column gives each customer's first order overall.
+    No periods give an empty frame with these columns.
     """
+    if bounds.empty:
+        return pd.DataFrame({s.CUSTOMER_ID: pd.Series(dtype=object), "period": pd.Series(dtype="int64"),
+                             "orders": pd.Series(dtype="int64"), "spend": pd.Series(dtype="float64"),
+                             "first_day": pd.Series(dtype="datetime64[us]")})
     o = orders(tx, as_of=bounds["end"].max())
     b = ibis.memtable(bounds[["period", "start", "end"]].assign(
         start=bounds["start"].dt.date, end=bounds["end"].dt.date))
