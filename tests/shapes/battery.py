@@ -33,12 +33,14 @@ sys.path.insert(0, str(Path(__file__).parent))
 import shapes  # noqa: E402
 
 __all__ = ["StepReport", "RunReport", "run_folder", "run_shape", "inspect_notebook", "table",
-           "RESULTS", "SAMPLE", "STEPS"]
+           "RESULTS", "SAMPLE", "SAMPLE_RUNS", "STEPS"]
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "data" / "sample"
 STEPS = ("01_value_tiering", "02_segment_profiles", "03_migration_paths", "04_strategy_coverage",
          "05_effect_drivers", "06_strategy_adjustment")
+# the shipped example folder: with default parameters, and with monthly migration periods
+SAMPLE_RUNS: dict[str, dict[str, object]] = {"sample": {}, "sample_period_M": {"period": "M"}}
 RESULTS: dict[str, "RunReport"] = {}  # filled by the tests; printed at the end of the session
 _BOLD_NUMBER = re.compile(r"\*\*[^*]*\d[^*]*\*\*")
 _NOT_A_NUMBER = re.compile(r"\b(nan|NaN|inf)\b|nan%")  # a sentence quoting a number it could not compute
@@ -103,8 +105,8 @@ def run_folder(name: str, data: Path, *, as_of: str, out: Path, params: dict[str
 def run_shape(name: str, root: Path) -> RunReport:
     """Write shape ``name`` (or the shipped ``sample``) under ``root`` and run it."""
     root.mkdir(parents=True, exist_ok=True)
-    if name == "sample":
-        return run_folder(name, SAMPLE, as_of="2017-12-31", out=root / "out")
+    if name in SAMPLE_RUNS:
+        return run_folder(name, SAMPLE, as_of="2017-12-31", out=root / "out", params=SAMPLE_RUNS[name])
     shape = shapes.write(name, root / "data")
     return run_folder(name, root / "data", as_of=shape.as_of, out=root / "out", params=shape.params)
 
@@ -209,10 +211,10 @@ def _short(error: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("names", nargs="*", help=f"shapes (default: all and sample): {', '.join(shapes.SHAPES)}")
+    parser.add_argument("names", nargs="*", help=f"shapes (default: all, sample and sample_period_M): {', '.join(shapes.SHAPES)}")
     parser.add_argument("--out", help="keep the runs here (default: a temporary folder)")
     args = parser.parse_args(argv)
-    names = args.names or [*shapes.SHAPES, "sample"]
+    names = args.names or [*shapes.SHAPES, *SAMPLE_RUNS]
     with tempfile.TemporaryDirectory(prefix="userops-shapes-") as tmp:
         root = Path(args.out or tmp)
         results = []

@@ -4,7 +4,8 @@ Each shape is generated from a seed into its own temporary folder (nothing large
 run with ``python -m userops report`` in a subprocess, and checked per step: the step succeeded,
 no cell wrote an error, a stderr stream or a printed warning, and every section shows numbers or
 a sentence saying why it cannot. ``pytest tests/shapes -m slow`` prints the battery's table at
-the end. The shipped ``data/sample`` folder runs as one more shape, with default parameters.
+the end. The shipped ``data/sample`` folder (the README's example) runs as two more shapes: with
+default parameters and with ``period=M``.
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import pytest
 import battery
 import shapes
 
-NAMES = [*shapes.SHAPES, "sample"]
+NAMES = [*shapes.SHAPES, *battery.SAMPLE_RUNS]
 
 
 @pytest.fixture(scope="module", params=NAMES)
