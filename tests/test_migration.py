@@ -156,3 +156,44 @@ def test_pooled_matrix_when_no_customer_is_new():
     assert migration.NEW not in set(pooled["origin"].astype(str))
     assert ((pooled["ci_low"] <= pooled["p"] + 1e-12) & (pooled["p"] <= pooled["ci_high"] + 1e-12)).all()
     assert draws.shape == (100, hand.shape[0], len(tr["dest"].cat.categories))
+
+
+def test_observed_periods_leave_out_periods_the_data_does_not_cover_whole():
+    bounds = features.period_bounds(as_of="2017-12-31", period="Q", n_periods=4)
+    assert len(migration.observed_periods(bounds, first_day=pd.Timestamp("2017-01-01"))) == 4
+    # a few days late still counts (within a tenth of the period); half a quarter late does not
+    assert len(migration.observed_periods(bounds, first_day=pd.Timestamp("2017-01-05"))) == 4
+    late = migration.observed_periods(bounds, first_day=pd.Timestamp("2017-05-15", tz="America/New_York"))
+    assert late["label"].tolist() == bounds["label"].iloc[2:].tolist() and late["period"].tolist() == [0, 1]
+    assert migration.observed_periods(bounds, first_day=pd.Timestamp("2017-11-20")).empty
+
+
+def test_states_and_transitions_of_data_shorter_than_two_periods_are_empty_not_errors():
+    from userops import narrative as text
+
+    bounds = features.period_bounds(as_of="2017-12-31", period="Q", n_periods=4)
+    first = pd.Timestamp("2017-10-01")
+    observed = migration.observed_periods(bounds, first_day=first)
+    act = pd.DataFrame({s.CUSTOMER_ID: ["a", "b"], "period": [0, 0], "orders": [2, 1],
+                        "spend": [50.0, 20.0], "first_day": first})
+    bands = migration.derive_bands(act)
+    tr = migration.transitions(migration.states(act, bounds=observed, bands=bands))
+    pooled, draws = migration.pooled_matrix(tr, n_boot=10)
+    assert tr.empty and pooled.empty and draws.size == 0
+    assert migration.project(pd.Series(dtype=float), draws, origins=[], dests=["lapsed"]).empty
+    gap = text.periods_unavailable(bounds, observed, first_day=first, period="Q")
+    assert "covers 1 of the 4 `Q` periods whole" in gap and "shorter `period`" in gap
+    assert text.periods_unavailable(bounds, bounds, first_day=first, period="Q") == ""
+    for sentence in (text.movement_prose(migration.movement(tr)), text.decomposition_prose(migration.decompose(tr)),
+                     text.projection_prose(migration.project(pd.Series(dtype=float), draws, origins=[], dests=[]))):
+        assert "cannot be shown" in sentence and "nan" not in sentence
+
+
+def test_bands_with_few_distinct_spends_give_fewer_tiers_not_an_error():
+    act = pd.DataFrame({s.CUSTOMER_ID: list("abcdef"), "period": 0, "orders": 1,
+                        "spend": [10.0, 10.0, 10.0, 10.0, 40.0, 40.0]})
+    bands = migration.derive_bands(act, n_tiers=4)
+    # quartiles 10, 10, 32.5 (10 + 0.75 x 30): the cuts at the minimum would leave tier 1 empty
+    assert bands == (32.5,)
+    assert migration.derive_bands(act.assign(spend=5.0)) == ()
+    assert migration.tier_names(()) == [migration.LAPSED, "T1 active"]

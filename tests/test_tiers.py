@@ -200,3 +200,22 @@ def test_growth_is_not_called_when_the_prior_window_is_before_the_data():
     long_ = dataclasses.replace(short, data_start=pd.Timestamp("2017-01-01"))
     assert tiers.prior_window_covered(year, thresholds=long_)
     assert tiers.assign(year, thresholds=long_)["lifecycle_stage"].tolist() == ["growing", "growing"]
+
+
+def test_lifecycle_prose_states_the_fallback_and_its_reason():
+    from userops import narrative as text
+
+    lc = tiers.derive_lifecycle(synth.return_curve_snapshots(n=0), fallback=(90, 180))
+    t = tiers.derive_thresholds(_rfm(r=[3], f=[10], m=[50.0]), lifecycle=lc)
+    said = text.lifecycle_prose(lc, t)
+    assert "cannot give the lifecycle thresholds (the data has no customer snapshot" in said
+    assert "at risk after **90** days, dormant after **180** days" in said
+    assert text.fitted_curve(lc).empty
+
+
+def test_correlation_prose_with_one_customer_is_a_statement_not_nan():
+    from userops import narrative as text
+
+    said = text.correlation_prose(_rfm(r=[3], f=[10], m=[50.0]), "frequency", "monetary")
+    assert "cannot be shown" in said and "nan" not in said
+    assert "Spearman" in text.correlation_prose(_rfm(r=[3, 5, 9], f=[10, 4, 1], m=[50.0, 20.0, 5.0]), "frequency", "monetary")
