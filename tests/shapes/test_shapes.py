@@ -9,6 +9,11 @@ default parameters and with ``period=M``.
 """
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -19,10 +24,15 @@ NAMES = [*shapes.SHAPES, *battery.SAMPLE_RUNS]
 
 
 @pytest.fixture(scope="module", params=NAMES)
-def run(request, tmp_path_factory):
-    result = battery.run_shape(request.param, tmp_path_factory.mktemp(request.param))
+def run(request):
+    # a folder of its own, not under pytest's basetemp: other pytest sessions on the machine
+    # rotate those away, and a shape's run takes a minute; kept when USEROPS_KEEP_SHAPES is set
+    root = Path(tempfile.mkdtemp(prefix=f"userops-shape-{request.param}-"))
+    result = battery.run_shape(request.param, root)
     battery.RESULTS[request.param] = result
-    return result
+    yield result
+    if not os.environ.get("USEROPS_KEEP_SHAPES"):
+        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.mark.slow
