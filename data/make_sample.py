@@ -31,6 +31,9 @@ def main() -> None:
             start=lambda d: d[s.START].dt.date, end=lambda d: d[s.END].dt.date),
         "exposures": ds.tables["exposures"][ds.tables["exposures"][s.CUSTOMER_ID].isin(ids)],
         "responses": ds.tables["responses"][ds.tables["responses"][s.CUSTOMER_ID].isin(ids)],
+        # what each campaign offered, at category level (the coupon products would be large)
+        "offers": ds.tables["offers"][[s.STRATEGY_ID, s.CATEGORY]].dropna().drop_duplicates()
+        .sort_values([s.STRATEGY_ID, s.CATEGORY], key=lambda c: c.astype(str)),
     }
     tables["responses"] = tables["responses"].assign(
         ts=tables["responses"][s.TS].dt.strftime("%Y-%m-%d %H:%M:%S"))

@@ -1,6 +1,7 @@
 """Shared fixtures: small synthetic data and the committed sample folder."""
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -37,3 +38,13 @@ def tiny_notebook(path: Path, body: str, params: str = "") -> Path:
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(nb, str(path))
     return path
+
+
+def pytest_terminal_summary(terminalreporter):
+    """After a session that ran the shape battery (tests/shapes), print its table."""
+    battery = sys.modules.get("battery")
+    if battery is not None and battery.RESULTS:
+        results = list(battery.RESULTS.values())
+        terminalreporter.section("shape battery")
+        terminalreporter.write_line(battery.table(results))
+        terminalreporter.write_line(battery.details(results))

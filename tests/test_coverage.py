@@ -102,3 +102,44 @@ def test_missing_tables_give_a_statement_not_an_error(tables, says):
     st, reached, note = coverage.prepare(tables, as_of=AS_OF, window_days=365)
     assert says in note and reached.empty
     assert coverage.calendar(st, reached)["reach"].sum() == 0
+
+
+def test_every_section_says_why_without_strategies():
+    """No strategies table: each section of step 4 gives its own one-sentence reason."""
+    from userops import narrative as text
+
+    segments = pd.DataFrame({s.CUSTOMER_ID: ["c1", "c2"], "rf_segment": ["champions", "at_risk"],
+                             "lifecycle_stage": ["mature", "dormant"], "monetary": [10.0, 5.0]})
+    st, reached, note = coverage.prepare({}, as_of=AS_OF, window_days=365)
+    sentences = [
+        text.calendar_prose(coverage.calendar(st, reached), note, window_days=365),
+        text.coverage_prose(coverage.matrix(reached, segments, by="rf_segment", level="type"), by="rf_segment", note=note),
+        text.intensity_prose(coverage.intensity(segments, reached, by="rf_segment"), by="rf_segment", note=note),
+        text.overlap_prose(coverage.overlap(reached, st), note=note),
+        text.fit_prose(pd.DataFrame(columns=["strategy_id", "index"]), note=note, has_offers=False),
+        text.preference_fit_prose(coverage.preference_fit(reached, None), note=note),
+        text.funnel_prose(coverage.funnel(reached, pd.DataFrame(columns=[s.CUSTOMER_ID, "day"]), st), note=note),
+    ]
+    for sentence in sentences:
+        assert "cannot be shown: this data has no strategies table;" in sentence, sentence
+        assert sentence.count(". ") == 0 and sentence.endswith("._")  # one sentence
+
+
+def test_coverage_prose_with_no_segment_of_ten():
+    """Tiny data: no segment has 10 customers; the lowest coverage is not named (it once raised)."""
+    from userops import narrative as text
+
+    m = pd.DataFrame({"type": ["A", "A"], "rf_segment": ["champions", "at_risk"], "reached": [1, 0],
+                      "responders": [0, 0], "segment_size": [2, 3], "share_reached": [0.5, 0.0],
+                      "conversion": [0.0, float("nan")]})
+    said = text.coverage_prose(m, by="rf_segment")
+    assert "**A** in **champions**: 50%" in said and "No segment has 10 customers" in said
+
+
+def test_funnel_without_responses_names_no_rate_it_cannot_compute():
+    from userops import narrative as text
+
+    fun = pd.DataFrame({"type": ["A"], "reached": [5], "purchased": [3], "responded": [0], "repeated": [0],
+                        "purchased_rate": [0.6], "responded_rate": [0.0], "repeated_rate": [float("nan")]})
+    said = text.funnel_prose(fun)
+    assert "nan" not in said and "60% bought while it ran" in said and "**responded** in **A**" in said

@@ -17,7 +17,7 @@ def test_folder_needs_as_of(sample_dir):
 
 def test_sample_folder_loads_all_tables(sample_dir):
     ds = datasets.load(sample_dir, as_of="2017-12-31")
-    assert set(ds.tables) == {"transactions", "customers", "strategies", "exposures", "responses"}
+    assert set(ds.tables) == {"transactions", "customers", "strategies", "exposures", "responses", "offers"}
     rec = ds.reconciliation.set_index("table")
     assert (rec["input_rows"] == rec["kept_rows"] + rec["rejected_rows"]).all()
     assert ds.transactions[s.TS].max() < pd.Timestamp("2018-01-01")

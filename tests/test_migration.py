@@ -133,3 +133,67 @@ def test_intervals_cover_the_truth_at_about_their_nominal_rate():
         total += len(j)
     coverage = hits / total
     assert 0.90 <= coverage <= 0.99, coverage
+
+
+@pytest.mark.filterwarnings("error")
+def test_pooled_matrix_when_no_customer_is_new():
+    """Every customer was seen before the first period: no transition starts from `new`
+    (a real data shape; the bootstrap once failed to index its cells)."""
+    rng = np.random.default_rng(4)
+    bounds = features.period_bounds(as_of="2017-12-31", period="Q", n_periods=4)
+    ids = [f"C{i}" for i in range(60)]
+    act = pd.DataFrame([(c, p, int(rng.integers(0, 4)), float(rng.gamma(2, 50)))
+                        for c in ids for p in range(4)], columns=[s.CUSTOMER_ID, "period", "orders", "spend"])
+    act = act[act["orders"] > 0].assign(first_day=pd.Timestamp("2016-12-01"))
+    st = migration.states(act, bounds=bounds, bands=(60.0, 120.0))
+    tr = migration.transitions(st)
+    assert (tr["origin"] == migration.NEW).sum() == 0
+    pooled, draws = migration.pooled_matrix(tr, n_boot=100, random_state=0)
+    hand = pd.crosstab(tr["origin"].astype(str), tr["dest"].astype(str), normalize="index")
+    got = pooled.assign(origin=pooled["origin"].astype(str), dest=pooled["dest"].astype(str)).pivot(
+        index="origin", columns="dest", values="p")
+    pd.testing.assert_frame_equal(got.loc[hand.index, hand.columns], hand, check_names=False)
+    assert migration.NEW not in set(pooled["origin"].astype(str))
+    assert ((pooled["ci_low"] <= pooled["p"] + 1e-12) & (pooled["p"] <= pooled["ci_high"] + 1e-12)).all()
+    assert draws.shape == (100, hand.shape[0], len(tr["dest"].cat.categories))
+
+
+def test_observed_periods_leave_out_periods_the_data_does_not_cover_whole():
+    bounds = features.period_bounds(as_of="2017-12-31", period="Q", n_periods=4)
+    assert len(migration.observed_periods(bounds, first_day=pd.Timestamp("2017-01-01"))) == 4
+    # a few days late still counts (within a tenth of the period); half a quarter late does not
+    assert len(migration.observed_periods(bounds, first_day=pd.Timestamp("2017-01-05"))) == 4
+    late = migration.observed_periods(bounds, first_day=pd.Timestamp("2017-05-15", tz="America/New_York"))
+    assert late["label"].tolist() == bounds["label"].iloc[2:].tolist() and late["period"].tolist() == [0, 1]
+    assert migration.observed_periods(bounds, first_day=pd.Timestamp("2017-11-20")).empty
+
+
+def test_states_and_transitions_of_data_shorter_than_two_periods_are_empty_not_errors():
+    from userops import narrative as text
+
+    bounds = features.period_bounds(as_of="2017-12-31", period="Q", n_periods=4)
+    first = pd.Timestamp("2017-10-01")
+    observed = migration.observed_periods(bounds, first_day=first)
+    act = pd.DataFrame({s.CUSTOMER_ID: ["a", "b"], "period": [0, 0], "orders": [2, 1],
+                        "spend": [50.0, 20.0], "first_day": first})
+    bands = migration.derive_bands(act)
+    tr = migration.transitions(migration.states(act, bounds=observed, bands=bands))
+    pooled, draws = migration.pooled_matrix(tr, n_boot=10)
+    assert tr.empty and pooled.empty and draws.size == 0
+    assert migration.project(pd.Series(dtype=float), draws, origins=[], dests=["lapsed"]).empty
+    gap = text.periods_unavailable(bounds, observed, first_day=first, period="Q")
+    assert "covers 1 of the 4 `Q` periods whole" in gap and "shorter `period`" in gap
+    assert text.periods_unavailable(bounds, bounds, first_day=first, period="Q") == ""
+    for sentence in (text.movement_prose(migration.movement(tr)), text.decomposition_prose(migration.decompose(tr)),
+                     text.projection_prose(migration.project(pd.Series(dtype=float), draws, origins=[], dests=[]))):
+        assert "cannot be shown" in sentence and "nan" not in sentence
+
+
+def test_bands_with_few_distinct_spends_give_fewer_tiers_not_an_error():
+    act = pd.DataFrame({s.CUSTOMER_ID: list("abcdef"), "period": 0, "orders": 1,
+                        "spend": [10.0, 10.0, 10.0, 10.0, 40.0, 40.0]})
+    bands = migration.derive_bands(act, n_tiers=4)
+    # quartiles 10, 10, 32.5 (10 + 0.75 x 30): the cuts at the minimum would leave tier 1 empty
+    assert bands == (32.5,)
+    assert migration.derive_bands(act.assign(spend=5.0)) == ()
+    assert migration.tier_names(()) == [migration.LAPSED, "T1 active"]

@@ -103,3 +103,25 @@ def test_seed_group_spec_errors():
     table = pd.DataFrame({s.CUSTOMER_ID: [f"c{i}" for i in range(30)], "x": np.arange(30.0)})
     look = profiles.lookalike(table, empty, features=["x"])
     assert "at least 10" in look["note"] and look["candidates"].empty
+
+
+def test_too_few_or_identical_customers_form_one_stated_cluster():
+    """One customer (or none that differ): one cluster 0 for everyone, and the reason, not an error."""
+    one = pd.DataFrame({s.CUSTOMER_ID: ["a"], "weekend_share": [0.5], "evening_share": [0.1]})
+    cl = profiles.cluster(one, features=[], k_range=range(2, 9))
+    assert cl.k == 1 and cl.labels.tolist() == [0] and "no preference feature varies" in cl.note
+    assert cl.silhouette.empty and profiles.name_clusters(cl.centers).tolist() == ["0: all customers"]
+    same = pd.DataFrame({s.CUSTOMER_ID: list("abc"), "x": [1.0, 1.0, 2.0]})
+    cl = profiles.cluster(same, features=["x"], k_range=range(2, 5))
+    assert cl.k == 1 and "2 distinct customer profile(s)" in cl.note and (cl.labels == 0).all()
+    three = pd.DataFrame({s.CUSTOMER_ID: list("abcd"), "x": [1.0, 1.1, 5.0, 5.2]})
+    assert profiles.cluster(three, features=["x"], k_range=range(2, 5)).k == 2  # 4 profiles: k=2 tried
+
+
+def test_feature_tgi_and_lookalike_without_features():
+    seg = pd.Series(["a", "b"], index=["c1", "c2"])
+    table = pd.DataFrame({s.CUSTOMER_ID: ["c1", "c2"], "x": [1.0, 1.0]})
+    out = profiles.tgi_features(seg, table, features=[])
+    assert out.empty and {"segment", "feature", "index", "significant"} <= set(out.columns)
+    look = profiles.lookalike(table, pd.Index(["c1"]), features=[], min_seed=1)
+    assert "no preference feature varies" in look["note"] and look["candidates"].empty

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -153,3 +154,68 @@ def test_group_summary_adds_up():
     assert g["customers"].sum() == 200
     assert g["gmv_share"].sum() == pytest.approx(1.0)
     assert g["gmv"].sum() == pytest.approx(rfm["monetary"].sum())
+
+
+@pytest.mark.parametrize("snaps, why", [
+    (synth.return_curve_snapshots(n=0), "no customer snapshot"),
+    (synth.return_curve_snapshots(n=50, intercept=9.0, slope=0.0, random_state=3), "came back"),
+    (synth.return_curve_snapshots(n=20000, intercept=1.0, slope=0.0, random_state=2), "does not fall"),
+])
+def test_lifecycle_falls_back_to_stated_defaults_with_the_reason(snaps, why):
+    """Data too small or flat for the curve: the stated fallback days, flagged, with one reason."""
+    lc = tiers.derive_lifecycle(snaps, fallback=(90, 180))
+    assert (lc.at_risk_days, lc.dormant_days, lc.source, lc.derived) == (90, 180, "defaults", False)
+    assert why in lc.reason and lc.n_snapshots == len(snaps)
+    with pytest.raises(ValueError, match="cannot derive lifecycle thresholds"):
+        tiers.derive_lifecycle(snaps)  # no fallback given: still refused
+    t = tiers.derive_thresholds(_rfm(r=[3], f=[10], m=[50.0]), lifecycle=lc)
+    assert (t.at_risk_days, t.dormant_days) == (90, 180)
+
+
+def test_lifecycle_with_one_recency_value_falls_back_without_a_warning():
+    snaps = synth.return_curve_snapshots(n=40, random_state=4).assign(recency_days=7)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        lc = tiers.derive_lifecycle(snaps, fallback=(30, 60))
+    assert lc.source == "defaults" and "same recency" in lc.reason and not lc.fitted
+
+
+def test_lifecycle_fallback_does_not_replace_a_curve_the_data_gives():
+    snaps = synth.return_curve_snapshots(n=40000, intercept=4.0, slope=-1.0, random_state=1)
+    with_fallback, without = tiers.derive_lifecycle(snaps, fallback=(90, 180)), tiers.derive_lifecycle(snaps)
+    assert with_fallback.source == "data" and with_fallback.reason == ""
+    assert (with_fallback.at_risk_days, with_fallback.dormant_days) == (without.at_risk_days, without.dormant_days)
+    assert (with_fallback.at_risk_days, with_fallback.dormant_days) != (90, 180)
+
+
+def test_growth_is_not_called_when_the_prior_window_is_before_the_data():
+    """Six weeks of data: no prior 90-day spend is not growth (it was not observed)."""
+    rfm = _rfm(r=[2, 2], f=[3, 3], m=[100.0, 100.0]).assign(
+        spend_recent=[100.0, 10.0], spend_prior=[0.0, 0.0], tenure_days=40,
+        first_day=pd.Timestamp("2017-11-21"))
+    short = dataclasses.replace(_thresholds(rfm), data_start=pd.Timestamp("2017-11-21"))
+    assert not tiers.prior_window_covered(rfm, thresholds=short)
+    assert set(tiers.assign(rfm, thresholds=short)["lifecycle_stage"]) == {"mature"}
+    year = rfm.assign(tenure_days=300, first_day=pd.Timestamp("2017-03-06"))  # same cut-off
+    long_ = dataclasses.replace(short, data_start=pd.Timestamp("2017-01-01"))
+    assert tiers.prior_window_covered(year, thresholds=long_)
+    assert tiers.assign(year, thresholds=long_)["lifecycle_stage"].tolist() == ["growing", "growing"]
+
+
+def test_lifecycle_prose_states_the_fallback_and_its_reason():
+    from userops import narrative as text
+
+    lc = tiers.derive_lifecycle(synth.return_curve_snapshots(n=0), fallback=(90, 180))
+    t = tiers.derive_thresholds(_rfm(r=[3], f=[10], m=[50.0]), lifecycle=lc)
+    said = text.lifecycle_prose(lc, t)
+    assert "cannot give the lifecycle thresholds (the data has no customer snapshot" in said
+    assert "at risk after **90** days, dormant after **180** days" in said
+    assert text.fitted_curve(lc).empty
+
+
+def test_correlation_prose_with_one_customer_is_a_statement_not_nan():
+    from userops import narrative as text
+
+    said = text.correlation_prose(_rfm(r=[3], f=[10], m=[50.0]), "frequency", "monetary")
+    assert "cannot be shown" in said and "nan" not in said
+    assert "Spearman" in text.correlation_prose(_rfm(r=[3, 5, 9], f=[10, 4, 1], m=[50.0, 20.0, 5.0]), "frequency", "monetary")

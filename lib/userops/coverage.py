@@ -17,7 +17,8 @@ def prepare(tables: dict[str, pd.DataFrame], *, as_of: pd.Timestamp, window_days
     """Strategies running in the window, who they reached, and a statement of what is missing.
 
     Works on any dataset: without strategies or exposures both frames are empty (with their
-    columns) and the statement says why step 4 has nothing to show; otherwise it is empty.
+    columns) and the statement (a clause, e.g. "this data has no strategies table") says why
+    step 4 has nothing to show; otherwise it is empty.
     """
     strategies = tables.get("strategies", pd.DataFrame(columns=[s.STRATEGY_ID, s.START, s.END]))
     exposures = tables.get("exposures", pd.DataFrame(columns=[s.CUSTOMER_ID, s.STRATEGY_ID]))
@@ -29,13 +30,13 @@ def prepare(tables: dict[str, pd.DataFrame], *, as_of: pd.Timestamp, window_days
     reached = reach(exposures, responses, strategies=st)
     note = ""
     if strategies.empty:
-        note = "This data has no strategies table, so there is no strategy whose coverage could be shown."
+        note = "this data has no strategies table"
     elif exposures.empty:
-        note = "This data has strategies but no exposures: who each strategy reached is unknown."
+        note = "this data has strategies but no exposures, so who each strategy reached is unknown"
     elif st.empty:
-        note = f"No strategy ran in the {window_days} days up to the cut-off."
+        note = f"no strategy ran in the {window_days} days up to the cut-off"
     elif reached.empty:
-        note = "No exposure belongs to a strategy that ran in the window."
+        note = "no exposure belongs to a strategy that ran in the window"
     return st, reached, note
 
 

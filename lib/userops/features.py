@@ -143,10 +143,14 @@ def recency_snapshots(tx: pd.DataFrame | str | Path | ibis.Table, *, snapshots: 
 
     Returns ``customer_id, snapshot, recency_days, returned`` where ``returned`` is whether the
     customer had an order in the ``horizon_days`` after the snapshot. Snapshots must end their
-    horizon on or before the data's cut-off: the caller chooses them.
+    horizon on or before the data's cut-off: the caller chooses them. No snapshot days (too
+    short a history for one) give an empty frame with these columns.
     """
     if not snapshots:
-        raise ValueError("`snapshots` must hold at least one date")
+        return pd.DataFrame({s.CUSTOMER_ID: pd.Series(dtype=object),
+                             "snapshot": pd.Series(dtype="datetime64[ns]"),
+                             "recency_days": pd.Series(dtype="int64"),
+                             "returned": pd.Series(dtype=bool)})
     last = max(pd.Timestamp(d) for d in snapshots) + pd.Timedelta(days=horizon_days)
     o = orders(tx, as_of=last)
     days = o.select(s.CUSTOMER_ID, "day").distinct()
@@ -190,7 +194,12 @@ def period_activity(tx: pd.DataFrame | str | Path | ibis.Table, *, bounds: pd.Da
 
     One row per customer and period in which the customer had any order; ``bounds`` comes from
     :func:`period_bounds`. A ``first_day`` column gives each customer's first order overall.
+    No periods give an empty frame with these columns.
     """
+    if bounds.empty:
+        return pd.DataFrame({s.CUSTOMER_ID: pd.Series(dtype=object), "period": pd.Series(dtype="int64"),
+                             "orders": pd.Series(dtype="int64"), "spend": pd.Series(dtype="float64"),
+                             "first_day": pd.Series(dtype="datetime64[us]")})
     o = orders(tx, as_of=bounds["end"].max())
     b = ibis.memtable(bounds[["period", "start", "end"]].assign(
         start=bounds["start"].dt.date, end=bounds["end"].dt.date))

@@ -9,7 +9,7 @@ from scipy import stats
 from userops import schema as s
 
 __all__ = [
-    "LAPSED", "NEW", "derive_bands", "tier_names", "states", "transitions", "matrix",
+    "LAPSED", "NEW", "observed_periods", "derive_bands", "tier_names", "states", "transitions", "matrix",
     "pooled_matrix", "pair_matrices", "current_sizes", "movement", "flows", "decompose", "exposure_effect", "cohort_retention",
     "project",
 ]
@@ -18,26 +18,45 @@ LAPSED = "lapsed"
 NEW = "new"
 
 
+def observed_periods(bounds: pd.DataFrame, *, first_day: pd.Timestamp, tolerance: float = 0.1
+                     ) -> pd.DataFrame:
+    """The periods of ``bounds`` the data covers whole, renumbered from 0.
+
+    A period that begins before the data's ``first_day`` would show every customer spending
+    less in it than they did: it is left out, unless the data starts within ``tolerance`` of
+    its length after the period's first day.
+    """
+    first = pd.Timestamp(first_day)
+    first = (first.tz_localize(None) if first.tzinfo else first).normalize()
+    length = bounds["end"] - bounds["start"]
+    covered = bounds["start"] + length * tolerance + pd.Timedelta(days=1) >= first
+    return bounds[covered.to_numpy()].assign(period=lambda d: range(len(d))).reset_index(drop=True)
+
+
 def derive_bands(activity: pd.DataFrame, *, n_tiers: int = 4, reference: int | None = None
                  ) -> tuple[float, ...]:
     """Spend cut points frozen from active customer-periods (quantiles of spend).
 
     ``reference`` picks one period (its index) as the reference; ``None`` pools all periods.
-    The same cut points are then used for every period, so tiers are levels, not ranks.
+    The same cut points are then used for every period, so tiers are levels, not ranks. With
+    few distinct spend values some quantiles coincide: each cut point is kept once, so there
+    are fewer tiers (none when every active customer-period spent the same, or none is active).
     """
     active = activity[activity["orders"] > 0]
     if reference is not None:
         active = active[active["period"] == reference]
     if active.empty:
-        raise ValueError("cannot derive spend bands: no active customer-periods in the reference")
-    edges = np.quantile(active["spend"].to_numpy(), np.arange(1, n_tiers) / n_tiers)
-    if len(np.unique(edges)) < len(edges):
-        raise ValueError(f"spend bands are not distinct ({edges}); use fewer tiers")
+        return ()
+    edges = np.unique(np.quantile(active["spend"].to_numpy(), np.arange(1, n_tiers) / n_tiers))
+    edges = edges[edges > active["spend"].min()]  # a cut at the minimum would leave a tier empty
     return tuple(float(e) for e in edges)
 
 
 def tier_names(bands: tuple[float, ...]) -> list[str]:
-    """Ordered state names, lapsed first: e.g. ``['lapsed', 'T1 <120', 'T2 120-318', ...]``."""
+    """Ordered state names, lapsed first: e.g. ``['lapsed', 'T1 <120', 'T2 120-318', ...]``
+    (``['lapsed', 'T1 active']`` without cut points)."""
+    if not bands:
+        return [LAPSED, "T1 active"]
     edges = [0.0, *bands]
     names = [f"T{i + 1} {edges[i]:,.0f}-{edges[i + 1]:,.0f}" for i in range(len(bands))]
     names[0] = f"T1 <{bands[0]:,.0f}"
@@ -97,6 +116,8 @@ def matrix(tr: pd.DataFrame, *, level: float = 0.95) -> pd.DataFrame:
 
     Long frame: origin, dest, n (cell count), n_origin, p, ci_low, ci_high. Rows sum to 1.
     """
+    if tr.empty:
+        return pd.DataFrame(columns=["origin", "dest", "n", "n_origin", "p", "ci_low", "ci_high"])
     counts = pd.crosstab(tr["origin"], tr["dest"], dropna=False)
     counts = counts.loc[counts.sum(axis=1) > 0]
     k = counts.shape[1]
@@ -121,7 +142,9 @@ def pooled_matrix(tr: pd.DataFrame, *, n_boot: int = 200, level: float = 0.95,
     point = matrix(tr, level=level)
     origins = list(dict.fromkeys(point["origin"]))
     dests = list(tr["dest"].cat.categories)
-    o_idx = pd.Categorical(tr["origin"], categories=origins).codes
+    if tr.empty:
+        return point, np.empty((n_boot, 0, len(dests)))
+    o_idx = tr["origin"].astype(str).map({str(o): i for i, o in enumerate(origins)}).to_numpy(dtype="int64")
     d_idx = tr["dest"].cat.codes.to_numpy()
     cust = pd.factorize(tr[s.CUSTOMER_ID])[0]
     n_cust = cust.max() + 1
@@ -135,14 +158,17 @@ def pooled_matrix(tr: pd.DataFrame, *, n_boot: int = 200, level: float = 0.95,
         draws[b] = c / np.where(c.sum(axis=1, keepdims=True) > 0, c.sum(axis=1, keepdims=True), 1)
     lo = np.quantile(draws, (1 - level) / 2, axis=0)
     hi = np.quantile(draws, (1 + level) / 2, axis=0)
-    oi = point["origin"].map({o: i for i, o in enumerate(origins)}).to_numpy()
-    di = point["dest"].map({d: i for i, d in enumerate(dests)}).to_numpy()
+    # positions by label (a categorical's map would keep unused categories, such as no "new")
+    oi = point["origin"].astype(str).map({str(o): i for i, o in enumerate(origins)}).to_numpy(dtype="int64")
+    di = point["dest"].astype(str).map({str(d): i for i, d in enumerate(dests)}).to_numpy(dtype="int64")
     return point.assign(ci_low=lo[oi, di], ci_high=hi[oi, di]), draws
 
 
 def pair_matrices(tr: pd.DataFrame, bounds: pd.DataFrame) -> pd.DataFrame:
     """:func:`matrix` for each consecutive pair, labelled by the later period (``to period``)."""
     parts = {bounds.loc[k + 1, "label"]: matrix(tr[tr["pair"] == k]) for k in sorted(tr["pair"].unique())}
+    if not parts:
+        return matrix(tr).assign(**{"to period": pd.Series(dtype=object)})[["to period", *matrix(tr).columns]]
     return pd.concat(parts, names=["to period"]).reset_index(level=0)
 
 
@@ -223,6 +249,11 @@ def exposure_effect(tr: pd.DataFrame, *, exposures: pd.DataFrame, strategies: pd
         reached = set(zip(exp[s.CUSTOMER_ID], exp[s.STRATEGY_ID].map(pair_of)))
         d = base[base["pair"].isin(set(pair_of.values()))].copy()
         if d.empty:
+            rows.append({"type": kind, "strategies": len(pair_of), "transitions": 0, "exposed": 0,
+                         "naive_diff": np.nan, "adjusted_diff": np.nan, "note": (
+                             "no strategy of this type starts inside a later period of the window"
+                             if not pair_of else "no customer who could move up (a tier below the top) "
+                             "in the periods before its strategies started")})
             continue
         d["exposed"] = [(c, p) in reached for c, p in zip(d[s.CUSTOMER_ID], d["pair"])]
         d["up"] = (d["move"] == "up").astype(float)
@@ -277,7 +308,10 @@ def project(current: pd.Series, draws: np.ndarray, *, origins: list[str], dests:
     """Next period's tier mix from the current mix and bootstrap draws of the matrix.
 
     ``current`` is the count per state now (index: state). New customers are not projected.
+    Without any transition (no draws) there is nothing to project: the frame is empty.
     """
+    if draws.size == 0:
+        return pd.DataFrame(columns=["state", "now", "projected", "ci_low", "ci_high"])
     weights = current.reindex(origins).fillna(0.0).to_numpy()
     mix = np.einsum("o,bod->bd", weights, draws)
     point = mix.mean(axis=0)

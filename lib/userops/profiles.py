@@ -54,18 +54,28 @@ class Clustering:
     stability: pd.DataFrame
     centers: pd.DataFrame
     features: list[str]
+    note: str = ""  # why the customers were not clustered (then everyone is in cluster 0)
 
 
 def cluster(table: pd.DataFrame, *, features: list[str], k_range: range = range(2, 9),
             n_seeds: int = 5, sample: int = 5000, random_state: int = 0) -> Clustering:
     """K-means on standardized ``features``; k maximizes the silhouette (on a sample of up to
-    ``sample`` customers); stability is the adjusted Rand index between seeds at that k."""
+    ``sample`` customers); stability is the adjusted Rand index between seeds at that k.
+
+    With no feature that varies, or too few distinct customers for two clusters, everyone is put
+    in one cluster 0 and ``note`` says why (the silhouette and stability frames are empty).
+    """
+    distinct = len(table[features].drop_duplicates()) if features else 0
+    if not features or distinct <= min(k_range, default=2):
+        why = ("no preference feature varies across the customers" if not features else
+               f"{distinct:,} distinct customer profile(s) are too few for {min(k_range, default=2)} clusters")
+        return _one_cluster(table, features, why)
     X = _standardized(table, features)
     rng = np.random.default_rng(random_state)
     idx = rng.choice(len(X), size=min(sample, len(X)), replace=False)
     rows = []
     for k in k_range:
-        if k >= len(X):
+        if k >= distinct:
             break
         labels = KMeans(n_clusters=k, n_init=10, random_state=random_state).fit_predict(X)
         rows.append({"k": k, "silhouette": float(silhouette_score(X[idx], labels[idx]))})
@@ -82,8 +92,11 @@ def cluster(table: pd.DataFrame, *, features: list[str], k_range: range = range(
 
 
 def name_clusters(centers: pd.DataFrame, *, n_terms: int = 2) -> pd.Series:
-    """Name each cluster by its most distinctive standardized features, e.g. 'high weekend share'."""
+    """Name each cluster by its most distinctive standardized features, e.g. 'high weekend share'
+    (a single cluster is ``0: all customers``)."""
     names = {}
+    if len(centers) == 1:
+        return pd.Series({centers.index[0]: f"{centers.index[0]}: all customers"}, name="name")
     for c, row in centers.iterrows():
         top = row.reindex(row.abs().sort_values(ascending=False).index).head(n_terms)
         names[c] = f"{c}: " + ", ".join(f"{'high' if v > 0 else 'low'} {_label(f)}" for f, v in top.items())
@@ -136,8 +149,10 @@ def tgi_features(segments: pd.Series, table: pd.DataFrame, *, features: list[str
             p = stats.ttest_ind(a, b, equal_var=False).pvalue if testable else np.nan
             rows.append({"segment": seg, "feature": f, "segment_mean": g[f].mean(), "population_mean": pop,
                          "index": 100 * g[f].mean() / pop if pop else np.nan, "p_value": p})
-    out = pd.DataFrame(rows)
-    out["p_adjusted"] = multipletests(out["p_value"].fillna(1.0), method="fdr_bh")[1]
+    out = pd.DataFrame(rows, columns=["segment", "feature", "segment_mean", "population_mean", "index",
+                                      "p_value"])
+    out["p_adjusted"] = (multipletests(out["p_value"].fillna(1.0), method="fdr_bh")[1] if len(out)
+                         else pd.Series(dtype=float))
     out["significant"] = out["p_adjusted"] < 0.05
     return out
 
@@ -182,12 +197,15 @@ def lookalike(table: pd.DataFrame, seed: pd.Index, *, features: list[str], holdo
     """
     ids = table[s.CUSTOMER_ID].to_numpy()
     in_seed = np.isin(ids, seed)
-    if in_seed.sum() < min_seed or (~in_seed).sum() < min_seed:
+    note = ("no preference feature varies across the customers, so there is nothing to match on"
+            if not features else
+            f"the seed group has {int(in_seed.sum()):,} customers with features and "
+            f"{int((~in_seed).sum()):,} are outside it; at least {min_seed} are needed on each side"
+            if in_seed.sum() < min_seed or (~in_seed).sum() < min_seed else "")
+    if note:
         return {"candidates": pd.DataFrame(columns=[s.CUSTOMER_ID, "score", "drivers"]), "auc": np.nan,
                 "recall_at_top": np.nan, "seed": int(in_seed.sum()), "held_out": 0,
-                "coefficients": pd.DataFrame(columns=["feature", "coefficient"]),
-                "note": f"the seed group has {int(in_seed.sum())} customers with features; at least "
-                        f"{min_seed} are needed (and as many outside it)"}
+                "coefficients": pd.DataFrame(columns=["feature", "coefficient"]), "note": note}
     X = _standardized(table, features)
     rng = np.random.default_rng(random_state)
     seed_idx = np.flatnonzero(in_seed)
@@ -212,6 +230,14 @@ def lookalike(table: pd.DataFrame, seed: pd.Index, *, features: list[str], holdo
 
 
 # -- private helpers ------------------------------------------------------------------------
+
+def _one_cluster(table: pd.DataFrame, features: list[str], why: str) -> Clustering:
+    labels = pd.Series(np.zeros(len(table), dtype="int64"), index=table[s.CUSTOMER_ID].to_numpy(), name="cluster")
+    centers = pd.DataFrame(np.zeros((1, len(features))), columns=features).rename_axis("cluster")
+    return Clustering(labels=labels, k=1, silhouette=pd.DataFrame(columns=["k", "silhouette"]),
+                      stability=pd.DataFrame(columns=["seed", "ari_vs_first"]), centers=centers,
+                      features=features, note=why)
+
 
 def _standardized(table: pd.DataFrame, features: list[str]) -> np.ndarray:
     X = table[features].astype(float)

@@ -2,17 +2,21 @@
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 import statsmodels.formula.api as smf
+from statsmodels.tools.sm_exceptions import (ConvergenceWarning, PerfectSeparationError,
+                                             PerfectSeparationWarning)
 
 
 __all__ = [
     "RF_SEGMENTS", "RFM_GROUPS", "LIFECYCLE_STAGES", "Lifecycle", "Thresholds",
     "snapshot_dates", "derive_lifecycle", "derive_thresholds", "assign", "score",
+    "prior_window_covered",
     "quantile_edges", "sensitivity", "group_summary",
 ]
 
@@ -44,7 +48,10 @@ class Lifecycle:
 
     ``at_risk_days``/``dormant_days`` are the smallest recency at which the fitted return
     probability falls below ``levels``. ``curve`` holds the binned observed rates with their n
-    and the fitted probability; ``intercept``/``slope`` are the logit on log1p(recency).
+    and the fitted probability; ``intercept``/``slope`` are the logit on log1p(recency) (NaN
+    when no curve could be fitted). ``source`` says where the thresholds come from: ``data``
+    (read off the curve), ``parameters`` (set by hand) or ``defaults`` (the data cannot give
+    them; ``reason`` says why in one sentence).
     """
 
     at_risk_days: int
@@ -55,7 +62,18 @@ class Lifecycle:
     slope: float
     n_snapshots: int
     curve: pd.DataFrame
-    derived: bool = True
+    source: str = "data"
+    reason: str = ""
+
+    @property
+    def derived(self) -> bool:
+        """Whether the thresholds were read off the data's curve."""
+        return self.source == "data"
+
+    @property
+    def fitted(self) -> bool:
+        """Whether a return curve was fitted (it may still not fall with recency)."""
+        return bool(np.isfinite(self.intercept) and np.isfinite(self.slope))
 
     def probability(self, recency_days: np.ndarray | float) -> np.ndarray:
         eta = self.intercept + self.slope * np.log1p(np.asarray(recency_days, dtype=float))
@@ -103,31 +121,41 @@ def snapshot_dates(*, data_start: pd.Timestamp, as_of: pd.Timestamp, burn_in_day
 
 
 def derive_lifecycle(snapshots: pd.DataFrame, *, levels: tuple[float, float] = (0.75, 0.50),
-                     horizon_days: int = 30, fixed: tuple[int, int] | None = None) -> Lifecycle:
+                     horizon_days: int = 30, fixed: tuple[int, int] | None = None,
+                     fallback: tuple[int, int] | None = None) -> Lifecycle:
     """Fit P(return) on log1p(recency) over pooled snapshots and read the two thresholds off it.
 
-    ``snapshots`` is the output of :func:`userops.features.recency_snapshots`. Raises
-    ``ValueError`` when recency does not lower the return probability (no threshold exists),
-    unless ``fixed`` gives the (at-risk, dormant) days by hand: the curve is then descriptive.
+    ``snapshots`` is the output of :func:`userops.features.recency_snapshots`. ``fixed`` gives
+    the (at-risk, dormant) days by hand: the curve is then descriptive. When the data cannot
+    give the thresholds (no snapshots, nobody or everybody returns, or the return probability
+    does not fall with recency), the ``fallback`` (at-risk, dormant) days are used and the
+    result's ``reason`` says why; without a ``fallback`` that case raises ``ValueError``.
     """
     hi, lo = levels
     if not 0 < lo < hi < 1:
         raise ValueError(f"`levels` must satisfy 0 < dormant < at-risk < 1, not {levels}")
     if fixed is not None:
-        return _described(snapshots, levels=levels, horizon_days=horizon_days, fixed=fixed)
+        return _described(snapshots, levels=levels, horizon_days=horizon_days, fixed=fixed,
+                          source="parameters")
     if snapshots.empty or snapshots["returned"].nunique() < 2:
-        raise ValueError("cannot derive lifecycle thresholds: the snapshots need both returning "
-                         f"and non-returning customers (n={len(snapshots)}); set at_risk_days "
-                         "and dormant_days by hand")
+        returned = int(snapshots["returned"].sum()) if len(snapshots) else 0
+        reason = (f"the data has no customer snapshot old enough to follow for {horizon_days} days"
+                  if snapshots.empty else
+                  f"in all {len(snapshots):,} customer snapshots the customer "
+                  f"{'came back' if returned else 'did not come back'} within {horizon_days} days")
+        return _fallback(snapshots, levels=levels, horizon_days=horizon_days, fallback=fallback,
+                         reason=reason)
     data = snapshots.assign(returned=snapshots["returned"].astype(int))
-    fit = smf.glm("returned ~ np.log1p(recency_days)", data=data,
-                  family=sm.families.Binomial()).fit()
-    a, b = float(fit.params.iloc[0]), float(fit.params.iloc[1])
-    ci = fit.conf_int().iloc[1]
-    if not ci.iloc[1] < 0:
-        raise ValueError("cannot derive lifecycle thresholds: the return probability does not "
-                         f"fall with recency (slope {b:.3f}, 95% CI [{ci.iloc[0]:.3f}, "
-                         f"{ci.iloc[1]:.3f}]); set at_risk_days and dormant_days by hand")
+    fit = _fit_curve(data)
+    if isinstance(fit, str):
+        return _fallback(snapshots, levels=levels, horizon_days=horizon_days, fallback=fallback,
+                         reason=fit)
+    a, b, ci_low, ci_high = fit
+    if not ci_high < 0:
+        reason = (f"over {len(data):,} customer snapshots the return probability does not fall "
+                  f"with recency (slope {b:.3f}, 95% CI [{ci_low:.3f}, {ci_high:.3f}])")
+        return _fallback(snapshots, levels=levels, horizon_days=horizon_days, fallback=fallback,
+                         reason=reason)
     at_risk, dormant = (_first_below(a, b, level) for level in levels)
     return Lifecycle(at_risk_days=at_risk, dormant_days=dormant, levels=(hi, lo),
                      horizon_days=horizon_days, intercept=a, slope=b, n_snapshots=len(data),
@@ -204,6 +232,18 @@ def assign(rfm: pd.DataFrame, *, thresholds: Thresholds) -> pd.DataFrame:
     )
 
 
+def prior_window_covered(rfm: pd.DataFrame, *, thresholds: Thresholds) -> bool:
+    """Whether the data reaches back over both spend windows (the recent ``recent_days`` and the
+    ``recent_days`` before), so that *growing* and *declining* can be told apart from *mature*.
+
+    The cut-off is each customer's first day plus tenure (the same day for every customer).
+    """
+    if rfm.empty:
+        return False
+    as_of = (pd.to_datetime(rfm["first_day"]) + pd.to_timedelta(rfm["tenure_days"], unit="D")).max()
+    return bool(thresholds.data_start <= as_of - pd.Timedelta(days=2 * thresholds.recent_days - 1))
+
+
 def sensitivity(rfm: pd.DataFrame, *, thresholds: Thresholds, step: float = 0.10) -> pd.DataFrame:
     """How many customers change score, segment, group or stage when each cut point moves.
 
@@ -246,17 +286,49 @@ def group_summary(tiers: pd.DataFrame, *, by: str) -> pd.DataFrame:
 
 # -- private helpers ------------------------------------------------------------------------
 
+def _fallback(snapshots: pd.DataFrame, *, levels: tuple[float, float], horizon_days: int,
+              fallback: tuple[int, int] | None, reason: str) -> Lifecycle:
+    if fallback is None:
+        raise ValueError(f"cannot derive lifecycle thresholds: {reason}; set at_risk_days and "
+                         "dormant_days by hand")
+    return _described(snapshots, levels=levels, horizon_days=horizon_days, fixed=fallback,
+                      source="defaults", reason=reason)
+
+
 def _described(snapshots: pd.DataFrame, *, levels: tuple[float, float], horizon_days: int,
-               fixed: tuple[int, int]) -> Lifecycle:
+               fixed: tuple[int, int], source: str, reason: str = "") -> Lifecycle:
+    if not 0 < fixed[0] < fixed[1]:
+        raise ValueError(f"need 0 < at_risk_days < dormant_days, got {fixed[0]}, {fixed[1]}")
     data = snapshots.assign(returned=snapshots["returned"].astype(int))
     a = b = np.nan
     if len(data) and data["returned"].nunique() == 2:
-        fit = smf.glm("returned ~ np.log1p(recency_days)", data=data,
-                      family=sm.families.Binomial()).fit()
-        a, b = float(fit.params.iloc[0]), float(fit.params.iloc[1])
+        fit = _fit_curve(data)
+        a, b = (fit[0], fit[1]) if not isinstance(fit, str) else (np.nan, np.nan)
     return Lifecycle(at_risk_days=int(fixed[0]), dormant_days=int(fixed[1]), levels=levels,
                      horizon_days=horizon_days, intercept=a, slope=b, n_snapshots=len(data),
-                     curve=_curve_table(data, a, b), derived=False)
+                     curve=_curve_table(data, a, b), source=source, reason=reason)
+
+
+def _fit_curve(data: pd.DataFrame) -> tuple[float, float, float, float] | str:
+    """The logit of return on log1p(recency): intercept, slope and the slope's 95% CI, or why
+    it cannot be fitted (one recency value, or recency separates returners perfectly)."""
+    if data["recency_days"].nunique() < 2:
+        return (f"all {len(data):,} customer snapshots have the same recency, so no curve can be "
+                "fitted")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            fit = smf.glm("returned ~ np.log1p(recency_days)", data=data,
+                          family=sm.families.Binomial()).fit()
+        except PerfectSeparationError:
+            fit = None
+    trouble = [w for w in caught if issubclass(w.category, (PerfectSeparationWarning, ConvergenceWarning))]
+    if fit is None or trouble or not np.all(np.isfinite(fit.params)):
+        return (f"over {len(data):,} customer snapshots recency separates those who came back "
+                "from those who did not, so the curve has no finite fit")
+    ci = fit.conf_int().iloc[1]
+    return (float(fit.params.iloc[0]), float(fit.params.iloc[1]), float(ci.iloc[0]),
+            float(ci.iloc[1]))
 
 
 def _first_below(a: float, b: float, level: float) -> int:
@@ -298,13 +370,14 @@ def _stages(rfm: pd.DataFrame, t: Thresholds) -> np.ndarray:
     prior = rfm["spend_prior"].to_numpy()
     growth = np.where(prior > 0, rfm["spend_recent"].to_numpy() / np.where(prior > 0, prior, 1) - 1,
                       np.where(rfm["spend_recent"].to_numpy() > 0, np.inf, 0.0))
+    seen = prior_window_covered(rfm, thresholds=t)  # else a missing prior window looks like growth
     conditions = [
         r > t.dormant_days,
         (first_age < t.recent_days) & censor_guard,
         rfm["max_recent_gap_days"].to_numpy() > t.dormant_days,
         r > t.at_risk_days,
-        growth > t.growth_band,
-        growth < -t.growth_band,
+        (growth > t.growth_band) & seen,
+        (growth < -t.growth_band) & seen,
     ]
     return np.select(conditions, ["dormant", "new", "reactivated", "at_risk", "growing",
                                   "declining"], default="mature")

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import pandas as pd
 
+from userops.narrative.tiering import unavailable
+
+NEEDS = "a strategies table with the exposures of who each one reached would give it"
 
 __all__ = ["preference_fit_prose", "calendar_prose", "coverage_prose", "uncovered_prose", "intensity_prose", "overlap_prose", "fit_prose", "funnel_prose", "coverage_headlines"]
 
 
 def calendar_prose(cal: pd.DataFrame, note: str, *, window_days: int) -> str:
     if note:
-        return f"**{note}** The sections below stay empty."
+        return unavailable("the strategy calendar", why=note, needs=NEEDS)
     kinds = cal.groupby("type").size()
     parts = ", ".join(f"{n} of {k}" for k, n in kinds.items())
     silent = cal[cal["responders"] == 0]
@@ -25,20 +28,28 @@ def calendar_prose(cal: pd.DataFrame, note: str, *, window_days: int) -> str:
     return text
 
 
-def coverage_prose(m: pd.DataFrame, *, by: str, missing: str = "") -> str:
+def coverage_prose(m: pd.DataFrame, *, by: str, note: str = "", what: str = "coverage by segment",
+                   needs: str = NEEDS, min_size: int = 10) -> str:
+    """The highest and the lowest coverage (among segments of at least ``min_size``); when ``m``
+    is empty, why (``note``, a clause) in one sentence."""
+    m = m[m[by] != "(no orders)"] if len(m) else m
     if m.empty:
-        return f"_{missing or 'Nothing to show.'}_"
-    m = m[m[by] != "(no orders)"]
+        return unavailable(what, why=note or "no strategy in the window reached anyone", needs=needs)
     hi = m.sort_values(["share_reached", by], ascending=[False, True]).iloc[0]
-    lo = m[m["segment_size"] >= 10].sort_values(["share_reached", by]).iloc[0]
-    return (f"The highest coverage is **{hi['type']}** in **{hi[by]}**: {hi['share_reached']:.0%} of its "
-            f"{int(hi['segment_size']):,} customers were reached. The lowest, among segments with at "
-            f"least 10 customers, is **{lo['type']}** in **{lo[by]}** ({lo['share_reached']:.0%}).")
+    text = (f"The highest coverage is **{hi['type']}** in **{hi[by]}**: {hi['share_reached']:.0%} of its "
+            f"{int(hi['segment_size']):,} customers were reached.")
+    big = m[m["segment_size"] >= min_size]
+    if big.empty:
+        return text + f" No segment has {min_size} customers or more, so no lowest coverage is named."
+    lo = big.sort_values(["share_reached", by]).iloc[0]
+    return text + (f" The lowest, among segments with at least {min_size} customers, is **{lo['type']}** "
+                   f"in **{lo[by]}** ({lo['share_reached']:.0%}).")
 
 
 def uncovered_prose(summary: pd.DataFrame, *, n_customers: int, file: str) -> str:
     if summary.empty:
-        return "_Nothing to show._"
+        return unavailable("the uncovered population", why="no customer has an order up to the cut-off",
+                           needs="transactions before the cut-off would give it")
     n = int(summary["uncovered"].sum())
     gmv = summary["uncovered_gmv_share"].sum()
     top = summary.sort_values(["uncovered_gmv_share"], ascending=False).iloc[0]
@@ -49,9 +60,10 @@ def uncovered_prose(summary: pd.DataFrame, *, n_customers: int, file: str) -> st
             f"customers). The full list, by GMV, is in `{file}` next to this report.")
 
 
-def intensity_prose(inten: pd.DataFrame, *, by: str) -> str:
+def intensity_prose(inten: pd.DataFrame, *, by: str, note: str = "") -> str:
     if inten.empty or inten["mean_contacts"].sum() == 0:
-        return "_Nothing to show._"
+        return unavailable("contact intensity", why=note or "no strategy in the window reached a "
+                           "customer with orders", needs=NEEDS)
     hi = inten.sort_values(["mean_contacts", by], ascending=[False, True]).iloc[0]
     lo = inten.sort_values(["mean_contacts", by]).iloc[0]
     top_col = inten.columns[-1]
@@ -60,7 +72,9 @@ def intensity_prose(inten: pd.DataFrame, *, by: str) -> str:
             f"({lo['mean_contacts']:.1f} on average).")
 
 
-def overlap_prose(ov: pd.DataFrame) -> str:
+def overlap_prose(ov: pd.DataFrame, *, note: str = "") -> str:
+    if note:
+        return unavailable("overlapping strategies", why=note, needs=NEEDS)
     if ov.empty:
         return "No two strategies with reached customers ran at the same time."
     top = ov.iloc[0]
@@ -69,9 +83,15 @@ def overlap_prose(ov: pd.DataFrame) -> str:
             f"({top['share_of_smaller']:.0%} of the smaller one's reach) over {int(top['days_overlapping'])} days.")
 
 
-def fit_prose(fit: pd.DataFrame) -> str:
-    if fit.empty:
-        return "_The data has no offers table (what each strategy offered), so the fit cannot be shown._"
+def fit_prose(fit: pd.DataFrame, *, note: str = "", has_offers: bool = True, has_category: bool = True) -> str:
+    """The range of the offered-category index; when there is none, why."""
+    if fit.empty or fit["index"].isna().all():
+        why = (note or ("the data has no offers table (what each strategy offered)" if not has_offers else
+               "the transactions have no category column to compare offers with" if not has_category else
+               "no offered category matches a strategy that reached customers in the window"))
+        needs = (NEEDS if note else "an offers table and transactions with a category would give it")
+        return unavailable("the preference fit of each strategy's reach", why=why, needs=needs)
+    fit = fit.dropna(subset=["index"])
     hi = fit.sort_values(["index", "strategy_id"], ascending=[False, True]).iloc[0]
     lo = fit.sort_values(["index", "strategy_id"]).iloc[0]
     return (f"Across **{len(fit)}** strategies with known offers, the reached customers' spend share in the "
@@ -82,34 +102,45 @@ def fit_prose(fit: pd.DataFrame) -> str:
             "what was bought during the strategies.")
 
 
-def funnel_prose(fun: pd.DataFrame) -> str:
+def funnel_prose(fun: pd.DataFrame, *, note: str = "") -> str:
     if fun.empty:
-        return "_Nothing to show._"
+        return unavailable("the funnel", why=note or "no strategy in the window reached anyone", needs=NEEDS)
     parts = []
     for r in fun.itertuples():
-        parts.append(f"**{r.type}**: {r.reached:,} reached, {r.purchased_rate:.0%} bought while it ran, "
-                     f"{r.responded_rate:.0%} of those responded, {r.repeated_rate:.0%} of responders "
-                     "bought again after it")
-    weakest = fun.assign(min_rate=fun[["purchased_rate", "responded_rate", "repeated_rate"]].min(axis=1))
-    w = weakest.sort_values(["min_rate", "type"]).iloc[0]
-    stage = w[["purchased_rate", "responded_rate", "repeated_rate"]].astype(float).idxmin().replace("_rate", "")
-    return "; ".join(parts) + (f". The weakest stage overall is **{stage}** in **{w['type']}**. These rates "
-                               "describe the funnel; they do not say what the strategy caused (step 5).")
+        stages = [f"**{r.type}**: {r.reached:,} reached, {r.purchased_rate:.0%} bought while it ran"]
+        stages.append(f"{r.responded_rate:.0%} of those responded" if pd.notna(r.responded_rate)
+                      else "none of them has a recorded response")
+        if pd.notna(r.repeated_rate):
+            stages.append(f"{r.repeated_rate:.0%} of responders bought again after it")
+        parts.append(", ".join(stages))
+    rates = fun[["purchased_rate", "responded_rate", "repeated_rate"]].astype(float)
+    weakest = fun.assign(min_rate=rates.min(axis=1)).dropna(subset=["min_rate"])
+    text = "; ".join(parts) + "."
+    if len(weakest):
+        w = weakest.sort_values(["min_rate", "type"]).iloc[0]
+        stage = rates.loc[w.name].idxmin().replace("_rate", "")
+        text += f" The weakest stage overall is **{stage}** in **{w['type']}**."
+    return text + " These rates describe the funnel; they do not say what the strategy caused (step 5)."
 
 
 def coverage_headlines(cal: pd.DataFrame, n_uncovered: int, n_customers: int, note: str) -> dict[str, object]:
     if note:
         return {"coverage": note}
-    return {"strategies in window": f"{len(cal)}",
-            "customers reached by none": f"{n_uncovered:,} ({n_uncovered / n_customers:.1%})",
-            "median conversion": f"{cal['conversion'].median():.1%}"}
+    out = {"strategies in window": f"{len(cal)}",
+           "customers reached by none": f"{n_uncovered:,} ({n_uncovered / n_customers:.1%})"}
+    if cal["conversion"].notna().any():
+        out["median conversion"] = f"{cal['conversion'].median():.1%}"
+    return out
 
 
-def preference_fit_prose(prefs: pd.DataFrame) -> str:
-    if prefs.empty:
-        return "_Step 2's feature table is not in this run's artifacts, or no strategy reached anyone._"
+def preference_fit_prose(prefs: pd.DataFrame, *, note: str = "", has_features: bool = True) -> str:
     cols = [c for c in prefs.columns if c not in ("strategy_id", "reached")]
-    long = prefs.melt(id_vars="strategy_id", value_vars=cols).dropna()
+    long = prefs.melt(id_vars="strategy_id", value_vars=cols).dropna() if len(prefs) else prefs
+    if long.empty:
+        why = (note or ("step 2's feature table is not in this run's artifacts" if not has_features else
+                        "no reached customer has preference features"))
+        return unavailable("the preferences of each strategy's reach", why=why,
+                           needs=NEEDS if note else "running step 2 in the same report would give them")
     hi = long.sort_values(["value", "strategy_id"], ascending=[False, True]).iloc[0]
     lo = long.sort_values(["value", "strategy_id"]).iloc[0]
     return (f"The strongest tilt: strategy **{hi['strategy_id']}** reached customers whose "

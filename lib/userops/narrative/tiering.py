@@ -11,7 +11,7 @@ from userops.datasets import Dataset
 from userops.tiers import Lifecycle, Thresholds
 from userops.validation import LOW_ID_MATCH
 
-__all__ = ["run_parameters", "data_quality", "rfm_overview", "fitted_curve", "lifecycle_prose", "coverage_check", "group_prose", "concentration_prose", "correlation_prose", "stage_prose", "cross_prose", "sensitivity_prose", "headlines", "artifact_list", "provenance"]
+__all__ = ["run_parameters", "data_quality", "rfm_overview", "fitted_curve", "unavailable", "lifecycle_prose", "coverage_check", "group_prose", "concentration_prose", "correlation_prose", "stage_prose", "cross_prose", "sensitivity_prose", "headlines", "artifact_list", "provenance"]
 
 
 def run_parameters(namespace: dict[str, object], *, names: list[str], source: str) -> str:
@@ -87,23 +87,39 @@ def rfm_overview(rfm: pd.DataFrame, *, window_days: int) -> str:
 
 
 def fitted_curve(lifecycle: Lifecycle, *, max_days: int | None = None) -> pd.DataFrame:
-    """The fitted return probability at each recency from 0 to ``max_days`` (for the chart)."""
+    """The fitted return probability at each recency from 0 to ``max_days`` (for the chart);
+    empty when no curve could be fitted."""
+    if not lifecycle.fitted:
+        return pd.DataFrame({"recency_days": pd.Series(dtype="int64"),
+                             "probability": pd.Series(dtype="float64")})
     top = max_days or int(max(lifecycle.curve["mean_recency_days"].max(), lifecycle.dormant_days) * 1.1)
     r = np.arange(0, top + 1)
     return pd.DataFrame({"recency_days": r, "probability": lifecycle.probability(r)})
 
 
+def unavailable(what: str, *, why: str, needs: str) -> str:
+    """One sentence saying that ``what`` cannot be shown, ``why``, and what data would let it."""
+    return f"_{what[:1].upper()}{what[1:]} cannot be shown: {why}; {needs}._"
+
+
 def lifecycle_prose(lifecycle: Lifecycle, thresholds: Thresholds) -> str:
     hi, lo = lifecycle.levels
+    days = (f"at risk after **{thresholds.at_risk_days}** days, dormant after "
+            f"**{thresholds.dormant_days}** days")
+    if lifecycle.source == "defaults":
+        shown = (f" The curve over **{lifecycle.n_snapshots:,}** customer snapshots is shown for reference."
+                 if len(lifecycle.curve) else "")
+        return (f"The data cannot give the lifecycle thresholds ({lifecycle.reason}), so the stated "
+                f"defaults of the run parameters are used: {days}. Treat the lifecycle stages as "
+                "indicative; a year of history with customers who come back and customers who do "
+                f"not would let the thresholds be read off the data.{shown}")
     if lifecycle.curve.empty:
-        return (f"No snapshots were available; the thresholds are set by hand: at risk after "
-                f"**{thresholds.at_risk_days}** days, dormant after **{thresholds.dormant_days}** days.")
+        return (f"No snapshots were available; the thresholds are set by hand: {days}.")
     tail = lifecycle.curve.iloc[-1]
     last = (f" In the last band ({tail['recency_band']} days, n={int(tail['n']):,}) "
             f"**{tail['observed']:.0%}** came back within the horizon.")
     if not lifecycle.derived:
-        return (f"The thresholds are set by hand in the run parameters: at risk after "
-                f"**{thresholds.at_risk_days}** days, dormant after **{thresholds.dormant_days}** days. "
+        return (f"The thresholds are set by hand in the run parameters: {days}. "
                 f"The curve over **{lifecycle.n_snapshots:,}** customer snapshots is shown for "
                 f"reference.{last}")
     return (
@@ -154,6 +170,11 @@ def concentration_prose(groups: pd.DataFrame, *, label: str) -> str:
 
 
 def correlation_prose(tiered: pd.DataFrame, x: str, y: str) -> str:
+    varied = int(min(tiered[x].nunique(), tiered[y].nunique())) if len(tiered) else 0
+    if len(tiered) < 3 or varied < 2:
+        return unavailable(f"the rank correlation of {x.replace('_', ' ')} and {y.replace('_', ' ')}",
+                           why=f"{len(tiered):,} customer(s) with {varied} distinct value(s) give no ranking",
+                           needs="three or more customers who differ in both would give it")
     rho = tiered[x].corr(tiered[y], method="spearman")
     strength = "strongly" if abs(rho) >= 0.6 else "moderately" if abs(rho) >= 0.3 else "weakly"
     direction = "rise together" if rho > 0 else "move in opposite directions"
@@ -161,16 +182,24 @@ def correlation_prose(tiered: pd.DataFrame, x: str, y: str) -> str:
             f"{direction}, {strength} (Spearman ρ = **{rho:.2f}**).")
 
 
-def stage_prose(stages: pd.DataFrame, thresholds: Thresholds) -> str:
+def stage_prose(stages: pd.DataFrame, thresholds: Thresholds, *, growth_seen: bool = True) -> str:
+    """Customers at risk or dormant, growing, declining and new; ``growth_seen`` is False when
+    the data does not cover the prior spend window (then nobody is called growing or declining)."""
     s = stages.set_index("lifecycle_stage")
     lapse = s.loc[["at_risk", "dormant"], "customers"].sum()
     lapse_gmv = s.loc[["at_risk", "dormant"], "gmv_share"].sum()
+    growth = (
+        f"**{int(s.loc['growing', 'customers']):,}** active customers are "
+        f"growing (recent {thresholds.recent_days}-day spend up more than "
+        f"{thresholds.growth_band:.0%}) and **{int(s.loc['declining', 'customers']):,}** declining; "
+        if growth_seen else
+        f"The data begins less than {2 * thresholds.recent_days} days before the cut-off, so recent "
+        f"spend cannot be compared with the {thresholds.recent_days} days before and no customer is "
+        "called growing or declining (they count as mature); ")
     return (
         f"**{int(lapse):,}** customers ({lapse / s['customers'].sum():.1%}) have not ordered for more "
         f"than {thresholds.at_risk_days} days (at risk or dormant); they brought **{lapse_gmv:.1%}** "
-        f"of the window's GMV. **{int(s.loc['growing', 'customers']):,}** active customers are "
-        f"growing (recent {thresholds.recent_days}-day spend up more than "
-        f"{thresholds.growth_band:.0%}) and **{int(s.loc['declining', 'customers']):,}** declining; "
+        f"of the window's GMV. {growth}"
         f"**{int(s.loc['new', 'customers']):,}** are new (first order in the last "
         f"{thresholds.recent_days} days and at least {thresholds.dormant_days} days after the data "
         "start, so that customers already shopping when the data begins are not called new)."

@@ -1,0 +1,98 @@
+"""The shape battery: every data shape users bring publishes all six steps through the CLI.
+
+Each shape is generated from a seed into its own temporary folder (nothing large is committed),
+run with ``python -m userops report`` in a subprocess, and checked per step: the step succeeded,
+no cell wrote an error, a stderr stream or a printed warning, and every section shows numbers or
+a sentence saying why it cannot. ``pytest tests/shapes -m slow`` prints the battery's table at
+the end. The shipped ``data/sample`` folder (the README's example) runs as two more shapes: with
+default parameters and with ``period=M``.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import battery
+import shapes
+
+NAMES = [*shapes.SHAPES, *battery.SAMPLE_RUNS]
+
+
+@pytest.fixture(scope="module", params=NAMES)
+def run(request):
+    # a folder of its own, not under pytest's basetemp: other pytest sessions on the machine
+    # rotate those away, and a shape's run takes a minute; kept when USEROPS_KEEP_SHAPES is set
+    root = Path(tempfile.mkdtemp(prefix=f"userops-shape-{request.param}-"))
+    result = battery.run_shape(request.param, root)
+    battery.RESULTS[request.param] = result
+    yield result
+    if not os.environ.get("USEROPS_KEEP_SHAPES"):
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.mark.slow
+def test_shape_publishes(run):
+    assert run.exit_code == 0, f"{run.shape}: exit {run.exit_code}\n{run.stderr[-2000:]}"
+    assert run.folder is not None and run.folder.name == run.folder.name.split(".")[0]
+    assert run.stderr == "", f"{run.shape} wrote to stderr:\n{run.stderr[-2000:]}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("step", battery.STEPS)
+def test_step_publishes_every_section(run, step):
+    st = run.steps[step]
+    assert st.status == "ok", f"{run.shape} / {step}: {st.status} {st.error}"
+    assert not st.problems, f"{run.shape} / {step}:\n" + "\n".join(st.problems)
+    assert st.sections, f"{run.shape} / {step}: no sections read"
+    empty = [h for h, kind in st.sections.items() if kind not in ("numbers", "statement")]
+    assert not empty, f"{run.shape} / {step}: sections without output: {empty}"
+
+
+# -- the generator itself (fast) -----------------------------------------------------------
+
+def test_battery_has_the_shapes_users_bring():
+    assert len(shapes.SHAPES) >= 16
+
+
+@pytest.mark.parametrize("name", list(shapes.SHAPES))
+def test_shape_is_deterministic_and_canonical(name, tmp_path):
+    first = shapes.write(name, tmp_path / "a")
+    second = shapes.generate(name)
+    for table, frame in first.tables.items():
+        pd.testing.assert_frame_equal(frame, second.tables[table])
+        assert (tmp_path / "a" / f"{table}.csv").exists()
+    tx = first.tables["transactions"]
+    assert {"customer_id", "order_id", "ts", "amount"} <= set(tx.columns)
+    assert pd.to_datetime(tx["ts"]).max() <= pd.Timestamp(first.as_of) + pd.Timedelta(days=1)
+
+
+def test_shapes_are_what_they_say():
+    """A few shapes checked against their definition, so that the battery tests what it names."""
+    gen = {n: shapes.generate(n) for n in ("no_newcomers", "heavy_returns", "six_weeks", "one_customer",
+                                           "forty_customers", "order_level", "exposures_without_ts",
+                                           "numeric_strategy_ids", "one_store", "three_years_monthly")}
+    first = pd.to_datetime(gen["no_newcomers"].tables["transactions"].groupby("customer_id")["ts"].min())
+    assert first.max() < pd.Timestamp("2017-02-01") and set(gen["no_newcomers"].tables) == {"transactions"}
+    returns = (gen["heavy_returns"].tables["transactions"]["amount"] < 0).mean()
+    assert 0.25 < returns < 0.35
+    days = pd.to_datetime(gen["six_weeks"].tables["transactions"]["ts"])
+    assert (days.max() - days.min()).days <= 42
+    years = pd.to_datetime(gen["three_years_monthly"].tables["transactions"]["ts"]).dt.year
+    assert set(years) == {2015, 2016, 2017}
+    assert gen["one_customer"].tables["transactions"]["customer_id"].nunique() == 1
+    assert gen["forty_customers"].tables["transactions"]["customer_id"].nunique() == 40
+    assert not {"product_id", "category"} & set(gen["order_level"].tables["transactions"].columns)
+    assert "ts" not in gen["exposures_without_ts"].tables["exposures"].columns
+    assert pd.api.types.is_integer_dtype(gen["numeric_strategy_ids"].tables["strategies"]["strategy_id"])
+    assert gen["one_store"].tables["transactions"]["store_id"].nunique() == 1
+
+
+def test_dst_shape_has_times_in_both_changes():
+    tx = shapes.generate("naive_dst").tables["transactions"]
+    assert tx["ts"].str.startswith("2017-11-05 01:").any()  # occurs twice in New York
+    assert tx["ts"].str.startswith("2017-03-12 02:").any()  # never occurs in New York
