@@ -24,3 +24,14 @@ def test_pre_tier_uses_the_bands_period_length():
     assert quarterly.set_index("customer_id").loc["c1", "pre_tier_rank"] == 4
     assert monthly.set_index("customer_id").loc["c1", "pre_tier_rank"] == 2
     assert monthly.set_index("customer_id").loc["c2", "pre_tier_rank"] == 0  # no order: 0 either way
+
+
+def test_step_3_hands_its_period_length_to_step_5():
+    from userops import features, migration
+
+    for period, low, high in (("M", 28, 31), ("Q", 89, 92), ("13W", 91, 91)):
+        bounds = features.period_bounds(as_of="2017-12-31", period=period, n_periods=4)
+        table = migration.band_table((10.0, 20.0), bounds)
+        bands, days = effects.bands_from(table)
+        assert bands == (10.0, 20.0) and low <= days <= high
+    assert effects.bands_from(migration.band_table((), bounds.iloc[:0])) == ((), effects.BAND_DAYS)

@@ -477,11 +477,13 @@ def _artifact_reads(nb_path):
         src = "\n".join(l for l in cell.source.splitlines() if not l.startswith("%"))
         for node in ast.walk(ast.parse(src)):
             if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                    and isinstance(node.func.value, ast.Name) and node.func.value.id == "artifacts"
-                    and node.func.attr in found):
-                name = next(k.value for k in node.keywords if k.arg == "name")
-                assert isinstance(name, ast.Constant), f"{nb_path.name}: artifact name not a literal"
-                found[node.func.attr].add(re.match(r"(\d\d)_", name.value).group(1))
+                    and isinstance(node.func.value, ast.Name) and node.func.value.id in ("artifacts", "run")
+                    and node.func.attr in (*found, "require")):
+                kind = "read" if node.func.attr == "require" else node.func.attr
+                names = [k.value for k in node.keywords if k.arg == "name"] + list(node.args)
+                for name in names:
+                    assert isinstance(name, ast.Constant), f"{nb_path.name}: artifact name not a literal"
+                    found[kind].add(re.match(r"(\d\d)_", name.value).group(1))
     return found["read"], found["read_optional"]
 
 

@@ -65,7 +65,7 @@ REGISTRY: dict[str, Artifact] = _registry(
     Artifact("02_customer_clusters", _S2, {"customer_id": "id", "cluster": "int", "cluster_name": "label"}),
     Artifact("02_features", _S2, {"customer_id": "id"}),
     Artifact("02_lookalikes", _S2, {"customer_id": "id", "score": "number"}),
-    Artifact("03_spend_bands", _S3, {"cut": "int", "spend": "number"}),
+    Artifact("03_spend_bands", _S3, {"cut": "int", "spend": "number", "period_days": "number"}),
     Artifact("03_transitions", _S3, {
         "customer_id": "id", "pair": "int", "origin": "label", "dest": "label", "origin_rank": "int",
         "dest_rank": "int", "spend_before": "number", "spend_after": "number", "move": "label"}),

@@ -14,7 +14,7 @@ from statsmodels.tools.sm_exceptions import ConvergenceWarning
 from userops import schema as s
 
 __all__ = [
-    "BAND_DAYS", "COVARIATES", "POOLS", "RESULT_COLUMNS", "Gate", "week_start", "run_weeks", "contact_cost_per_customer",
+    "BAND_DAYS", "COVARIATES", "POOLS", "bands_from", "RESULT_COLUMNS", "Gate", "week_start", "run_weeks", "contact_cost_per_customer",
     "design", "usable_terms", "propensity_fit", "propensity_weights", "balance", "overlap", "select_pool", "did",
     "event_study", "estimate", "placebo_design", "placebo", "holdout_size", "estimate_all", "pooled_by_type",
     "focus", "table", "cell_effects", "compare", "stack", "heterogeneity", "response_table", "response_drivers",
@@ -746,6 +746,12 @@ def response_drivers(people: pd.DataFrame, *, formula_terms: list[str], n_folds:
 
 
 # -- private helpers ------------------------------------------------------------------------
+
+def bands_from(table: pd.DataFrame) -> tuple[tuple[float, ...], float]:
+    """(spend cut points, their period's length in days) from step 3's ``03_spend_bands``."""
+    days = table["period_days"].dropna() if "period_days" in table.columns else pd.Series(dtype=float)
+    return tuple(float(v) for v in table["spend"]), float(days.iloc[0]) if len(days) else BAND_DAYS
+
 
 def _covariates(weekly: pd.DataFrame, ids: pd.Series, *, w0: pd.Timestamp,
                 responses: pd.DataFrame | None, bands: tuple[float, ...],

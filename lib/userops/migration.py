@@ -9,7 +9,7 @@ from scipy import stats
 from userops import schema as s
 
 __all__ = [
-    "LAPSED", "NEW", "observed_periods", "derive_bands", "tier_names", "states", "transitions", "matrix",
+    "LAPSED", "NEW", "observed_periods", "band_table", "derive_bands", "tier_names", "states", "transitions", "matrix",
     "pooled_matrix", "pair_matrices", "current_sizes", "movement", "flows", "decompose", "exposure_effect", "cohort_retention",
     "project",
 ]
@@ -31,6 +31,14 @@ def observed_periods(bounds: pd.DataFrame, *, first_day: pd.Timestamp, tolerance
     length = bounds["end"] - bounds["start"]
     covered = bounds["start"] + length * tolerance + pd.Timedelta(days=1) >= first
     return bounds[covered.to_numpy()].assign(period=lambda d: range(len(d))).reset_index(drop=True)
+
+
+def band_table(bands: tuple[float, ...], bounds: pd.DataFrame) -> pd.DataFrame:
+    """The spend bands as step 3 hands them on: cut number, spend per period, and the period's
+    mean length in days (``period_days``), so that later steps compare like with like."""
+    days = float((bounds["end"] - bounds["start"]).dt.days.mean()) if len(bounds) else float("nan")
+    return pd.DataFrame({"cut": pd.Series(range(1, len(bands) + 1), dtype="int64"),
+                         "spend": pd.Series(bands, dtype="float64"), "period_days": days})
 
 
 def derive_bands(activity: pd.DataFrame, *, n_tiers: int = 4, reference: int | None = None
