@@ -111,3 +111,25 @@ def test_registry_matches_what_the_notebooks_write_and_read():
     for name, readers in read_by.items():
         assert name in artifacts.REGISTRY
         assert all(r > artifacts.REGISTRY[name].step for r in readers), (name, readers)
+
+
+@pytest.mark.slow
+def test_a_notebook_run_alone_refuses_artifacts_of_another_date_before_loading(tmp_path):
+    """Issue 11 item 5: step 4 opened in the lab for 2017-06-30 next to step 1's year-end tiers."""
+    import time
+
+    import papermill as pm
+
+    _run(tmp_path, step="01_value_tiering", data="synthetic", as_of="2017-12-31").write(_tiers(), "01_customer_tiers")
+    nb = next(p for p in report.notebooks() if p.stem.startswith("04_"))
+    t0 = time.perf_counter()
+    with pytest.raises(pm.PapermillExecutionError) as err:
+        pm.execute_notebook(str(nb), str(tmp_path / "out.ipynb"), kernel_name="python3", progress_bar=False,
+                            parameters={"data": "synthetic", "as_of": "2017-06-30", "out_dir": str(tmp_path)})
+    assert err.value.ename == "ArtifactError"
+    assert "made for as_of 2017-12-31, this run is for 2017-06-30" in err.value.evalue
+    assert "run 01_value_tiering.ipynb first" in err.value.evalue
+    executed = nbformat.read(tmp_path / "out.ipynb", as_version=4)
+    failed = next(c for c in executed.cells if c.cell_type == "code" and any(
+        o.get("output_type") == "error" for o in c.get("outputs", [])))
+    assert failed.source.index("run.require") < failed.source.index("datasets.load")

@@ -429,7 +429,11 @@ def _run_step(nb: Path, i: int, n: int, *, stage: Path, as_of: str, params: dict
     try:
         pm.execute_notebook(str(nb), str(output), parameters=values, kernel_name="python3",
                             cwd=str(stage), progress_bar=False, execution_timeout=timeout,
-                            report_mode=False, config=_KERNEL_CONFIG)
+                            report_mode=False, config=_KERNEL_CONFIG,
+                            # jupyter_client interrupts a kernel before shutting it down; a
+                            # kernel busy with a late message then logs "KeyboardInterrupt
+                            # caught" to the terminal. Cell errors still land in the notebook.
+                            extra_arguments=["--IPKernelApp.log_level=CRITICAL"])
     except pm.PapermillExecutionError as err:
         error = f"{err.ename}: {err.evalue} (cell {err.exec_count})"
     except Exception as err:  # timeouts, dead kernels, unreadable notebooks: all failures
