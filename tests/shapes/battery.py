@@ -4,8 +4,9 @@
 the executed notebooks back: each step's status, its problems (error outputs, anything written
 to stderr, any printed "Warning") and each section's content, classified as
 
-- ``numbers``: a chart, a table or a sentence with a bold number;
-- ``statement``: only sentences without numbers (the section says why it cannot be computed);
+- ``numbers``: a chart, a table (also a markdown table), or a sentence with a number that does
+  not say something "cannot" be computed;
+- ``statement``: only sentences saying why the section cannot be computed;
 - ``empty``: no output at all (not allowed), or ``error`` when the step stopped before it.
 
 A sentence that quotes ``nan`` or ``inf`` counts as a problem, like an error or a warning.
@@ -198,9 +199,10 @@ def _classify(cells) -> str:
         return "empty"
     for o in outputs:
         data = o.get("data", {})
-        if "image/png" in data or "<table" in str(data.get("text/html", "")):
+        prose = str(data.get("text/markdown", ""))
+        if "image/png" in data or "<td" in str(data.get("text/html", "")) or "|---" in prose:
             return "numbers"
-        if _BOLD_NUMBER.search(str(data.get("text/markdown", ""))):
+        if _BOLD_NUMBER.search(prose) or (re.search(r"\d", prose) and "cannot" not in prose):
             return "numbers"
     return "statement"
 
