@@ -33,6 +33,9 @@ def test_write_refuses_a_frame_without_the_promised_columns(tmp_path):
         artifacts.write(_tiers().assign(monetary="x"), out_dir=tmp_path, name="01_customer_tiers")
     with pytest.raises(ArtifactError, match="missing ids"):
         artifacts.write(_tiers().assign(customer_id=[None, "1", "2"]), out_dir=tmp_path, name="01_customer_tiers")
+    # an empty frame only needs the columns: pandas types empty columns as float or object
+    artifacts.write(_tiers(0).astype({"monetary": object, "recency_days": float}), out_dir=tmp_path,
+                    name="01_customer_tiers")
     with pytest.raises(ArtifactError, match="not declared"):
         artifacts.write(_tiers(), out_dir=tmp_path, name="01_tiers_typo")
 

@@ -266,8 +266,9 @@ def _spec(name: str) -> Artifact:
 
 def _check_columns(frame: pd.DataFrame, spec: Artifact, *, when: str) -> None:
     missing = [c for c in spec.columns if c not in frame.columns]
+    # an empty frame's columns carry no values to type (pandas gives them float or object)
     wrong = [f"{c} ({frame[c].dtype}, expected {k})" for c, k in spec.columns.items()
-             if c in frame.columns and not _KIND_CHECKS[k](frame[c].dtype)]
+             if c in frame.columns and len(frame) and not _KIND_CHECKS[k](frame[c].dtype)]
     empty_ids = [c for c, k in spec.columns.items() if k == "id" and c in frame.columns
                  and frame[c].isna().any()]
     if missing or wrong or empty_ids:

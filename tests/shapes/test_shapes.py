@@ -23,9 +23,9 @@ import shapes
 NAMES = [*shapes.SHAPES, *battery.SAMPLE_RUNS]
 
 
-# one worker per shape under pytest-xdist (`make test` runs `-n 2 --dist loadgroup`): a shape's
-# tests share one run of the report
-@pytest.fixture(scope="module", params=[pytest.param(n, marks=pytest.mark.xdist_group(n), id=n) for n in NAMES])
+# under pytest-xdist (`make test` runs `-n 2 --dist loadgroup`) tests/conftest.py puts a shape's
+# tests in one group, so they share one run of the report
+@pytest.fixture(scope="module", params=NAMES)
 def run(request):
     # a folder of its own, not under pytest's basetemp: other pytest sessions on the machine
     # rotate those away, and a shape's run takes a minute; kept when USEROPS_KEEP_SHAPES is set
