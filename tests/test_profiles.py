@@ -125,3 +125,18 @@ def test_feature_tgi_and_lookalike_without_features():
     assert out.empty and {"segment", "feature", "index", "significant"} <= set(out.columns)
     look = profiles.lookalike(table, pd.Index(["c1"]), features=[], min_seed=1)
     assert "no preference feature varies" in look["note"] and look["candidates"].empty
+
+
+def test_cluster_table_is_the_contract_steps_4_and_5_read(synthetic):
+    from userops import artifacts
+
+    table = profiles.feature_table(features.preferences(synthetic.transactions, as_of=synthetic.as_of),
+                                   features.category_spend(synthetic.transactions, as_of=synthetic.as_of))
+    usable, _ = profiles.usable(table, [c for c in table.columns if c not in (s.CUSTOMER_ID, "orders", "spend")])
+    cl = profiles.cluster(table, features=usable, k_range=range(2, 4), n_seeds=2, random_state=0)
+    names = profiles.name_clusters(cl.centers)
+    out = profiles.cluster_table(cl, names)
+    assert list(out.columns) == ["customer_id", "cluster", "cluster_name"]
+    assert len(out) == len(table) and out["customer_id"].is_unique
+    assert (out["cluster_name"] == out["cluster"].map(names)).all()
+    artifacts._check_columns(out, artifacts.REGISTRY["02_customer_clusters"], when="writing")

@@ -16,7 +16,7 @@ from statsmodels.stats.proportion import proportions_ztest
 from userops import schema as s
 
 __all__ = [
-    "usable", "feature_table", "Clustering", "cluster", "name_clusters", "tgi_attributes", "tgi_features",
+    "usable", "feature_table", "Clustering", "cluster", "name_clusters", "cluster_table", "tgi_attributes", "tgi_features",
     "top_tgi", "seed_group", "lookalike",
 ]
 
@@ -89,6 +89,14 @@ def cluster(table: pd.DataFrame, *, features: list[str], k_range: range = range(
     labels, centers = _ordered(runs[0].labels_, runs[0].cluster_centers_, table, features)
     return Clustering(labels=pd.Series(labels, index=table[s.CUSTOMER_ID].to_numpy(), name="cluster"),
                       k=k, silhouette=sil, stability=stab, centers=centers, features=features)
+
+
+def cluster_table(clustering: Clustering, names: pd.Series) -> pd.DataFrame:
+    """One row per customer: ``customer_id``, ``cluster`` and ``cluster_name`` (the columns of
+    the ``02_customer_clusters`` artifact that steps 4 and 5 read)."""
+    labels = clustering.labels
+    return pd.DataFrame({s.CUSTOMER_ID: labels.index.astype(str), "cluster": labels.to_numpy().astype("int64"),
+                         "cluster_name": labels.map(names).astype(str).to_numpy()})
 
 
 def name_clusters(centers: pd.DataFrame, *, n_terms: int = 2) -> pd.Series:
