@@ -22,7 +22,7 @@ report: $(STAMP)
 	$(BIN)/python -m userops report --data $(DATA) --as-of $(AS_OF) --out $(OUT)
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -n 2 --dist loadgroup
+	$(BIN)/python -m pytest -n 2
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow"

@@ -49,12 +49,3 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.write_line(battery.table(results))
         terminalreporter.write_line(battery.details(results))
 
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(items):
-    """Under pytest-xdist (``--dist loadgroup``), a battery shape's tests share one worker and so
-    one run of the report (marks on fixture params do not reach the tests)."""
-    for item in items:
-        shape = getattr(getattr(item, "callspec", None), "params", {}).get("run")
-        if shape is not None and "shapes" in item.nodeid:
-            item.add_marker(pytest.mark.xdist_group(str(shape)))

@@ -23,8 +23,6 @@ import shapes
 NAMES = [*shapes.SHAPES, *battery.SAMPLE_RUNS]
 
 
-# under pytest-xdist (`make test` runs `-n 2 --dist loadgroup`) tests/conftest.py puts a shape's
-# tests in one group, so they share one run of the report
 @pytest.fixture(scope="module", params=NAMES)
 def run(request):
     # a folder of its own, not under pytest's basetemp: other pytest sessions on the machine
@@ -38,21 +36,25 @@ def run(request):
 
 
 @pytest.mark.slow
-def test_shape_publishes(run):
+def test_shape_publishes_every_step_and_section(run):
+    """One test per shape (so that pytest-xdist never runs a shape's report twice): the run
+    published, wrote nothing to stderr, and every step shows each section's numbers or says why."""
     assert run.exit_code == 0, f"{run.shape}: exit {run.exit_code}\n{run.stderr[-2000:]}"
     assert run.folder is not None and run.folder.name == run.folder.name.split(".")[0]
     assert run.stderr == "", f"{run.shape} wrote to stderr:\n{run.stderr[-2000:]}"
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("step", battery.STEPS)
-def test_step_publishes_every_section(run, step):
-    st = run.steps[step]
-    assert st.status == "ok", f"{run.shape} / {step}: {st.status} {st.error}"
-    assert not st.problems, f"{run.shape} / {step}:\n" + "\n".join(st.problems)
-    assert st.sections, f"{run.shape} / {step}: no sections read"
-    empty = [h for h, kind in st.sections.items() if kind not in ("numbers", "statement")]
-    assert not empty, f"{run.shape} / {step}: sections without output: {empty}"
+    problems = []
+    for step in battery.STEPS:
+        st = run.steps[step]
+        if st.status != "ok":
+            problems.append(f"{step}: {st.status} {st.error}")
+            continue
+        problems += [f"{step}: {p}" for p in st.problems]
+        if not st.sections:
+            problems.append(f"{step}: no sections read")
+        empty = [h for h, kind in st.sections.items() if kind not in ("numbers", "statement")]
+        if empty:
+            problems.append(f"{step}: sections without output: {empty}")
+    assert not problems, f"{run.shape}:\n" + "\n".join(problems)
 
 
 # -- the generator itself (fast) -----------------------------------------------------------
