@@ -64,7 +64,7 @@ def _independent_smd(people: pd.DataFrame) -> pd.DataFrame:
     rows = {}
     for col in effects.COVARIATES:
         v = d[col].to_numpy(float)
-        pooled = np.sqrt((v[t].var() + v[~t].var()) / 2)
+        pooled = np.sqrt((v[t].var() + v[~t].var()) / 2) or 1.0  # a constant covariate: no difference
         rows[col] = {"smd_before": (v[t].mean() - v[~t].mean()) / pooled,
                      "smd_after": (v[t].mean() - np.sum(w * v[~t]) / w.sum()) / pooled}
     return pd.DataFrame(rows).T

@@ -29,7 +29,7 @@ def test_one_row_per_passed_strategy_and_eligible_tier_with_its_shrunk_effect(wo
     cells = effects.cell_effects(results, designs, min_cell=50)
     spend = results[results["outcome"] == "spend"]
     passed = spend.loc[spend["gate"] == "passed", s.STRATEGY_ID].tolist()
-    assert len(passed) >= 2 and len(passed) < len(spend)  # some strategies are refused
+    assert len(passed) >= 2
     assert sorted(cells[s.STRATEGY_ID].unique()) == sorted(passed)
     for sid in passed:
         people, panel = designs[sid]
@@ -94,9 +94,7 @@ def test_no_passed_strategy_gives_an_empty_frame_with_the_columns(world):
                                                   "effect_se", "source", "weeks"]
 
 
-@pytest.mark.xfail(strict=True, reason="issue 13 item 14: cell_effects counts (end - start + 7) // 7 "
-                   "weeks while the design estimates the effect over the weeks from the Monday of "
-                   "the start week, so a strategy starting mid-week is off by one week")
+# issue 13 item 14: one definition of a run's weeks (fixed on main; this test would fail before)
 def test_weeks_match_the_estimation_window_for_a_mid_week_start(world):
     ds, _, _, _ = world
     st = ds.tables["strategies"]

@@ -14,6 +14,7 @@ import pytest
 
 from userops import coverage, datasets, features, migration, review, synth, tiers
 from userops import narrative as text
+from userops.narrative import effects as narrative_effects
 
 # a number not glued to a word (T2, 13W, r_edge_1 are names, not numbers); thousands
 # separators; an optional sign; an optional percent sign
@@ -485,12 +486,18 @@ def test_overlap_fit_funnel_and_preference_prose():
 # -- step 5 ------------------------------------------------------------------------------------
 
 def _results() -> pd.DataFrame:
+    nan = np.nan
     return pd.DataFrame({
         "strategy_id": ["S1", "S2", "S3", "S4", "S5"], "type": ["A", "A", "A", "B", "B"],
-        "outcome": "spend", "estimate": [4.5, -0.3, np.nan, 2.25, np.nan],
-        "ci_low": [1.2, -2.1, np.nan, 0.5, np.nan], "ci_high": [7.8, 1.5, np.nan, 4.0, np.nan],
+        "outcome": "spend", "estimate": [4.5, -0.3, nan, 2.25, nan],
+        "ci_low": [1.2, -2.1, nan, 0.5, nan], "ci_high": [7.8, 1.5, nan, 4.0, nan],
         "gate": ["passed", "passed", "too few eligible customers (3 exposed, 40 comparison; need 30 each)",
-                 "passed", "insufficient overlap: effective comparison sample 12 < 50"]})
+                 "passed", "insufficient overlap: effective comparison sample 12 < 50"],
+        "pool": ["same type", "population", nan, "same type", nan],
+        "placebo": ["passed", "failed: drift before the start", nan, "not run: no pre-period", nan],
+        "placebo_estimate": [0.1, 0.9, nan, nan, nan], "placebo_ci_low": [-0.5, 0.2, nan, nan, nan],
+        "placebo_ci_high": [0.7, 1.6, nan, nan, nan], "dropped_terms": ["", "", "", "past_responses", ""],
+        "holdout_customers": nan})
 
 
 def test_effects_prose_and_headlines():
@@ -501,19 +508,46 @@ def test_effects_prose_and_headlines():
     ok = res[res["gate"] == "passed"]
     sig = ok[(ok["ci_low"] > 0) | (ok["ci_high"] < 0)]
     flat = ok[(ok["ci_low"] <= 0) & (ok["ci_high"] >= 0)]
-    expect = [len(res), len(ok)]
+    refused = res[res["gate"] != "passed"]
+    ran = ok[ok["placebo"].str.match("passed|failed")]
+    failed = ok[ok["placebo"].str.startswith("failed")]
+    expect = [len(res), len(ok), *ok["pool"].value_counts()]
     for r in sig.itertuples():
         expect += [r.estimate, r.ci_low, r.ci_high]
     for r in flat.itertuples():
         expect += [r.estimate, r.ci_low, r.ci_high]
-    expect += [2.0, 0.4, 3.6, 2.0 / 40.0, (res["gate"] != "passed").sum(), 1, 1, 0.1]  # "for example 10%"
+    expect += [2.0, 0.4, 3.6, 2.0 / 40.0]
+    expect += [(ran["placebo"] == "passed").sum(), len(ran), len(ok) - len(ran)]
+    for r in failed.itertuples():
+        expect += [r.placebo_estimate, r.placebo_ci_low, r.placebo_ci_high]
+    expect += [len(refused), 1, 1, len(refused) + len(flat)]  # refusal kinds; then strategies without a clear effect
     assert_numbers(sentence, expect, drop=tuple(res["strategy_id"]))
-    assert "keep a random holdout" in sentence
+    assert "keep a random holdout" in sentence and "**S4** past_responses" in sentence
     h = text.effects_headlines(res, pooled)
     assert_numbers(h["strategies with an estimate"], [len(ok), len(res)])
     assert_numbers(h["effect distinguishable from zero"], [len(sig)])
+    assert_numbers(h["placebo checks passed"], [(ok["placebo"] == "passed").sum(), len(ok)])
     assert_numbers(h["A pooled effect on weekly spend"], [2.0, 0.4, 3.6])
     assert text.effects_prose(res.iloc[0:0], pooled).startswith("**This data has no strategies")
+
+
+def test_holdout_prose_sizes():
+    res = _results().assign(holdout_customers=[np.nan, 1200.0, 800.0, np.nan, 5000.0], holdout_share=0.1,
+                            reached_needed=[np.nan, 10800, 7200, np.nan, 45000], holdout_weeks=[4, 4, 5, 4, 6],
+                            breakeven_effect=[np.nan, 0.125, 0.2, np.nan, 0.05], spend_sd=[9.0, 31.5, 20.25, 9.0, 12.0],
+                            n_treated=[900, 20000, 3000, 800, 4000])
+    sized = res.dropna(subset=["holdout_customers"])
+    typical = sized.loc[(sized["holdout_customers"] - sized["holdout_customers"].median()).abs().idxmin()]
+    small = sized.loc[sized["holdout_customers"].idxmin()]
+    sentence = narrative_effects.holdout_prose(res)
+    assert bold(sentence)[1] == typical["strategy_id"] and bold(sentence)[-1] == small["strategy_id"]
+    assert_numbers(sentence, [0.1, 0.8, 0.05, typical["holdout_customers"], typical["reached_needed"],
+                              typical["holdout_weeks"], typical["breakeven_effect"], typical["spend_sd"],
+                              typical["n_treated"], len(sized), sized["holdout_customers"].min(),
+                              sized["holdout_customers"].max()], drop=tuple(res["strategy_id"]))
+    assert "Every one needs more" not in sentence  # S2 reached more than it needs
+    assert_numbers(text.effects_headlines(res, res.iloc[0:0])["median holdout to see break-even"],
+                   [sized["holdout_customers"].median()])
 
 
 def test_balance_event_and_heterogeneity_prose():
@@ -574,7 +608,8 @@ def test_kpi_prose():
     a = k.set_index("strategy_id").loc["A"]
     assert_numbers(sentence, [len(k), k["reach"].sum(), k["cost"].sum(), 0.5, 1.25, k["conversion"].min(),
                               k["conversion"].max(), a["incremental_gmv"], a["inc_low"], a["inc_high"],
-                              a["roi"], a["roi_low"], a["roi_high"]], drop=("A",))
+                              a["roi"], a["roi_low"], a["roi_high"], k["incremental_gmv"].isna().sum(), 5],
+                   drop=("A",))  # "... from step 5"
     assert "not distinguishable from zero" in sentence  # A's interval spans 0
     none = text.kpi_prose(k.assign(incremental_gmv=np.nan), contact_cost=0.5, coupon_cost=1.25)
     assert "cannot be given" in none
