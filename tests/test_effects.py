@@ -49,6 +49,48 @@ def test_look_ahead_eligibility_is_biased(world):
     assert (_att(ds, "S2") - r["estimate"]) > 2 * r["se"]
 
 
+def _independent_smd(people: pd.DataFrame) -> pd.DataFrame:
+    """ATT weights from scikit-learn's unpenalised logit and the SMDs from them, by hand."""
+    from sklearn.linear_model import LogisticRegression
+
+    d = people[people["eligible"]]
+    cols = [c for c in effects.COVARIATES if d[c].std() > 0]
+    x = d[cols].to_numpy(float)
+    mu, sd = x.mean(axis=0), x.std(axis=0)
+    fit = LogisticRegression(C=np.inf, max_iter=10000, tol=1e-10).fit((x - mu) / sd, d["treated"])
+    e = fit.predict_proba((x - mu) / sd)[:, 1]
+    t = d["treated"].to_numpy()
+    w = e[~t] / (1 - e[~t])
+    rows = {}
+    for col in effects.COVARIATES:
+        v = d[col].to_numpy(float)
+        pooled = np.sqrt((v[t].var() + v[~t].var()) / 2) or 1.0  # a constant covariate: no difference
+        rows[col] = {"smd_before": (v[t].mean() - v[~t].mean()) / pooled,
+                     "smd_after": (v[t].mean() - np.sum(w * v[~t]) / w.sum()) / pooled}
+    return pd.DataFrame(rows).T
+
+
+def test_balance_matches_an_independent_weighting_and_the_gate_uses_it(world):
+    _, _, results, designs = world
+    passed = results.loc[results["gate"] == "passed", s.STRATEGY_ID].tolist()
+    assert passed
+    for sid in passed:
+        people, panel = designs[sid]
+        bal = effects.balance(people, effects.propensity_weights(people)).set_index("covariate")
+        ref = _independent_smd(people)
+        assert bal["smd_before"].to_numpy() == pytest.approx(ref.loc[bal.index, "smd_before"].to_numpy(), abs=1e-9)
+        assert bal["smd_after"].to_numpy() == pytest.approx(ref.loc[bal.index, "smd_after"].to_numpy(), abs=2e-3)
+        # planted: targeting follows last quarter's spend tier, so spend is imbalanced before
+        # weighting, and the weights remove most of it
+        assert abs(bal.loc["log_spend_13w", "smd_before"]) > 0.3
+        assert abs(bal.loc["log_spend_13w", "smd_after"]) < abs(bal.loc["log_spend_13w", "smd_before"]) / 3
+        # the gate reads that balance: a bar just below the achieved SMD refuses the estimate
+        worst = float(bal["smd_after"].abs().max())
+        strict = effects.estimate(people, panel, gate=effects.Gate(max_smd=worst * 0.99))
+        assert np.isnan(strict["estimate"]) and "largest SMD after weighting" in strict["gate"]
+        assert effects.estimate(people, panel, gate=effects.Gate(max_smd=worst * 1.01))["gate"] == "passed"
+
+
 def test_targeting_creates_imbalance_and_auto_pool_says_why(world):
     ds, weekly, results, designs = world
     for sid in results.loc[results["gate"] == "passed", s.STRATEGY_ID]:
@@ -91,13 +133,31 @@ def test_planted_effects_per_tier_are_recovered(world):
     assert shown["estimate"].is_monotonic_increasing or shown["estimate"].corr(truth.loc[shown.index]) > 0.9
 
 
-def test_event_study_has_no_pre_trend_on_planted_data(world):
-    _, _, _, designs = world
+def test_event_study_equals_weekly_two_by_two_contrasts_and_tracks_the_planted_effect(world):
+    ds, _, _, designs = world
     people, panel = designs["S2"]
-    ev = effects.event_study(panel, people, weights=effects.propensity_weights(people))
-    pre = ev[ev["rel_week"] < -1]
-    assert (pre["estimate"].abs() <= 4 * pre["se"]).all()
-    assert ev.loc[ev["rel_week"] == -1, "estimate"].item() == 0.0
+    w = effects.propensity_weights(people)
+    ev = effects.event_study(panel, people, weights=w).set_index("rel_week")
+    # with one start date and a dummy for every week but -1, each coefficient is the 2x2 DiD
+    # of that week against week -1: (treated mean change) - (weighted comparison mean change)
+    wmap = dict(zip(people[s.CUSTOMER_ID], w))
+    treated = set(people.loc[people["treated"], s.CUSTOMER_ID])
+    d = panel.assign(w=panel[s.CUSTOMER_ID].map(wmap))
+    d = d[d["w"] > 0].assign(group=lambda x: np.where(x[s.CUSTOMER_ID].isin(treated), "t", "c"))
+    means = (d.assign(wy=d["w"] * d["spend"]).groupby(["group", "rel_week"])[["wy", "w"]].sum()
+             .pipe(lambda g: g["wy"] / g["w"]).unstack("group"))
+    did = (means["t"] - means["t"].loc[-1]) - (means["c"] - means["c"].loc[-1])
+    assert ev["estimate"].to_numpy() == pytest.approx(did.loc[ev.index].to_numpy(), abs=1e-8)
+    # planted truth: zero before the start, the treated customers' y1 - y0 in each run week
+    tw = ds.truth["weekly"]
+    run = tw[(tw["strategy"] == "S2") & tw["treated"]]
+    truth = (run["y1"] - run["y0"]).groupby(run["week"]).mean()
+    post = ev[ev.index >= 0]
+    assert len(post) == len(truth)
+    for (rel, row), true in zip(post.iterrows(), truth.to_numpy()):
+        assert abs(row["estimate"] - true) <= 4 * row["se"], (rel, row["estimate"], true)
+    pre = ev[ev.index < -1]
+    assert len(pre) >= 4 and (pre["estimate"].abs() <= 4 * pre["se"]).all()
 
 
 def test_within_transformation_equals_dummy_regression():

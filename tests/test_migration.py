@@ -102,10 +102,28 @@ def test_exposure_has_no_planted_effect_on_tiers_and_the_adjusted_estimate_says_
     # the generator keeps the uplift inside each band: exposure never changes the tier
     bounds, _, tr = big
     sim = synth.generate(n_customers=10000, random_state=11)
-    eff = migration.exposure_effect(tr, exposures=sim.tables["exposures"].astype({s.STRATEGY_ID: str}),
-                                    strategies=sim.tables["strategies"], bounds=bounds).iloc[0]
+    exposures = sim.tables["exposures"].astype({s.STRATEGY_ID: str})
+    eff = migration.exposure_effect(tr, exposures=exposures, strategies=sim.tables["strategies"],
+                                    bounds=bounds).iloc[0]
     assert eff["ci_low"] <= 0 <= eff["ci_high"]
     assert eff["eligible_n"] < eff["transitions"]
+    # positive control on the same data: plant a move up for 15% of the exposed transitions
+    # that did not move up. The generator runs strategy Sq in quarter q, so its exposures
+    # belong to the pair (q-1 -> q); tiers 1..3 can move up.
+    pair_of = exposures[s.STRATEGY_ID].str[1:].astype(int) - 1
+    reached = set(zip(exposures[s.CUSTOMER_ID], pair_of))
+    top = tr["origin_rank"].max()
+    exposed = np.array([(c, p) in reached for c, p in zip(tr[s.CUSTOMER_ID], tr["pair"])])
+    can = exposed & (tr["origin_rank"] > 0).to_numpy() & (tr["origin_rank"] < top).to_numpy()
+    flip = can & (tr["move"] != "up").to_numpy() & (np.random.default_rng(5).random(len(tr)) < 0.15)
+    planted = flip.sum() / can.sum()  # the added share of exposed transitions that move up
+    assert planted > 0.05
+    moved = tr.assign(move=np.where(flip, "up", tr["move"]))
+    pos = migration.exposure_effect(moved, exposures=exposures, strategies=sim.tables["strategies"],
+                                    bounds=bounds).iloc[0]
+    assert pos["ci_low"] > 0 and pos["p_value"] < 0.001
+    assert abs((pos["adjusted_diff"] - eff["adjusted_diff"]) - planted) <= (eff["ci_high"] - eff["ci_low"]) / 2, (
+        pos["adjusted_diff"], eff["adjusted_diff"], planted)
 
 
 def test_cohort_retention_by_hand():

@@ -89,16 +89,31 @@ def test_lp_matches_greedy_when_each_cell_is_its_own_segment():
         assert lp == pytest.approx(review.greedy(cells, sizes, budget=budget, cost_per_customer=cost), rel=1e-9)
 
 
-def test_frontier_is_concave_and_seesaw_falls():
+def test_frontier_is_concave_and_seesaw_matches_a_hand_computed_curve():
     cells = _cells()
     sizes = pd.Series([100, 200, 300, 150, 50], index=range(5))
     cost = pd.Series({"A": 1.0, "B": 2.5, "C": 0.7})
     f = review.frontier(cells, sizes, budgets=np.linspace(0, 1500, 16), cost_per_customer=cost)
     gain = f["net_value"].diff().dropna()
     assert (gain >= -1e-6).all() and (gain.diff().dropna() <= 1e-6).all()
-    curve = review.seesaw(cells, sizes)
-    for _, g in curve.groupby(s.STRATEGY_ID):
-        assert g["value_per_customer"].is_monotonic_decreasing and g["coverage"].is_monotonic_increasing
+    assert (gain > 1e-6).any()  # the budget range does buy something
+    # hand-made: A has effects 1 / 3 / 2 in tiers 0 / 1 / 2 (100, 50, 50 customers) and none in
+    # tier 3 (200 customers, counted in coverage); B has one cell in an empty tier 4 and one tie
+    hand = pd.DataFrame({s.STRATEGY_ID: ["A", "A", "A", "B", "B", "B"], "pre_tier_rank": [0, 1, 2, 4, 0, 2],
+                         "effect": [1.0, 3.0, 2.0, 9.0, 5.0, 5.0], "weeks": 4})
+    hsizes = pd.Series({0: 100, 1: 50, 2: 50, 3: 200, 4: 0})
+    curve = review.seesaw(hand, hsizes).set_index([s.STRATEGY_ID, "pre_tier_rank"])
+    # A adds tier 1 (3.0 x 50), then tier 2 (2.0 x 50), then tier 0 (1.0 x 100), out of 400
+    a = curve.loc["A"]
+    assert a.index.tolist() == [1, 2, 0]
+    assert a["customers"].tolist() == [50, 100, 200]
+    assert a["coverage"].tolist() == pytest.approx([50 / 400, 100 / 400, 200 / 400])
+    assert a["value_per_customer"].tolist() == pytest.approx([3.0, 250 / 100, 350 / 200])
+    # B: the empty tier 4 is skipped; the tie at 5.0 is broken by the lower tier first
+    b = curve.loc["B"]
+    assert b.index.tolist() == [0, 2]
+    assert b["value_per_customer"].tolist() == pytest.approx([5.0, 5.0])
+    assert b["coverage"].tolist() == pytest.approx([100 / 400, 150 / 400])
 
 
 def test_alerts_flag_moves_beyond_threshold():

@@ -60,12 +60,19 @@ def test_targeting_is_confounded_with_prior_tier():
     assert rate["top"] > rate["heavy"] > rate["regular"] > rate["light"] + 0.1
 
 
-def test_as_of_is_the_end_of_the_simulated_year():
-    sim = synth.generate(n_customers=50, random_state=0)
-    assert sim.as_of == "2017-12-31"
-    assert sim.tables["transactions"][s.TS].max() < pd.Timestamp("2018-01-01")
+def test_as_of_is_the_last_simulated_day_for_any_start_and_length():
+    # not the defaults: two quarters from a mid-year Monday end 26 weeks later, on a Sunday
+    sim = synth.generate(n_customers=200, n_quarters=2, start="2018-03-05", random_state=0)
+    last = pd.Timestamp("2018-03-05") + pd.Timedelta(days=26 * 7 - 1)
+    assert pd.Timestamp(sim.as_of) == last and last.day_name() == "Sunday"
+    ts = sim.tables["transactions"][s.TS]
+    assert ts.min() >= pd.Timestamp("2018-03-05") and ts.max() < last + pd.Timedelta(days=1)
+    assert ts.max() >= last - pd.Timedelta(days=6)  # the last simulated week has orders
+    assert (sim.tables["strategies"][s.END] <= last).all()
     ds = datasets.load("synthetic", n_customers=50)
-    assert ds.as_of == pd.Timestamp(sim.as_of)
+    default = synth.generate(n_customers=50)
+    end = default.tables["transactions"][s.TS].max()
+    assert ds.as_of == pd.Timestamp(default.as_of) and 0 <= (ds.as_of + pd.Timedelta(days=1) - end).days < 7
 
 
 def test_shapes_plant_what_they_say():

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 import warnings
 
 import numpy as np
@@ -54,9 +55,30 @@ def test_hand_computed_scores_and_segments():
         "need_attention", "hibernating", "hibernating", "hibernating", "hibernating"]
 
 
-def test_rf_grid_names_every_cell_once():
-    cells = [name for row in tiers._RF_GRID for name in row]
-    assert len(cells) == 25 and set(cells) == set(tiers.RF_SEGMENTS)
+# The widely copied R x F regex map (research/methods.md, "R×F 5×5 regex grid"): an independent
+# statement of which (R score, F score) cells each name covers, matched on the string "RF".
+_RF_REGEX = {r"[1-2][1-2]": "hibernating", r"[1-2][3-4]": "at_risk", r"[1-2]5": "cant_lose",
+             r"3[1-2]": "about_to_sleep", r"33": "need_attention", r"[3-4][4-5]": "loyal_customers",
+             r"41": "promising", r"51": "new_customers", r"[4-5][2-3]": "potential_loyalists",
+             r"5[4-5]": "champions"}
+
+
+def test_rf_segments_follow_the_published_regex_map():
+    # 25 customers, one per (recency rank, frequency rank): recency 0..4 days and 1..5 orders,
+    # each value five times, so every quintile holds one value and the scores are known:
+    # recency 0 days -> R 5 (most recent), 5 orders -> F 5
+    r, f = np.meshgrid(np.arange(5), np.arange(1, 6), indexing="ij")
+    rfm = _rfm(r=r.ravel(), f=f.ravel(), m=np.arange(25) + 1.0)
+    out = tiers.assign(rfm, thresholds=_thresholds(rfm))
+    assert out["r_score"].tolist() == (5 - r.ravel()).tolist()
+    assert out["f_score"].tolist() == f.ravel().tolist()
+    code = out["r_score"].astype(str) + out["f_score"].astype(str)
+    expected = code.map(lambda c: [name for pat, name in _RF_REGEX.items() if re.fullmatch(pat, c)])
+    assert expected.map(len).eq(1).all()  # the reference map itself covers each cell once
+    got = out["rf_segment"].astype(str)
+    wrong = out.assign(expected=expected.str[0])[got != expected.str[0]]
+    assert wrong.empty, wrong[["r_score", "f_score", "rf_segment", "expected"]]
+    assert set(got) == set(tiers.RF_SEGMENTS)  # every name is reachable, none is dead
 
 
 def test_eight_groups_follow_the_split():
@@ -133,17 +155,34 @@ def test_explicit_lifecycle_days_override_and_are_checked():
         tiers.derive_thresholds(rfm, at_risk_days=30, dormant_days=10)
 
 
-def test_sensitivity_counts_match_a_recount():
-    rng = np.random.default_rng(0)
-    rfm = _rfm(r=rng.integers(0, 120, 300), f=rng.integers(0, 90, 300), m=rng.gamma(2, 500, 300))
+def test_sensitivity_moves_each_cut_as_documented_and_counts_the_customers_it_moves():
+    # hand-made: mean frequency 10 orders, mean spend 1000, at risk 20 / dormant 60 days; a
+    # 10% step moves the order split to 9 and 11, spend split to 900 and 1100, days by
+    # max(1, round(10%)): at risk 18 / 22, dormant 54 / 66
+    f = np.array([10, 10, 11, 11, 11, 9, 9, 2, 18, 10, 12, 8, 18, 1, 10, 10])
+    m = np.array([1000, 950, 1100, 1050, 1200, 901, 899, 500, 1500, 1000, 1099, 700, 1800, 101, 1000, 1200.0])
+    r = np.array([19, 20, 21, 22, 23, 18, 17, 55, 59, 60, 61, 66, 67, 54, 5, 0])
+    assert f.mean() == 10 and m.mean() == 1000  # the construction
+    rfm = _rfm(r=r, f=f, m=m)
     t = _thresholds(rfm)
-    sens = tiers.sensitivity(rfm, thresholds=t, step=0.1)
-    assert len(sens) == 2 * len(t.to_frame())
-    row = sens[(sens["cut"] == "f_split")].iloc[1]
-    moved = dataclasses.replace(t, f_split=row["moved_to"])
-    recount = (tiers.assign(rfm, thresholds=moved)["rfm_group"] != tiers.assign(rfm, thresholds=t)["rfm_group"]).sum()
-    assert row["changed_rfm_group"] == recount
-    assert row["moved_to"] == t.f_split + round(t.f_split * 0.1)
+    sens = tiers.sensitivity(rfm, thresholds=t, step=0.1).set_index(["cut", "moved_to"])
+    # independent counts straight from the rules: "frequent" is F > split, "high spend" is
+    # M > split, at risk is R > at_risk_days, dormant is R > dormant_days; the 8 groups and
+    # the stages change exactly for the customers between the old and the new cut
+    between = lambda x, a, b: int(((x > min(a, b)) & (x <= max(a, b))).sum())  # noqa: E731
+    expect = {("f_split", 9.0): between(f, 9, 10), ("f_split", 11.0): between(f, 10, 11),
+              ("m_split", 900.0): between(m, 900, 1000), ("m_split", 1100.0): between(m, 1000, 1100)}
+    for key, n in expect.items():
+        assert sens.loc[key, "changed_rfm_group"] == n, (key, n)
+    stage = {("at_risk_days", 18.0): between(r, 18, 20), ("at_risk_days", 22.0): between(r, 20, 22),
+             ("dormant_days", 54.0): between(r, 54, 60), ("dormant_days", 66.0): between(r, 60, 66)}
+    for key, n in stage.items():
+        assert sens.loc[key, "changed_lifecycle_stage"] == n, (key, n)
+    assert min(expect.values()) > 0 and min(stage.values()) > 0  # every count is a real test
+    # a small count cut still moves by one whole unit (3 orders -> 2 and 4)
+    small = _rfm(r=[1, 2, 3, 4], f=[1, 2, 4, 5], m=[1, 2, 3, 4])
+    moved = tiers.sensitivity(small, thresholds=_thresholds(small), step=0.1)
+    assert sorted(moved.loc[moved["cut"] == "f_split", "moved_to"]) == [2.0, 4.0]
 
 
 def test_group_summary_adds_up():
