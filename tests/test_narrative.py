@@ -218,7 +218,7 @@ def test_artifact_list_and_provenance(step1):
 
 def _clustering():
     labels = pd.Series([0] * 50 + [1] * 30 + [2] * 20, index=[f"c{i}" for i in range(100)])
-    return SimpleNamespace(k=3, labels=labels,
+    return SimpleNamespace(k=3, labels=labels, note="",
                            silhouette=pd.DataFrame({"k": [2, 3, 4], "silhouette": [0.21, 0.34, 0.28]}),
                            stability=pd.DataFrame({"seed": [1, 2, 3, 4], "ari_vs_first": [0.97, 0.88, 0.93, 1.0]}))
 
@@ -321,7 +321,8 @@ def test_matrix_prose(step3):
     o = ["lapsed"] * 3 + ["T1"] * 3 + ["T2"] * 3
     d = ["lapsed", "T1", "T2"] * 3
     p = [0.3, 0.6, 0.1, 0.25, 0.7, 0.05, 0.05, 0.15, 0.8]
-    hand = pd.DataFrame({"origin": o, "dest": d, "p": p, "ci_low": np.array(p) - 0.02, "ci_high": np.array(p) + 0.03})
+    hand = pd.DataFrame({"origin": o, "dest": d, "p": p, "ci_low": np.array(p) - 0.02, "ci_high": np.array(p) + 0.03,
+                         "n_origin": 100})
     sentence = text.matrix_prose(hand, n_transitions=900, n_customers=300)
     assert bold(sentence)[2:] == ["T2", "lapsed", "T1"]
     assert_numbers(sentence, [900, 300, 0.8, 0.78, 0.83, 0.3, 0.25, 0.23, 0.28, 0.95], drop=("T1", "T2"))
@@ -419,7 +420,8 @@ def test_calendar_prose_and_headlines(step4):
     assert_numbers(h["strategies in window"], [len(cal)])
     assert_numbers(h["customers reached by none"], [uncovered, uncovered / len(step4.tiered)])
     assert_numbers(h["median conversion"], [cal["conversion"].median()])
-    assert text.calendar_prose(cal, "No strategies.", window_days=365).startswith("**No strategies.**")
+    stated = text.calendar_prose(cal, "No strategies.", window_days=365)
+    assert stated.startswith("_The strategy calendar cannot be shown: No strategies.") and stated.endswith("_")
 
 
 @pytest.mark.parametrize("by", ["rf_segment", "lifecycle_stage"])
