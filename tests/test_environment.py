@@ -10,7 +10,8 @@ from conftest import ROOT
 
 # conda-forge name -> PyPI name
 CONDA_TO_PYPI = {"python-duckdb": "duckdb", "ibis-duckdb": "ibis-framework[duckdb]",
-                 "matplotlib-base": "matplotlib", "seaborn-base": "seaborn"}
+                 "matplotlib-base": "matplotlib", "seaborn-base": "seaborn",
+                 "bleach-with-css": "bleach[css]"}
 SKIP = {"python", "pip"}
 
 
