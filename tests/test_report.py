@@ -537,7 +537,7 @@ def test_rerunning_step_6_with_other_parameters_replaces_the_date_in_the_library
     out = tmp_path / "out"
     shutil.copytree(published.folder.parent, out)
     before = library.history(out / report.LIBRARY)
-    result = report.run(data="synthetic", out=out, steps=[6], params={**SMALL, "contact_cost": 0.9},
+    result = report.run(data="synthetic", out=out, steps=[6], params={**SMALL, "coupon_cost_per_response": 3.0},
                         log=lambda *_: None)
     assert result.ok
     after = library.history(out / report.LIBRARY)
@@ -545,6 +545,6 @@ def test_rerunning_step_6_with_other_parameters_replaces_the_date_in_the_library
     assert after["run_id"].unique().tolist() == rows["run_id"].unique().tolist()
     assert len(after) == len(rows) == len(before) and set(after["run_id"]).isdisjoint(before["run_id"])
     run = json.loads((result.folder / "artifacts" / library.RUN_FILE).read_text())
-    assert run["steps"]["06_strategy_adjustment"]["contact_cost"] == 0.9
+    assert run["steps"]["06_strategy_adjustment"]["coupon_cost_per_response"] == 3.0
     assert run["steps"]["01_value_tiering"]["n_customers"] == SMALL["n_customers"]  # kept steps' own
     assert (after["cost"] > 0).any() and not after["cost"].equals(before["cost"])
