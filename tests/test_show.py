@@ -230,9 +230,9 @@ def test_payloads_in_every_text_field_and_string_parameter_never_become_markup(t
     # parameters with a fixed set of values: refused, by name, either before the run or by the step
     fixed = tmp_path / "fixed.yaml"
     # step 5 runs alone (on the earlier report's steps): with step 3 failed it would be skipped
-    for steps, values, checks in (("1,3", {"split": SCRIPT, "period": IMG},
-                                   (("01_value_tiering", "split"), ("03_migration_paths", "period"))),
-                                  ("5", {"eligibility": LINK}, (("05_effect_drivers", "eligibility"),))):
+    for steps, values, checks in (("5", {"eligibility": LINK}, (("05_effect_drivers", "eligibility"),)),
+                                  ("1,3", {"split": SCRIPT, "period": IMG},
+                                   (("01_value_tiering", "split"), ("03_migration_paths", "period")))):
         fixed.write_text(yaml.safe_dump(values))
         code = cli.main(base + ["--steps", steps, "--params", str(fixed)])
         if code == 2:
