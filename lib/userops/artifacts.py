@@ -18,6 +18,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from userops.datasets import LOAD_PARAMETERS
+
 __all__ = ["Artifact", "ArtifactError", "REGISTRY", "Run", "data_fingerprint", "artifact_dir",
            "write", "write_csv", "read", "read_optional", "provenance", "write_headlines",
            "read_headlines", "FORMULA_START"]
@@ -25,7 +27,6 @@ __all__ = ["Artifact", "ArtifactError", "REGISTRY", "Run", "data_fingerprint", "
 # a text cell starting with one of these runs as a formula in a spreadsheet (CSV injection)
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _META_KEY = b"userops"
-_LOAD_PARAMETERS = ("data_tz", "encoding", "seed", "n_customers", "decimal", "keep_duplicate_lines")
 
 
 class ArtifactError(RuntimeError):
@@ -103,7 +104,7 @@ def data_fingerprint(data: str | Path, **load: object) -> str:
     Cheap by design: it is computed before any data is loaded.
     """
     path = Path(str(data))
-    parts: list[object] = [sorted((k, str(v)) for k, v in load.items() if k in _LOAD_PARAMETERS)]
+    parts: list[object] = [sorted((k, str(v)) for k, v in load.items() if k in LOAD_PARAMETERS)]
     if (path / "dataset.json").is_file():
         parts = ["prepared", (path / "dataset.json").read_text(encoding="utf-8")]
     elif path.is_dir():
@@ -128,15 +129,17 @@ class Run:
     as_of: str
     data: str
     params: dict[str, object]
+    names: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, namespace: dict[str, object], *, step: str, names: list[str]) -> Run:
-        """The run of a notebook, from its globals and the names of its shaping parameters."""
-        load = {k: namespace[k] for k in _LOAD_PARAMETERS if k in namespace}
+        """The run of a notebook, from its globals and the names of the parameters that shape its
+        results (also the parameters its report shows: ``names``)."""
+        load = {k: namespace[k] for k in LOAD_PARAMETERS if k in namespace}
         skip = {"data", "as_of", "out_dir", "library_path"}
         return cls(step=step, out_dir=str(namespace["out_dir"]), as_of=str(namespace["as_of"]),
                    data=data_fingerprint(str(namespace["data"]), **load),
-                   params={n: _plain(namespace[n]) for n in names if n not in skip})
+                   params={n: _plain(namespace[n]) for n in names if n not in skip}, names=tuple(names))
 
     def stamp(self) -> dict[str, object]:
         return {"step": self.step, "as_of": self.as_of, "data": self.data, "params": self.params}

@@ -12,9 +12,14 @@ import pandas as pd
 from userops import schema as s
 from userops.validation import DECIMALS, Cleaned, clean_table, reconcile, reject_summary
 
-__all__ = ["Dataset", "load", "check", "load_tables", "open_prepared", "DEFAULT_TZ", "CJ_AS_OF", "SOURCES"]
+__all__ = ["Dataset", "load", "check", "load_tables", "open_prepared", "DEFAULT_TZ", "CJ_AS_OF", "SOURCES",
+           "LOAD_PARAMETERS"]
 
 DEFAULT_TZ = "America/New_York"
+# the keyword arguments of :func:`load` that shape the loaded data, with their types: the runner
+# type-checks and passes them, and an artifact's data fingerprint includes them
+LOAD_PARAMETERS = {"data_tz": "str", "encoding": "str", "seed": "int", "n_customers": "int",
+                   "decimal": "str", "keep_duplicate_lines": "bool"}
 CJ_AS_OF = "2017-12-31"  # the documented end of The Complete Journey's year, not its last row
 SOURCES = ("completejourney", "synthetic")
 _MARKER = "dataset.json"

@@ -49,8 +49,6 @@ LIBRARY = "strategy_library.sqlite"  # in <out>, beside the dated folders
 LOCK_FILE = ".userops.lock"  # in <out>: held by the run writing into it
 _HOLDER_FILE = ".userops.lock.holder"  # who holds the lock, for the message to a second run
 # parameters of the load itself, with their type where no notebook declares them
-_LOAD_PARAMETERS = {"data_tz": "str", "encoding": "str", "seed": "int", "n_customers": "int",
-                    "decimal": "str", "keep_duplicate_lines": "bool"}
 # step -> the earlier steps whose artifacts it requires (``artifacts.read`` in its notebook);
 # artifacts read with ``artifacts.read_optional`` are not listed: the step runs without them.
 # tests/test_report.py checks this against the notebooks' code.
@@ -124,7 +122,7 @@ def check_parameters(params: dict[str, object], nbs: list[Path]) -> dict[str, ob
     for nb in nbs:
         for name, p in declared_parameters(nb).items():
             types.setdefault(name, []).append((p["inferred_type_name"], p["default"]))
-    for name, type_name in _LOAD_PARAMETERS.items():
+    for name, type_name in datasets.LOAD_PARAMETERS.items():
         types.setdefault(name, [(type_name, None)])
     valid = sorted(set(types) - set(RUNNER_PARAMETERS))
     unknown = sorted(set(params) - set(valid))
@@ -194,7 +192,7 @@ def run(*, data: str = "completejourney", as_of: str | None = None, out: str | P
     nbs = notebooks(steps=steps, notebook_dir=notebook_dir)
     params = check_parameters(dict(params or {}), every)
     _log_idle_parameters(params, nbs, every, log=log)
-    load_kw = {k: params[k] for k in _LOAD_PARAMETERS if k in params}
+    load_kw = {k: params[k] for k in datasets.LOAD_PARAMETERS if k in params}
     out = Path(out)
     with _lock(out):
         recover(out, log=log)
@@ -375,7 +373,7 @@ def _lock(out: Path):
 
 def _log_idle_parameters(params: dict[str, object], nbs: list[Path], every: list[Path], *, log) -> None:
     """Say which given parameters belong only to steps that do not run now."""
-    used = set(_LOAD_PARAMETERS).union(*(declared_parameters(nb) for nb in nbs))
+    used = set(datasets.LOAD_PARAMETERS).union(*(declared_parameters(nb) for nb in nbs))
     idle = sorted(set(params) - used)
     if idle:
         owners = sorted({nb.stem for nb in every if set(declared_parameters(nb)) & set(idle)})
