@@ -81,9 +81,9 @@ def holdout_prose(r: pd.DataFrame) -> str:
     if unclear.empty:
         return ""
     if sized.empty:
-        return (f"**{len(unclear)}** strategies have no effect that can be told apart from zero, and no holdout "
-                "size can be given for them (the table says why): keep a random holdout of the targeted "
-                "customers in the next run.")
+        return (f"**{len(unclear)}** strategies have no estimate or one that cannot be told apart from zero, "
+                "and no holdout size can be given for them (the table says why): keep a random holdout of "
+                "the targeted customers in the next run.")
     share = sized["holdout_share"].iloc[0]
     typical = sized.loc[(sized["holdout_customers"] - sized["holdout_customers"].median()).abs().idxmin()]
     small = sized.loc[sized["holdout_customers"].idxmin()]
