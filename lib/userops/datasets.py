@@ -42,10 +42,22 @@ class Dataset:
     rejects: pd.DataFrame
     reconciliation: pd.DataFrame
     truth: dict[str, pd.DataFrame] = field(default_factory=dict)
+    path: Path | None = None  # the prepared folder this dataset was opened from, if any
 
     @property
     def transactions(self) -> pd.DataFrame:
         return self.tables["transactions"]
+
+    def lines(self) -> "ibis.Table":
+        """The validated transaction lines as an ibis Table, every column: read in place from the
+        prepared folder's Parquet when there is one, else from the frame in memory. Steps read
+        lines through this (and :mod:`userops.features`), never as a pandas frame."""
+        import ibis
+
+        from userops import features
+        if self.path is not None and (self.path / "transactions.parquet").exists():
+            return features.connect().read_parquet(str(self.path / "transactions.parquet"))
+        return ibis.memtable(self.tables["transactions"])
 
     def has(self, table: str) -> bool:
         """Whether the optional table ``table`` is present and non-empty."""
@@ -145,7 +157,8 @@ def open_prepared(path: str | Path, *, as_of: str | None = None) -> Dataset:
     return Dataset(source=meta["source"], as_of=pd.Timestamp(meta["as_of"]),
                    data_tz=meta["data_tz"], tables=tables,
                    rejects=pd.read_parquet(path / "_rejects.parquet"),
-                   reconciliation=pd.read_parquet(path / "_reconciliation.parquet"), truth=truth)
+                   reconciliation=pd.read_parquet(path / "_reconciliation.parquet"), truth=truth,
+                   path=path)
 
 
 # -- private helpers ------------------------------------------------------------------------
