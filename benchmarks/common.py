@@ -37,6 +37,36 @@ def replicated(size: int, *, columns: tuple[str, ...] = CORE) -> Path:
     return path
 
 
+def replicated_folder(size: int) -> Path:
+    """The Complete Journey as a user's data folder (every canonical table, Parquet) repeated
+    ``size`` times with distinct ids: copy k adds k * 10**8 to customer and order ids; strategies
+    and offers are shared, exposures and responses follow their customers. Cached under
+    benchmarks/_data/cj_<size>x/; 68x is about 100M lines."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from userops import datasets
+
+    folder = DATA / f"cj_{size}x"
+    if (folder / "transactions.parquet").exists():
+        return folder
+    tmp = DATA / f".cj_{size}x.partial"
+    tmp.mkdir(parents=True, exist_ok=True)
+    raw = datasets._completejourney()
+    step = 10**8
+    for name, frame in raw.items():
+        shared = name in ("strategies", "offers")
+        parts = [frame] if shared else (
+            frame.assign(**{c: frame[c] + k * step for c in ("customer_id", "order_id") if c in frame})
+            for k in range(size))
+        schema = pa.Table.from_pandas(frame, preserve_index=False).schema
+        with pq.ParquetWriter(tmp / f"{name}.parquet", schema) as writer:
+            for part in parts:
+                writer.write_table(pa.Table.from_pandas(part, preserve_index=False, schema=schema))
+    tmp.rename(folder)
+    return folder
+
+
 def peak_mib() -> float:
     """This process's peak resident memory (VmHWM; ru_maxrss would carry the parent's over fork)."""
     for line in Path("/proc/self/status").read_text().splitlines():
