@@ -30,6 +30,7 @@ class Shape:
     as_of: str
     note: str = ""
     params: dict[str, object] = field(default_factory=dict)
+    encoding: str = "utf-8"  # of the CSV files; a shape in another encoding passes it in params
 
 
 # -- the plain retailer and strategies -----------------------------------------------------
@@ -254,11 +255,28 @@ def one_customer(rng) -> Shape:
     return Shape(tables, "2017-12-31", "a single customer, reached by one campaign")
 
 
+def japanese_cp932(rng) -> Shape:
+    # a Japanese retailer's export: Shift-JIS (cp932) files, Japanese categories, store, strategy
+    # and attribute values; every chart must draw them (no empty boxes, no missing-glyph warning)
+    tables = _with_campaigns(rng)
+    ja = dict(zip(_CATEGORIES, ("食品", "青果", "精肉", "日用品・医薬品", "パン・菓子", "惣菜")))
+    tables["transactions"]["category"] = tables["transactions"]["category"].map(ja)
+    tables["offers"]["category"] = tables["offers"]["category"].map(ja)
+    tables["transactions"]["channel"] = tables["transactions"]["channel"].map({"store": "店舗", "online": "ネット"})
+    tables["strategies"] = tables["strategies"].assign(
+        name=["春のダイレクトメール", "秋の店頭ディスプレイ"], type=["ダイレクトメール", "店頭"])
+    customers = tables["customers"]
+    customers["region"] = customers["region"].map({"north": "北海道", "south": "九州", "east": "関東"})
+    customers["age_band"] = customers["age_band"].map({"19-34": "19～34歳", "35-54": "35～54歳", "55+": "55歳以上"})
+    return Shape(tables, "2017-12-31", "cp932 files with Japanese names", params={"encoding": "cp932"},
+                 encoding="cp932")
+
+
 SHAPES: dict[str, Callable[[np.random.Generator], Shape]] = {f.__name__: f for f in (
     no_newcomers, one_campaign_whole_base, null_campaign, staggered_one_type, no_strategies,
     exposures_no_responses, exposures_without_ts, order_level, heavy_returns, naive_dst, six_weeks,
     three_years_monthly, forty_customers, numeric_strategy_ids, no_customers_table, one_store,
-    one_customer)}
+    one_customer, japanese_cp932)}
 
 
 def generate(name: str, *, seed: int = 0) -> Shape:
@@ -273,5 +291,5 @@ def write(name: str, folder: str | Path, *, seed: int = 0) -> Shape:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     for table, frame in shape.tables.items():
-        frame.to_csv(folder / f"{table}.csv", index=False)
+        frame.to_csv(folder / f"{table}.csv", index=False, encoding=shape.encoding)
     return shape
