@@ -548,3 +548,22 @@ def test_rerunning_step_6_with_other_parameters_replaces_the_date_in_the_library
     assert run["steps"]["06_strategy_adjustment"]["coupon_cost_per_response"] == 3.0
     assert run["steps"]["01_value_tiering"]["n_customers"] == SMALL["n_customers"]  # kept steps' own
     assert (after["cost"] > 0).any() and not after["cost"].equals(before["cost"])
+
+
+def test_each_step_starts_from_an_empty_namespace_in_the_shared_kernel(tmp_path):
+    # the steps of a run share one kernel (imports paid once) but never each other's variables
+    nbs = tmp_path / "nbs"
+    nbs.mkdir()
+    tiny_notebook(nbs / "01_one.ipynb", "secret = 41\nimport os\nprint(os.getpid())")
+    tiny_notebook(nbs / "02_two.ipynb", "import os\nprint(os.getpid(), 'secret' in dir(), 'os' in dir())")
+    result = report.run(data="synthetic", out=tmp_path / "out", params={"n_customers": 50},
+                        notebook_dir=nbs, log=lambda *_: None)
+    assert result.ok
+    printed = []
+    for name in ("01_one", "02_two"):
+        nb = nbformat.read(str(result.folder / f"{name}.ipynb"), as_version=4)
+        code = [c for c in nb.cells if c.cell_type == "code"]
+        assert [c.execution_count for c in code] == list(range(1, len(code) + 1))
+        printed.append("".join(o.get("text", "") for o in code[-1].outputs).split())
+    assert printed[1][0] == printed[0][0]  # the same kernel process
+    assert printed[1][1:] == ["False", "True"]  # the first step's variable is gone

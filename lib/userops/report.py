@@ -29,6 +29,8 @@ from pathlib import Path
 import filelock
 import nbformat
 import papermill as pm
+from jupyter_client import AsyncKernelManager, BlockingKernelClient
+from jupyter_core.utils import run_sync
 from nbconvert import HTMLExporter
 from nbconvert.preprocessors import TagRemovePreprocessor
 from traitlets.config import Config
@@ -220,17 +222,18 @@ def _run_staged(ds: datasets.Dataset, *, stage: Path, out: Path, data: str, step
     exists = {nb.stem[:2] for nb in every}
     status = {r.name[:2]: r.status for r in earlier}
     results = []
-    for i, nb in enumerate(nbs, start=1):
-        blocked = [(n, status.get(n, "not in this report")) for n in NEEDS.get(nb.stem[:2], ())
-                   if n in exists and status.get(n) != "ok"]
-        if blocked:
-            result = _skipped(nb, blocked)
-            log(f"[{i}/{len(nbs)}] {nb.stem} skipped: {result.error}")
-        else:
-            result = _run_step(nb, i, len(nbs), stage=stage, as_of=as_of_iso, params=params,
-                               timeout=timeout, log=log)
-        status[nb.stem[:2]] = result.status
-        results.append(result)
+    with _Kernel(cwd=stage) as kernel:
+        for i, nb in enumerate(nbs, start=1):
+            blocked = [(n, status.get(n, "not in this report")) for n in NEEDS.get(nb.stem[:2], ())
+                       if n in exists and status.get(n) != "ok"]
+            if blocked:
+                result = _skipped(nb, blocked)
+                log(f"[{i}/{len(nbs)}] {nb.stem} skipped: {result.error}")
+            else:
+                result = _run_step(nb, i, len(nbs), stage=stage, as_of=as_of_iso, params=params,
+                                   timeout=timeout, log=log, kernel=kernel)
+            status[nb.stem[:2]] = result.status
+            results.append(result)
     ok = all(r.status == "ok" for r in results)
     results = sorted(earlier + results, key=lambda r: r.name)
     _write_manifest(stage, ds=ds, data=data, params=params, results=results)
@@ -414,8 +417,109 @@ def _skipped(nb: Path, blocked: list[tuple[str, str]]) -> StepResult:
     return StepResult(name=nb.stem, status="skipped", seconds=0.0, error=why)
 
 
+class _KernelManager(AsyncKernelManager):
+    """nbclient's kernel manager, keeping the clients it hands out: a client of a kernel that
+    nbclient does not own is left connected, so the runner closes it after each step."""
+
+    def client(self, **kwargs):
+        kc = super().client(**kwargs)
+        self.__dict__.setdefault("_clients", []).append(kc)
+        return kc
+
+    def close_clients(self) -> None:
+        for kc in self.__dict__.pop("_clients", []):
+            with contextlib.suppress(Exception):
+                kc.stop_channels()
+
+
+class _Kernel:
+    """The kernel the steps of one run execute in, one after another.
+
+    Each step starts from an empty namespace (its own variables only, execution counts from 1,
+    no figures, no DuckDB connection or temporary tables of the step before), but the libraries
+    a step imported stay loaded: the kernel start and the imports, about half of a small
+    step's time, are paid once per run. A step that fails gets its kernel replaced, so the next
+    step never runs in a kernel left in an unknown state.
+    """
+
+    _RESET = ("import gc as _gc, sys as _sys\n"
+              "if 'userops.features' in _sys.modules:\n"
+              "    _sys.modules['userops.features'].connect.cache_clear()\n"
+              "if 'matplotlib.pyplot' in _sys.modules:\n"
+              "    _sys.modules['matplotlib.pyplot'].close('all')\n"
+              "get_ipython().run_line_magic('reset', '-f')\n"
+              "__import__('gc').collect()\n"
+              "get_ipython().execution_count = 1\n")
+
+    def __init__(self, *, cwd: Path):
+        self.cwd, self.km, self.used, self.started = cwd, None, False, 0
+        # the kernel's sockets (ipc: no TCP ports to collide between parallel runs) at an
+        # absolute, short path, so the runner reaches them from any working directory
+        self.sockets = Path(tempfile.mkdtemp(prefix="userops-kernel-"))
+
+    def __enter__(self) -> "_Kernel":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.discard()
+        shutil.rmtree(self.sockets, ignore_errors=True)
+
+    def ready(self) -> AsyncKernelManager:
+        """A live kernel with an empty namespace."""
+        if self.km is not None and self._alive() and self.used:
+            try:
+                self._reset()
+                return self.km
+            except Exception:  # a kernel that cannot be reset is replaced
+                self.discard()
+        if self.km is None or not self._alive():
+            self.discard()
+            # the async manager nbclient itself would make (its cell timeouts rely on it)
+            self.started += 1  # a new kernel, new sockets: nothing meant for the old one reaches it
+            self.km = _KernelManager(kernel_name="python3", config=_KERNEL_CONFIG,
+                                     ip=str(self.sockets / f"kernel-{self.started}"))
+            # jupyter_client interrupts a kernel before shutting it down; a kernel busy with a
+            # late message then logs "KeyboardInterrupt caught" to the terminal. Cell errors
+            # still land in the notebook.
+            run_sync(self.km.start_kernel)(cwd=str(self.cwd),
+                                           extra_arguments=["--IPKernelApp.log_level=CRITICAL",
+                                                            # no history database: counts restart
+                                                            # at 1 for every step
+                                                            "--HistoryManager.enabled=False"])
+        self.used = True
+        return self.km
+
+    def done(self) -> None:
+        """The step is over: close the clients it connected."""
+        if self.km is not None:
+            self.km.close_clients()
+
+    def discard(self) -> None:
+        if self.km is not None:
+            self.km.close_clients()
+            with contextlib.suppress(Exception):
+                run_sync(self.km.shutdown_kernel)(now=True)
+        self.km, self.used = None, False
+
+    def _alive(self) -> bool:
+        return bool(run_sync(self.km.is_alive)())
+
+    def _reset(self) -> None:
+        kc = BlockingKernelClient()
+        kc.load_connection_info(self.km.get_connection_info())
+        kc.start_channels()
+        try:
+            kc.wait_for_ready(timeout=60)
+            reply = kc.execute_interactive(self._RESET, timeout=60, store_history=False,
+                                           output_hook=lambda msg: None)
+            if reply["content"]["status"] != "ok":
+                raise RuntimeError(f"the kernel could not be reset: {reply['content']}")
+        finally:
+            kc.stop_channels()
+
+
 def _run_step(nb: Path, i: int, n: int, *, stage: Path, as_of: str, params: dict[str, object],
-              timeout: int, log) -> StepResult:
+              timeout: int, log, kernel: _Kernel) -> StepResult:
     declared = declared_parameters(nb)
     values = {"data": "data", "as_of": as_of, "out_dir": ".", "library_path": f"../{LIBRARY}"}
     values.update({k: v for k, v in params.items() if k in declared})
@@ -427,15 +531,14 @@ def _run_step(nb: Path, i: int, n: int, *, stage: Path, as_of: str, params: dict
     try:
         pm.execute_notebook(str(nb), str(output), parameters=values, kernel_name="python3",
                             cwd=str(stage), progress_bar=False, execution_timeout=timeout,
-                            report_mode=False, config=_KERNEL_CONFIG,
-                            # jupyter_client interrupts a kernel before shutting it down; a
-                            # kernel busy with a late message then logs "KeyboardInterrupt
-                            # caught" to the terminal. Cell errors still land in the notebook.
-                            extra_arguments=["--IPKernelApp.log_level=CRITICAL"])
+                            report_mode=False, km=kernel.ready())
     except pm.PapermillExecutionError as err:
         error = f"{err.ename}: {err.evalue} (cell {err.exec_count})"
     except Exception as err:  # timeouts, dead kernels, unreadable notebooks: all failures
         error = f"{type(err).__name__}: {err}"
+    kernel.done()
+    if error:
+        kernel.discard()
     seconds = time.perf_counter() - t0
     if output.exists():
         export_html(output, output.with_suffix(".html"), title=f"{_title(nb)}, as of {as_of}")
