@@ -31,6 +31,7 @@ class Shape:
     note: str = ""
     params: dict[str, object] = field(default_factory=dict)
     encoding: str = "utf-8"  # of the CSV files; a shape in another encoding passes it in params
+    format: str = "csv"  # how the tables are written: csv, or parquet (native column types)
 
 
 # -- the plain retailer and strategies -----------------------------------------------------
@@ -272,11 +273,60 @@ def japanese_cp932(rng) -> Shape:
                  encoding="cp932")
 
 
+def spreadsheet_export(rng) -> Shape:
+    # a European shop system's export: BOM, headers as a person wrote them (aliases, capitals,
+    # spaces), e-mail addresses as customer ids, times with a UTC offset, money with a decimal
+    # comma, thousands points and a currency sign
+    tables = _with_campaigns(rng)
+    email = {c: f"kunde.{i:04d}@example.de" for i, c in enumerate(sorted(tables["customers"]["customer_id"]))}
+    for name in ("transactions", "customers", "exposures", "responses"):
+        tables[name]["customer_id"] = tables[name]["customer_id"].map(email)
+
+    def money(values: pd.Series) -> pd.Series:
+        text = values.map(lambda v: f"{v:,.2f}").str.replace(",", " ").str.replace(".", ",").str.replace(" ", ".")
+        return text.where(values.abs() < 50, text + " €")
+
+    def offset(values: pd.Series) -> pd.Series:  # shop time in Berlin written with its offset
+        local = pd.to_datetime(values).dt.tz_localize("Europe/Berlin", ambiguous=True, nonexistent="shift_forward")
+        return local.map(lambda t: t.isoformat())
+
+    tx = tables["transactions"]
+    for col in ("amount", "discount", "coupon_discount"):
+        tx[col] = money(tx[col])
+    tx["ts"] = offset(tx["ts"])
+    tables["transactions"] = tx.rename(columns={"customer_id": "Member ID", "order_id": "Transaction ID",
+                                                "ts": "Timestamp", "amount": "Sales", "store_id": "Store ID"})
+    tables["exposures"]["ts"] = offset(tables["exposures"]["ts"])
+    tables["responses"]["ts"] = offset(tables["responses"]["ts"])
+    tables["responses"]["value"] = money(tables["responses"]["value"])
+    tables["strategies"]["cost_per_contact"] = money(tables["strategies"]["cost_per_contact"])
+    tables["strategies"] = tables["strategies"].rename(columns={"strategy_id": "Campaign ID", "start": "Start Date",
+                                                                "end": "End Date"})
+    return Shape(tables, "2017-12-31", "BOM, human headers, e-mail ids, +01:00 offsets, 1.234,50 €",
+                 params={"decimal": '","', "data_tz": "Europe/Berlin"}, encoding="utf-8-sig")
+
+
+def parquet_typed(rng) -> Shape:
+    # Parquet from a warehouse: integer ids, UTC-aware times, float money, date-typed start/end
+    tables = _with_campaigns(rng)
+    number = {c: 10_000_000_000 + i for i, c in enumerate(sorted(tables["customers"]["customer_id"]))}
+    for name in ("transactions", "customers", "exposures", "responses"):
+        tables[name]["customer_id"] = tables[name]["customer_id"].map(number).astype("int64")
+    for name in ("transactions", "exposures", "responses"):
+        tables[name]["ts"] = (pd.to_datetime(tables[name]["ts"]).dt.tz_localize("America/New_York", ambiguous=True,
+                                                                             nonexistent="shift_forward")
+                              .dt.tz_convert("UTC"))
+    for col in ("start", "end"):
+        tables["strategies"][col] = pd.to_datetime(tables["strategies"][col]).dt.date
+    return Shape(tables, "2017-12-31", "Parquet with native types: int64 ids, UTC times, dates",
+                 format="parquet")
+
+
 SHAPES: dict[str, Callable[[np.random.Generator], Shape]] = {f.__name__: f for f in (
     no_newcomers, one_campaign_whole_base, null_campaign, staggered_one_type, no_strategies,
     exposures_no_responses, exposures_without_ts, order_level, heavy_returns, naive_dst, six_weeks,
     three_years_monthly, forty_customers, numeric_strategy_ids, no_customers_table, one_store,
-    one_customer, japanese_cp932)}
+    one_customer, japanese_cp932, spreadsheet_export, parquet_typed)}
 
 
 def generate(name: str, *, seed: int = 0) -> Shape:
@@ -291,5 +341,8 @@ def write(name: str, folder: str | Path, *, seed: int = 0) -> Shape:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     for table, frame in shape.tables.items():
-        frame.to_csv(folder / f"{table}.csv", index=False, encoding=shape.encoding)
+        if shape.format == "parquet":
+            frame.to_parquet(folder / f"{table}.parquet", index=False)
+        else:
+            frame.to_csv(folder / f"{table}.csv", index=False, encoding=shape.encoding)
     return shape
