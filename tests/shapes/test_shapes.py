@@ -69,10 +69,12 @@ def test_shape_is_deterministic_and_canonical(name, tmp_path):
     second = shapes.generate(name)
     for table, frame in first.tables.items():
         pd.testing.assert_frame_equal(frame, second.tables[table])
-        assert (tmp_path / "a" / f"{table}.csv").exists()
-    tx = first.tables["transactions"]
+        assert (tmp_path / "a" / f"{table}.{first.format}").exists()
+    # canonical once the loader has mapped the names a person or a system wrote
+    from userops.validation import normalize_columns
+    tx = normalize_columns(first.tables["transactions"], table="transactions")
     assert {"customer_id", "order_id", "ts", "amount"} <= set(tx.columns)
-    assert pd.to_datetime(tx["ts"]).max() <= pd.Timestamp(first.as_of) + pd.Timedelta(days=1)
+    assert pd.to_datetime(tx["ts"], utc=True).max() <= pd.Timestamp(first.as_of, tz="UTC") + pd.Timedelta(days=2)
 
 
 def test_shapes_are_what_they_say():
