@@ -18,7 +18,8 @@ import pandas as pd
 from userops import schema as s
 
 __all__ = ["connect", "as_table", "lines", "orders", "collapse", "rfm", "recency_snapshots",
-           "period_bounds", "period_activity", "monthly_activity", "order_days", "category_spend",
+           "period_bounds", "period_activity", "monthly_activity", "order_days", "order_days_table",
+           "window_orders", "category_spend",
            "weekly_activity", "weekly_table", "as_weekly", "first_weeks", "week_windows", "week_rows",
            "window_spend", "first_line", "preferences"]
 
@@ -229,6 +230,41 @@ def order_days(tx: pd.DataFrame | str | Path | ibis.Table, *, as_of: str | pd.Ti
     o = orders(tx, as_of=as_of)
     out = o.filter(o.cents > 0).select(s.CUSTOMER_ID, "day").distinct()
     return _fetch(out, con=con, order_by=[s.CUSTOMER_ID, "day"], dates=["day"])
+
+
+def order_days_table(tx: pd.DataFrame | str | Path | ibis.Table, *, as_of: str | pd.Timestamp) -> ibis.Table:
+    """The rows of :func:`order_days` as an ibis expression, left in the engine."""
+    o = orders(tx, as_of=as_of)
+    return o.filter(o.cents > 0).select(s.CUSTOMER_ID, "day").distinct()
+
+
+def window_orders(days: pd.DataFrame | ibis.Table, *, windows: pd.DataFrame, after_days: int,
+                  con: ibis.BaseBackend | None = None) -> pd.DataFrame:
+    """Whether each row of ``windows`` (``customer_id``, ``start``, ``end``) has a shopping day
+    of :func:`order_days` (a frame, or :func:`order_days_table` in the engine) ``during`` the
+    window (``start`` <= day <= ``end``) and ``after`` it (``end`` < day <= ``end`` +
+    ``after_days`` days). One row per window row, in its order."""
+    if windows.empty:
+        return pd.DataFrame({"during": pd.Series(dtype=bool), "after": pd.Series(dtype=bool)})
+    if isinstance(days, pd.DataFrame):
+        days = ibis.memtable(days[[s.CUSTOMER_ID, "day"]].astype({s.CUSTOMER_ID: "str", "day": "datetime64[us]"}))
+    d = days.select(days[s.CUSTOMER_ID].cast("string"), ts=days.day.cast("timestamp"))
+    end = pd.to_datetime(windows["end"]).astype("datetime64[us]")
+    r = ibis.memtable(pd.DataFrame({
+        "_row": np.arange(len(windows), dtype="int64"),
+        s.CUSTOMER_ID: windows[s.CUSTOMER_ID].astype(str).to_numpy(),
+        "start": pd.to_datetime(windows["start"]).astype("datetime64[us]").to_numpy(),
+        "end": end.to_numpy(), "last": (end + pd.Timedelta(days=after_days)).to_numpy()}))
+    r = r.select(r._row.cast("int64"), r[s.CUSTOMER_ID].cast("string"), start=r.start.cast("timestamp"),
+                 end=r.end.cast("timestamp"), last=r["last"].cast("timestamp"))
+    j = r.join(d, [r[s.CUSTOMER_ID] == d[s.CUSTOMER_ID], d.ts >= r.start, d.ts <= r["last"]])
+    out = j.group_by("_row").aggregate(during=(j.ts <= j.end).any(), after=(j.ts > j.end).any())
+    got = (con or connect()).execute(out.order_by("_row"))
+    flags = pd.DataFrame({"during": np.zeros(len(windows), dtype=bool), "after": np.zeros(len(windows), dtype=bool)})
+    rows = got["_row"].to_numpy(dtype="int64")
+    flags.loc[rows, "during"] = got["during"].to_numpy(dtype=bool)
+    flags.loc[rows, "after"] = got["after"].to_numpy(dtype=bool)
+    return flags
 
 
 def category_spend(tx: pd.DataFrame | str | Path | ibis.Table, *, as_of: str | pd.Timestamp,
