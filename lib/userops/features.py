@@ -413,16 +413,20 @@ def preferences(tx: pd.DataFrame | str | Path | ibis.Table, *, as_of: str | pd.T
     disc = t[s.DISCOUNT].cast("float64") if s.DISCOUNT in t.columns else ibis.literal(None, "float64")
     coup = t[s.COUPON_DISCOUNT].cast("float64") if s.COUPON_DISCOUNT in t.columns else ibis.literal(None, "float64")
     store = t[s.STORE_ID].cast("string") if s.STORE_ID in t.columns else ibis.literal(None, "string")
-    ln = t.mutate(_d=disc, _c=coup, _store=store, _gross=t[s.AMOUNT] + ibis.coalesce(disc, 0.0))
+    # money in integer cents: sums do not depend on the order the engine adds the lines in
+    net = (t[s.AMOUNT] * 100).round().cast("int64")
+    disc_c = (disc * 100).round().cast("int64")
+    ln = t.mutate(_d=disc_c, _discounted=disc > 0, _c=coup, _store=store, _net=net,
+                  _gross=net + ibis.coalesce(disc_c, 0))
     o = ln.group_by([s.CUSTOMER_ID, s.ORDER_ID]).aggregate(
-        ts=ln[s.TS].min(), net=ln[s.AMOUNT].sum(), gross=ln._gross.sum(),
-        disc_gross=ln._gross.sum(where=ln._d > 0), disc=ln._d.sum(),
+        ts=ln[s.TS].min(), net=ln._net.sum(), gross=ln._gross.sum(),
+        disc_gross=ln._gross.sum(where=ln._discounted), disc=ln._d.sum(),
         coupon=(ln._c > 0).any(), store=ln._store.min())
     hour = o.ts.hour()
     dow = o.ts.day_of_week.index()  # Monday = 0
     per = o.group_by(s.CUSTOMER_ID).aggregate(
         orders=o.count(), spend=o.net.sum(), gross=o.gross.sum(),
-        disc_gross=ibis.coalesce(o.disc_gross.sum(), 0.0), disc=o.disc.sum(),
+        disc_gross=ibis.coalesce(o.disc_gross.sum(), 0), disc=o.disc.sum(),
         coupon_orders=o.coupon.cast("int64").sum(),
         weekend=(dow >= 5).cast("int64").sum(), morning=(hour < 12).cast("int64").sum(),
         afternoon=((hour >= 12) & (hour < 17)).cast("int64").sum(),
@@ -434,9 +438,9 @@ def preferences(tx: pd.DataFrame | str | Path | ibis.Table, *, as_of: str | pd.T
     days = days.mutate(gap=days.day.delta(days.day.lag().over(w), unit="day"))
     gaps = days.group_by(s.CUSTOMER_ID).aggregate(median_gap=days.gap.median())
     out = per.left_join(main, s.CUSTOMER_ID).left_join(gaps, s.CUSTOMER_ID).select(
-        s.CUSTOMER_ID, orders=per.orders.cast("int64"), spend=per.spend.cast("float64"),
-        discount_share=per.disc_gross / per.gross.nullif(0),
-        discount_depth=per.disc / per.gross.nullif(0),
+        s.CUSTOMER_ID, orders=per.orders.cast("int64"), spend=per.spend.cast("float64") / 100.0,
+        discount_share=per.disc_gross.cast("float64") / per.gross.cast("float64").nullif(0),
+        discount_depth=per.disc.cast("float64") / per.gross.cast("float64").nullif(0),
         coupon_order_share=per.coupon_orders / per.orders,
         stores=per.stores.cast("int64"), main_store_share=ibis._["main_n"] / per.orders,
         weekend_share=per.weekend / per.orders, morning_share=per.morning / per.orders,
