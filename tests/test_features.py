@@ -122,3 +122,37 @@ def test_collapsed_orders_give_the_same_features(synthetic):
 def test_bad_input_type():
     with pytest.raises(TypeError, match="`tx` must be"):
         features.rfm([1, 2], as_of=AS_OF)
+
+
+# issue 12 item 3: the window sums step 5 and step 6 take in the engine, by hand on the edge frame
+def test_week_windows_window_spend_and_window_orders_by_hand():
+    tx = _edge_frame()
+    weekly = features.weekly_table(tx, as_of=AS_OF)
+    # weeks (Mondays): a has 2017-11-27 (o3, 5.30) and 2017-12-25 (o1, 10.00); d has 2017-12-18
+    # (o7 15.00 and the return o8 -15.00: one positive order, net 0); e has 2017-12-25 (o10, o11)
+    windows = pd.DataFrame({"window": [0, 1, 2], "start": pd.to_datetime(["2017-11-27", "2017-12-18", "2018-01-01"]),
+                            "end": pd.to_datetime(["2017-12-25", "2017-12-18", "2017-12-25"])})
+    got = features.week_windows(weekly, windows=windows)
+    got = got[got["customer_id"].isin(["a", "d", "e"])].set_index(["window", "customer_id"])
+    assert got.loc[(0, "a"), "spend"] == pytest.approx(15.30) and got.loc[(0, "a"), "orders"] == 2
+    assert got.loc[(0, "a"), "last_order_week"] == pd.Timestamp("2017-12-25")
+    assert got.loc[(1, "d"), "spend"] == 0.0 and got.loc[(1, "d"), "orders"] == 1
+    assert got.loc[(0, "e"), "spend"] == pytest.approx(0.30) and (1, "a") not in got.index
+    assert not (got.index.get_level_values("window") == 2).any()  # ends before it starts: empty
+    # the same sums from the pandas weekly frame
+    pd.testing.assert_frame_equal(features.week_windows(weekly, windows=windows),
+                                  features.week_windows(features.weekly_activity(tx, as_of=AS_OF), windows=windows))
+    rows = pd.DataFrame({"customer_id": ["a", "a", "zz", "d"],
+                         "start": pd.to_datetime(["2017-11-27", "2017-11-28", "2017-01-01", "2017-12-20"]),
+                         "end": pd.to_datetime(["2017-12-24", "2017-12-31", "2017-12-31", "2017-12-21"])})
+    # a: week 2017-11-27 only (12-25 starts after the end); a from 11-28: the week of 11-27 starts
+    # before it, so only 12-25; zz has no orders; d: the week of 12-18 starts before the 20th
+    assert features.window_spend(weekly, windows=rows).tolist() == pytest.approx([5.30, 10.00, 0.0, 0.0])
+    days = features.order_days_table(tx, as_of=AS_OF)
+    flags = features.window_orders(days, windows=rows.assign(end=pd.to_datetime(
+        ["2017-11-30", "2017-12-01", "2017-12-31", "2017-12-20"])), after_days=30)
+    # a shops on 12-01 (o3) and 12-31 (o1); d on 12-20 (o7, positive) and 12-21 (o8, a return)
+    assert flags["during"].tolist() == [False, True, False, True]
+    assert flags["after"].tolist() == [True, True, False, False]
+    assert features.first_line(tx) == pd.Timestamp("2016-11-01 09:00:00")
+    assert pd.isna(features.first_line(tx.iloc[:0]))

@@ -61,3 +61,22 @@ def test_no_functions_classes_or_hard_coded_dates_outside_parameters(path):
             assert not isinstance(node, (ast.FunctionDef, ast.ClassDef, ast.Lambda))
             if isinstance(node, ast.Constant) and isinstance(node.value, str):
                 assert not __import__("re").match(r"\d{4}-\d{2}-\d{2}", node.value)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_steps_read_lines_through_the_engine_never_as_a_pandas_frame(path):
+    # issue 12: a step reads the lines with ds.lines() (ibis) and userops.features; the
+    # transactions frame (ds.transactions, ds.tables["transactions"]) would hold every line
+    nb = nbformat.read(path, as_version=4)
+    reads = []
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        src = "\n".join(l for l in cell.source.splitlines() if not l.startswith("%"))
+        for node in ast.walk(ast.parse(src)):
+            if isinstance(node, ast.Attribute) and node.attr == "transactions":
+                reads.append(ast.unparse(node))
+            if isinstance(node, ast.Constant) and node.value == "transactions":
+                reads.append(repr(node.value))
+    assert reads == []
+    assert any("ds.lines()" in cell.source for cell in nb.cells if cell.cell_type == "code")

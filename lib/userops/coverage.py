@@ -1,9 +1,11 @@
 """Step 4: which customers each existing strategy reached, who is over-contacted, who is not."""
 from __future__ import annotations
 
+import ibis
 import numpy as np
 import pandas as pd
 
+from userops import features
 from userops import schema as s
 
 __all__ = [
@@ -199,25 +201,22 @@ def preference_fit(reached: pd.DataFrame, table: pd.DataFrame | None, *,
     return pd.DataFrame(rows)
 
 
-def funnel(reached: pd.DataFrame, orders: pd.DataFrame, strategies: pd.DataFrame, *,
+def funnel(reached: pd.DataFrame, orders: pd.DataFrame | ibis.Table, strategies: pd.DataFrame, *,
            repeat_days: int = 30) -> pd.DataFrame:
     """AIPL-style funnel per strategy type, each stage a subset of the one before:
     reached -> purchased while the strategy ran -> responded (redeemed) -> purchased again in
     the ``repeat_days`` after it ended. ``orders`` has ``customer_id`` and ``day`` (orders of
-    positive value). A response is itself a purchase, so "purchased" comes before "responded"."""
+    positive value): :func:`userops.features.order_days`, or
+    :func:`~userops.features.order_days_table` left in the engine, which then finds each reached
+    customer's days. A response is itself a purchase, so "purchased" comes before "responded"."""
     cols = ["type", "reached", "purchased", "responded", "repeated", "purchased_rate",
             "responded_rate", "repeated_rate"]
     if reached.empty:
         return pd.DataFrame(columns=cols)
     st = strategies.set_index(s.STRATEGY_ID)
     d = reached.assign(start=reached[s.STRATEGY_ID].map(st[s.START]), end=reached[s.STRATEGY_ID].map(st[s.END]))
-    days = orders.groupby(s.CUSTOMER_ID)["day"].apply(np.sort)
-    during, after = [], []
-    for c, a, b in zip(d[s.CUSTOMER_ID], d["start"], d["end"]):
-        v = days.get(c, np.array([], dtype="datetime64[us]"))
-        during.append(bool(((v >= a) & (v <= b)).any()))
-        after.append(bool(((v > b) & (v <= b + pd.Timedelta(days=repeat_days))).any()))
-    during, after = np.array(during, dtype=bool), np.array(after, dtype=bool)
+    flags = features.window_orders(orders, windows=d[[s.CUSTOMER_ID, "start", "end"]], after_days=repeat_days)
+    during, after = flags["during"].to_numpy(dtype=bool), flags["after"].to_numpy(dtype=bool)
     responded = during & d["responded"].to_numpy(dtype=bool)
     d = d.assign(purchased=during, responded_=responded, repeated=responded & after)
     g = d.groupby("type")

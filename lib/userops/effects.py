@@ -4,6 +4,7 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass
 
+import ibis
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
@@ -11,10 +12,11 @@ from patsy import dmatrices
 from statsmodels.stats.power import NormalIndPower
 from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
+from userops import features
 from userops import schema as s
 
 __all__ = [
-    "BAND_DAYS", "COVARIATES", "POOLS", "bands_from", "RESULT_COLUMNS", "Gate", "week_start", "run_weeks", "contact_cost_per_customer",
+    "BAND_DAYS", "COVARIATES", "Design", "Periods", "POOLS", "bands_from", "RESULT_COLUMNS", "Gate", "week_start", "run_weeks", "contact_cost_per_customer",
     "design", "usable_terms", "propensity_fit", "propensity_weights", "balance", "overlap", "select_pool", "did",
     "event_study", "estimate", "placebo_design", "placebo", "holdout_size", "estimate_all", "pooled_by_type",
     "focus", "table", "cell_effects", "compare", "stack", "heterogeneity", "response_table", "response_drivers",
@@ -82,11 +84,67 @@ def contact_cost_per_customer(strategies: pd.DataFrame, *, default: float) -> pd
     return pd.Series(own.fillna(float(default)).to_numpy(), index=ids.to_numpy(), name="cost_per_customer")
 
 
-def design(weekly: pd.DataFrame, *, strategy: pd.Series, strategies: pd.DataFrame,
+@dataclass(frozen=True)
+class Periods:
+    """A design's two-period panel: per customer, the mean weekly outcome before the start and
+    over the run, which is all a two-period DiD on a balanced customer x week panel needs.
+
+    ``means`` is indexed by ``customer_id`` with ``pre_<outcome>`` and ``post_<outcome>`` for
+    ``spend`` and ``orders`` (weeks without an order count as 0) and ``holdout_spend`` (the mean
+    over the last ``min(n_post, n_pre)`` weeks before the start, for :func:`holdout_size`);
+    ``n_pre`` and ``n_post`` are the weeks of each period, ``start`` the first week of the run.
+    """
+
+    means: pd.DataFrame
+    n_pre: int
+    n_post: int
+    start: pd.Timestamp
+
+
+class Design:
+    """One strategy's comparison: ``people`` (the customer table), ``periods`` (its two-period
+    panel, :class:`Periods`) and, built only when asked for, ``panel``: the dense customer x
+    week panel (``week``, ``orders``, ``spend``, ``rel_week``, ``post``) that the event study
+    needs. Unpacks as ``people, panel``."""
+
+    def __init__(self, people: pd.DataFrame, periods: Periods, *, weekly: ibis.Table | pd.DataFrame,
+                 weeks: pd.DatetimeIndex) -> None:
+        self.people, self.periods = people, periods
+        self._weekly, self._weeks, self._panel = weekly, weeks, None
+
+    def with_people(self, people: pd.DataFrame) -> "Design":
+        """The same design with another customer table (the same customers)."""
+        out = Design(people, self.periods, weekly=self._weekly, weeks=self._weeks)
+        out._panel = self._panel
+        return out
+
+    @property
+    def panel(self) -> pd.DataFrame:
+        if self._panel is None:
+            ids = self.people[s.CUSTOMER_ID]
+            rows = features.week_rows(self._weekly, customers=ids, start=self._weeks[0], end=self._weeks[-1]) \
+                if len(self._weeks) else pd.DataFrame(columns=[s.CUSTOMER_ID, "week", "orders", "spend"])
+            panel = _dense(rows, ids, self._weeks)
+            panel["rel_week"] = ((panel["week"] - self.periods.start).dt.days // 7).astype("int64")
+            panel["post"] = panel["rel_week"] >= 0
+            self._panel = panel
+        return self._panel
+
+    def __iter__(self):
+        return iter((self.people, self.panel))
+
+    def __getitem__(self, i: int):
+        return (self.people, self.panel)[i]
+
+    def __len__(self) -> int:
+        return 2
+
+
+def design(weekly: pd.DataFrame | ibis.Table, *, strategy: pd.Series, strategies: pd.DataFrame,
            exposures: pd.DataFrame, responses: pd.DataFrame | None, bands: tuple[float, ...],
            pre_weeks: int = 8, eligibility: str = "auto",
-           band_days: float = BAND_DAYS) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """One strategy's comparison: a customer table and a dense customer x week panel.
+           band_days: float = BAND_DAYS, first: pd.DataFrame | None = None) -> Design:
+    """One strategy's comparison: a customer table and its two-period panel (:class:`Design`).
 
     Treated: reached by this strategy. The customer table holds two comparison pools:
 
@@ -105,8 +163,13 @@ def design(weekly: pd.DataFrame, *, strategy: pd.Series, strategies: pd.DataFram
     and ``any_time`` (:func:`select_pool` moves ``auto`` to the population pool when the
     same-type pool cannot support an estimate), the population pool for ``population``.
     Covariates come from the 13 and 26 weeks before the start, so nothing the strategy could
-    move enters the propensity model. Returns (customers, panel) where panel has
-    ``rel_week`` (0 = first week of the run, :func:`run_weeks` weeks of run) and ``post``.
+    move enters the propensity model. ``weekly`` is the customer x week activity
+    (:func:`userops.features.weekly_table` in the engine, or a frame like
+    :func:`~userops.features.weekly_activity`'s); the sums over the windows are taken there and
+    only customer-level sums come back. ``first`` (:func:`userops.features.first_weeks`) saves
+    its query when several designs share it. The design unpacks as (customers, panel), the
+    panel dense with ``rel_week`` (0 = first week of the run, :func:`run_weeks` weeks of run)
+    and ``post``.
     """
     if eligibility not in POOLS:
         raise ValueError(f"`eligibility` must be one of {list(POOLS)}, not {eligibility!r}")
@@ -125,21 +188,24 @@ def design(weekly: pd.DataFrame, *, strategy: pd.Series, strategies: pd.DataFram
     busy_any = strategies.loc[overlapping, s.STRATEGY_ID]
     contaminated = set(exposures.loc[exposures[s.STRATEGY_ID].isin(busy_same), s.CUSTOMER_ID])
     reached_other = set(exposures.loc[exposures[s.STRATEGY_ID].isin(busy_any), s.CUSTOMER_ID])
-    seen = weekly.groupby(s.CUSTOMER_ID)["week"].min()
-    pre = weekly[(weekly["week"] >= pre_start) & (weekly["week"] < w0) & (weekly["orders"] > 0)]
-    active = set(pre[s.CUSTOMER_ID])
-    people = pd.DataFrame({s.CUSTOMER_ID: seen.index[seen < w0]})  # shopped before the start
+    weekly = features.as_weekly(weekly)
+    first = features.first_weeks(weekly) if first is None else first
+    k = min(n_run, pre_weeks)
+    sums = _window_sums(weekly, w0=w0, windows={
+        "pre": (-pre_weeks, -1), "post": (0, n_run - 1), "holdout": (-k, -1), **_COVARIATE_WINDOWS})
+    pre = sums["pre"]
+    active = set(pre.index[pre["orders"] > 0])
+    people = pd.DataFrame({s.CUSTOMER_ID: first.loc[first["first_week"] < w0, s.CUSTOMER_ID].to_numpy()})
     ids = people[s.CUSTOMER_ID]
     people["treated"] = ids.isin(treated)
     people["pool_same_type"] = ids.isin(exp_type[s.CUSTOMER_ID]) & (people["treated"] | ~ids.isin(contaminated))
     people["pool_population"] = ids.isin(active) & ~ids.isin(reached_other)
     people["eligible"] = people["pool_population" if eligibility == "population" else "pool_same_type"]
-    cov = _covariates(weekly, ids, w0=w0, responses=responses, bands=bands, band_days=band_days)
+    cov = _covariates_from(sums, ids, w0=w0, responses=responses, bands=bands, band_days=band_days)
     people = people.merge(cov, on=s.CUSTOMER_ID, how="left")
-    panel = _dense(weekly, ids, pd.date_range(pre_start, w0 + pd.Timedelta(weeks=n_run - 1), freq="7D"))
-    panel["rel_week"] = ((panel["week"] - w0).dt.days // 7).astype("int64")
-    panel["post"] = panel["rel_week"] >= 0
-    return people, panel
+    periods = _periods_from(sums, ids, n_pre=pre_weeks, n_post=n_run, n_holdout=k, start=w0)
+    weeks = pd.date_range(pre_start, w0 + pd.Timedelta(weeks=n_run - 1), freq="7D")
+    return Design(people, periods, weekly=weekly, weeks=weeks)
 
 
 def usable_terms(X: pd.DataFrame, *, keep: tuple[str, ...] = ("const", "Intercept")) -> tuple[list[str], list[str]]:
@@ -206,27 +272,26 @@ def balance(people: pd.DataFrame, weights: pd.Series, *, covariates: tuple[str, 
     return pd.DataFrame(rows)
 
 
-def did(panel: pd.DataFrame, people: pd.DataFrame, *, outcome: str = "spend",
+def did(panel: pd.DataFrame | Periods, people: pd.DataFrame, *, outcome: str = "spend",
         weights: pd.Series | None = None, subset: pd.Series | None = None) -> dict[str, float]:
-    """Two-way fixed-effects DiD by the within-transformation, customer-clustered errors.
+    """Two-way fixed-effects DiD with customer-clustered errors, from the two-period panel.
 
-    On the balanced panel, demeaning by customer and by (weighted) week is exact, so the
-    coefficient equals the dummy-variable regression's at a fraction of the cost.
+    On a balanced customer x week panel with weights constant per customer, the two-way
+    within-transformed regression of the outcome on treated x post reduces exactly to
+    per-customer means before and after the start: the coefficient is the weighted mean change
+    of the treated minus that of the comparison, and each customer's score (hence the
+    clustered standard error, with statsmodels' small-sample factor G/(G-1)) depends only on
+    its own change. ``panel`` is a dense customer x week panel (reduced here) or a
+    :class:`Periods`; tests check the result against the dummy-variable regression.
     """
+    per = _two_period(panel)
     keep = people if subset is None else people[subset]
     w = (weights if weights is not None else pd.Series(1.0, index=people.index)).loc[keep.index]
     keep = keep[w > 0]
     w = w[w > 0]
-    d = panel[panel[s.CUSTOMER_ID].isin(keep[s.CUSTOMER_ID])]
-    wmap = dict(zip(keep[s.CUSTOMER_ID], w))
     treated = set(keep.loc[keep["treated"], s.CUSTOMER_ID])
-    d = d.assign(w=d[s.CUSTOMER_ID].map(wmap),
-                 D=(d[s.CUSTOMER_ID].isin(treated) & d["post"]).astype(float))
-    y = _within(d, outcome)
-    x = _within(d, "D")
-    fit = sm.WLS(y, x, weights=d["w"]).fit(cov_type="cluster",
-                                           cov_kwds={"groups": pd.factorize(d[s.CUSTOMER_ID])[0]})
-    est, se = float(fit.params.iloc[0]), float(fit.bse.iloc[0])
+    parts = _did_parts(per, keep, w, outcome=outcome)
+    est, se = _fit_parts([parts])
     return {"estimate": est, "se": se, "ci_low": est - 1.96 * se, "ci_high": est + 1.96 * se,
             "treated": len(treated), "comparison": int((~keep["treated"]).sum())}
 
@@ -313,7 +378,7 @@ def select_pool(people: pd.DataFrame, *, eligibility: str = "auto", gate: Gate =
                          f"{second['problems'][0]}")
 
 
-def estimate(people: pd.DataFrame, panel: pd.DataFrame, *, outcome: str = "spend",
+def estimate(people: pd.DataFrame, panel: pd.DataFrame | Periods, *, outcome: str = "spend",
              gate: Gate = Gate()) -> dict[str, object]:
     """All three estimates for one strategy and outcome, plus the overlap gate's verdict.
 
@@ -321,16 +386,17 @@ def estimate(people: pd.DataFrame, panel: pd.DataFrame, *, outcome: str = "spend
     effect). ``twfe``: unweighted DiD over everyone. ``estimate`` (the default): DiD with ATT
     weights among the ``eligible`` customers; refused (NaN, with ``gate`` saying why) when
     overlap is insufficient. ``dropped_terms`` names propensity covariates left out.
+    ``panel`` is a dense customer x week panel or a :class:`Periods`.
     """
-    post = panel[panel["post"]].groupby(s.CUSTOMER_ID)[outcome].mean()
+    per = _two_period(panel)
     t = people["treated"].to_numpy()
-    y = people[s.CUSTOMER_ID].map(post).to_numpy()
+    y = people[s.CUSTOMER_ID].map(per.means[f"post_{outcome}"]).to_numpy()
     out: dict[str, object] = {"outcome": outcome, "n_treated": int(t.sum()), "n_all": len(people)}
     if t.sum() >= 2 and (~t).sum() >= 2:
         naive = float(y[t].mean() - y[~t].mean())
         naive_se = float(np.sqrt(y[t].var(ddof=1) / t.sum() + y[~t].var(ddof=1) / (~t).sum()))
         out.update(naive=naive, naive_ci_low=naive - 1.96 * naive_se, naive_ci_high=naive + 1.96 * naive_se)
-        tw = did(panel, people, outcome=outcome)
+        tw = did(per, people, outcome=outcome)
         out.update({f"twfe_{k}": v for k, v in tw.items() if k in ("estimate", "se", "ci_low", "ci_high")})
     ov = overlap(people, gate=gate)
     out.update({k: ov[k] for k in ("eligible_treated", "eligible_comparison", "ess", "max_smd_after",
@@ -338,15 +404,16 @@ def estimate(people: pd.DataFrame, panel: pd.DataFrame, *, outcome: str = "spend
     if ov["problems"]:
         return out | _refused(ov["problems"][0])
     elig = people["eligible"]
-    out["treated_baseline"] = float(panel[~panel["post"] & panel[s.CUSTOMER_ID].isin(
-        people.loc[elig & people["treated"], s.CUSTOMER_ID])][outcome].mean())
-    est = did(panel, people, outcome=outcome, weights=ov["weights"])
+    base = people.loc[elig & people["treated"], s.CUSTOMER_ID].map(per.means[f"pre_{outcome}"])
+    out["treated_baseline"] = float(base.mean())
+    est = did(per, people, outcome=outcome, weights=ov["weights"])
     return out | {"estimate": est["estimate"], "se": est["se"], "ci_low": est["ci_low"],
                   "ci_high": est["ci_high"], "gate": "passed"}
 
 
-def placebo_design(weekly: pd.DataFrame, people: pd.DataFrame, panel: pd.DataFrame, *, n_run: int,
-                   pre_weeks: int = 8, shift_weeks: int = 0) -> tuple[pd.DataFrame, pd.DataFrame, pd.Timestamp] | None:
+def placebo_design(weekly: pd.DataFrame | ibis.Table, people: pd.DataFrame, panel: pd.DataFrame | Periods, *,
+                   n_run: int, pre_weeks: int = 8, shift_weeks: int = 0, first: pd.DataFrame | None = None
+                   ) -> tuple[pd.DataFrame, Periods, pd.Timestamp] | None:
     """The same design moved back in time, on data from before the real start only.
 
     The fake start is ``shift_weeks`` (0: the run's length ``n_run``) weeks before the real
@@ -357,33 +424,35 @@ def placebo_design(weekly: pd.DataFrame, people: pd.DataFrame, panel: pd.DataFra
     reached customers before anything happened (parallel pre-trends). Re-measuring the
     covariates at the fake start would leave out the behaviour between the two starts on
     which the targeting may have looked, and the check would find that selection instead.
-    Returns (people, panel, fake start) or None when the data does not reach back far enough.
+    Returns (people, two-period panel, fake start) or None when the data does not reach back
+    far enough. ``first`` is :func:`userops.features.first_weeks` of ``weekly``.
     """
-    w0 = panel.loc[panel["rel_week"] == 0, "week"].min() if len(panel) else pd.NaT
+    w0 = panel.start if isinstance(panel, Periods) else (
+        panel.loc[panel["rel_week"] == 0, "week"].min() if len(panel) else pd.NaT)
     shift = int(shift_weeks) if shift_weeks > 0 else int(n_run)
     fake = w0 - pd.Timedelta(weeks=shift)
     fake_run = min(int(n_run), shift)
-    if pd.isna(w0) or fake - pd.Timedelta(weeks=pre_weeks) < weekly["week"].min():
+    weekly = features.as_weekly(weekly)
+    first = features.first_weeks(weekly) if first is None else first
+    if pd.isna(w0) or first.empty or fake - pd.Timedelta(weeks=pre_weeks) < first["first_week"].min():
         return None
-    seen = weekly.groupby(s.CUSTOMER_ID)["week"].min()
+    seen = first.set_index(s.CUSTOMER_ID)["first_week"]
     p = people[people[s.CUSTOMER_ID].map(seen) < fake].reset_index(drop=True)
-    weeks = pd.date_range(fake - pd.Timedelta(weeks=pre_weeks), fake + pd.Timedelta(weeks=fake_run - 1), freq="7D")
-    fake_panel = _dense(weekly, p[s.CUSTOMER_ID], weeks)
-    fake_panel["rel_week"] = ((fake_panel["week"] - fake).dt.days // 7).astype("int64")
-    fake_panel["post"] = fake_panel["rel_week"] >= 0
-    return p, fake_panel, fake
+    sums = _window_sums(weekly, w0=fake, windows={"pre": (-pre_weeks, -1), "post": (0, fake_run - 1)})
+    return p, _periods_from(sums, p[s.CUSTOMER_ID], n_pre=pre_weeks, n_post=fake_run, n_holdout=0, start=fake), fake
 
 
-def placebo(weekly: pd.DataFrame, people: pd.DataFrame, panel: pd.DataFrame, *, n_run: int,
-            outcome: str = "spend", pre_weeks: int = 8, shift_weeks: int = 0, gate: Gate = Gate()
-            ) -> dict[str, object]:
+def placebo(weekly: pd.DataFrame | ibis.Table, people: pd.DataFrame, panel: pd.DataFrame | Periods, *, n_run: int,
+            outcome: str = "spend", pre_weeks: int = 8, shift_weeks: int = 0, gate: Gate = Gate(),
+            first: pd.DataFrame | None = None) -> dict[str, object]:
     """Placebo-in-time check: the weighted DiD of :func:`placebo_design`'s fake start.
 
     Nothing happened at the fake start, so the estimate should cover 0. ``placebo`` is
     ``passed``, ``failed: ...`` (the CI excludes 0: the groups drifted apart before the start,
     so the real estimate may carry that drift) or ``not possible: ...``.
     """
-    got = placebo_design(weekly, people, panel, n_run=n_run, pre_weeks=pre_weeks, shift_weeks=shift_weeks)
+    got = placebo_design(weekly, people, panel, n_run=n_run, pre_weeks=pre_weeks, shift_weeks=shift_weeks,
+                         first=first)
     if got is None:
         return {"placebo": "not possible: the data does not reach back far enough before the start"}
     p, fake_panel, fake = got
@@ -397,7 +466,7 @@ def placebo(weekly: pd.DataFrame, people: pd.DataFrame, panel: pd.DataFrame, *, 
     return out | {"placebo": verdict}
 
 
-def holdout_size(people: pd.DataFrame, panel: pd.DataFrame, *, weeks: int, cost_per_customer: float,
+def holdout_size(people: pd.DataFrame, panel: pd.DataFrame | Periods, *, weeks: int, cost_per_customer: float,
                  share: float = 0.1, alpha: float = 0.05, power: float = 0.8) -> dict[str, object]:
     """Customers a random holdout needs to tell the break-even effect from zero.
 
@@ -408,15 +477,22 @@ def holdout_size(people: pd.DataFrame, panel: pd.DataFrame, *, weeks: int, cost_
     The size comes from statsmodels' ``NormalIndPower`` (two-sided ``alpha``, ``power``) for a
     holdout of ``share`` of the targeted customers (ratio reached/holdout = (1 - share)/share):
     ``holdout_customers`` not contacted and ``reached_needed`` contacted, over ``weeks`` weeks.
+    ``panel`` is a dense customer x week panel or a :class:`Periods` of a run of ``weeks`` weeks.
     """
     if not 0 < share < 1:
         raise ValueError(f"`share` of the holdout must be between 0 and 1, not {share}")
     out: dict[str, object] = {"cost_per_customer": float(cost_per_customer), "holdout_weeks": int(weeks),
                               "holdout_share": float(share)}
     treated = people.loc[people["treated"], s.CUSTOMER_ID]
-    pre = panel[~panel["post"] & panel[s.CUSTOMER_ID].isin(treated)]
-    pre = pre[pre["rel_week"] >= -min(int(weeks), int(-panel["rel_week"].min()))]
-    sd = float(pre.groupby(s.CUSTOMER_ID)["spend"].mean().std(ddof=1)) if len(treated) > 1 else np.nan
+    if isinstance(panel, Periods):
+        if int(weeks) != panel.n_post:
+            raise ValueError(f"`weeks` ({weeks}) must be the run's weeks of the two-period panel ({panel.n_post})")
+        means = treated.map(panel.means["holdout_spend"])
+    else:
+        pre = panel[~panel["post"] & panel[s.CUSTOMER_ID].isin(treated)]
+        pre = pre[pre["rel_week"] >= -min(int(weeks), int(-panel["rel_week"].min()))]
+        means = pre.groupby(s.CUSTOMER_ID)["spend"].mean()
+    sd = float(means.std(ddof=1)) if len(treated) > 1 else np.nan
     out["spend_sd"] = sd
     if not cost_per_customer > 0:
         return out | {"holdout": "no size: the strategy costs nothing per customer, so any effect pays"}
@@ -432,34 +508,26 @@ def holdout_size(people: pd.DataFrame, panel: pd.DataFrame, *, weeks: int, cost_
                              f"for {int(weeks)} weeks"}
 
 
-def stack(designs: list[tuple[pd.DataFrame, pd.DataFrame]], *, outcome: str = "spend"
+def stack(designs: list[Design | tuple[pd.DataFrame, pd.DataFrame]], *, outcome: str = "spend"
           ) -> dict[str, float]:
     """Pooled (stacked) weighted DiD over several strategies of one type.
 
     Each strategy keeps its own customers, weights and fixed effects (customer x strategy,
-    week x strategy); errors are clustered by customer across the stack.
+    week x strategy); errors are clustered by customer across the stack. Computed from each
+    design's two-period panel (see :func:`did`).
     """
-    ys, xs, ws, groups = [], [], [], []
-    for k, (people, panel) in enumerate(designs):
+    parts = []
+    for d in designs:
+        people, per = (d.people, d.periods) if isinstance(d, Design) else (d[0], _two_period(d[1]))
         w = propensity_weights(people)
         keep = people[w > 0]
-        d = panel[panel[s.CUSTOMER_ID].isin(keep[s.CUSTOMER_ID])]
-        d = d.assign(w=d[s.CUSTOMER_ID].map(dict(zip(keep[s.CUSTOMER_ID], w[w > 0]))),
-                     D=(d[s.CUSTOMER_ID].isin(set(keep.loc[keep["treated"], s.CUSTOMER_ID]))
-                        & d["post"]).astype(float))
-        ys.append(_within(d, outcome))
-        xs.append(_within(d, "D"))
-        ws.append(d["w"])
-        groups.append(d[s.CUSTOMER_ID])
-    fit = sm.WLS(pd.concat(ys, ignore_index=True), pd.concat(xs, ignore_index=True),
-                 weights=pd.concat(ws, ignore_index=True)).fit(
-        cov_type="cluster", cov_kwds={"groups": pd.factorize(pd.concat(groups, ignore_index=True))[0]})
-    est, se = float(fit.params.iloc[0]), float(fit.bse.iloc[0])
+        parts.append(_did_parts(per, keep, w[w > 0], outcome=outcome))
+    est, se = _fit_parts(parts)
     return {"estimate": est, "se": se, "ci_low": est - 1.96 * se, "ci_high": est + 1.96 * se,
             "strategies": len(designs)}
 
 
-def heterogeneity(people: pd.DataFrame, panel: pd.DataFrame, *, by: str, outcome: str = "spend",
+def heterogeneity(people: pd.DataFrame, panel: pd.DataFrame | Periods, *, by: str, outcome: str = "spend",
                   min_cell: int = 50) -> pd.DataFrame:
     """Weighted DiD per group of ``by`` (a pre-period trait), shrunk toward the overall effect.
 
@@ -467,6 +535,7 @@ def heterogeneity(people: pd.DataFrame, panel: pd.DataFrame, *, by: str, outcome
     their own. Shrinkage is empirical Bayes: weight tau^2 / (tau^2 + se^2), with tau^2 the
     between-group variance (DerSimonian-Laird).
     """
+    panel = _two_period(panel)
     w = propensity_weights(people)
     overall = did(panel, people, outcome=outcome, weights=w)
     rows = []
@@ -492,11 +561,11 @@ def heterogeneity(people: pd.DataFrame, panel: pd.DataFrame, *, by: str, outcome
     return out
 
 
-def estimate_all(weekly: pd.DataFrame, *, tables: dict[str, pd.DataFrame], as_of: pd.Timestamp,
+def estimate_all(weekly: pd.DataFrame | ibis.Table, *, tables: dict[str, pd.DataFrame], as_of: pd.Timestamp,
                  bands: tuple[float, ...], pre_weeks: int = 8, outcomes: tuple[str, ...] = ("spend", "orders"),
                  gate: Gate = Gate(), eligibility: str = "auto", placebo_weeks: int = 0,
                  contact_cost: float = 0.5, holdout_share: float = 0.1, band_days: float = BAND_DAYS
-                 ) -> tuple[pd.DataFrame, dict[str, tuple[pd.DataFrame, pd.DataFrame]]]:
+                 ) -> tuple[pd.DataFrame, dict[str, Design]]:
     """Every strategy with a full pre-window and run inside the data: all estimates per outcome.
 
     Returns a tidy frame with :data:`RESULT_COLUMNS` (one row per strategy and outcome) and
@@ -506,7 +575,9 @@ def estimate_all(weekly: pd.DataFrame, *, tables: dict[str, pd.DataFrame], as_of
     length) and, on spend, where the effect cannot be told apart from zero, the holdout that
     would (:func:`holdout_size`, cost per customer from :func:`contact_cost_per_customer`).
     Strategies that start before the data has ``pre_weeks`` of history, or end after
-    ``as_of``, are listed with the reason and no estimate.
+    ``as_of``, are listed with the reason and no estimate. ``weekly`` is the customer x week
+    activity: :func:`userops.features.weekly_table` (kept in the engine, which sums each
+    design's windows) or a frame like :func:`~userops.features.weekly_activity`'s.
     """
     rows, designs = [], {}
     st, exp = tables.get("strategies"), tables.get("exposures")
@@ -514,7 +585,9 @@ def estimate_all(weekly: pd.DataFrame, *, tables: dict[str, pd.DataFrame], as_of
         return pd.DataFrame(columns=list(RESULT_COLUMNS)), designs
     resp = tables.get("responses")
     costs = contact_cost_per_customer(st, default=contact_cost)
-    first_week = weekly["week"].min() if len(weekly) else pd.Timestamp(as_of)
+    weekly = features.as_weekly(weekly)
+    first = features.first_weeks(weekly)
+    first_week = first["first_week"].min() if len(first) else pd.Timestamp(as_of)
     for _, row in st.sort_values([s.START, s.STRATEGY_ID]).iterrows():
         sid = row[s.STRATEGY_ID]
         n_run = run_weeks(row[s.START], row[s.END])
@@ -529,17 +602,17 @@ def estimate_all(weekly: pd.DataFrame, *, tables: dict[str, pd.DataFrame], as_of
                                     "placebo": "not run: no estimate",
                                     "holdout": "no size: no pre-period data for this strategy"})
             continue
-        people, panel = design(weekly, strategy=row, strategies=st, exposures=exp, responses=resp,
-                               bands=bands, pre_weeks=pre_weeks, eligibility=eligibility,
-                               band_days=band_days)
-        people, pool, reason = select_pool(people, eligibility=eligibility, gate=gate,
+        d = design(weekly, strategy=row, strategies=st, exposures=exp, responses=resp, bands=bands,
+                   pre_weeks=pre_weeks, eligibility=eligibility, band_days=band_days, first=first)
+        people, pool, reason = select_pool(d.people, eligibility=eligibility, gate=gate,
                                            type_label=str(base["type"]), pre_weeks=pre_weeks)
-        designs[sid] = (people, panel)
+        d = designs[sid] = d.with_people(people)
+        panel = d.periods
         for outcome in outcomes:
             r = base | estimate(people, panel, outcome=outcome, gate=gate) | {"pool": pool, "pool_reason": reason}
             if r["gate"] == "passed":
                 r |= placebo(weekly, people, panel, n_run=n_run, outcome=outcome, pre_weeks=pre_weeks,
-                             shift_weeks=placebo_weeks, gate=gate)
+                             shift_weeks=placebo_weeks, gate=gate, first=first)
             else:
                 r["placebo"] = "not run: no estimate"
             clear = r["gate"] == "passed" and (r["ci_low"] > 0 or r["ci_high"] < 0)
@@ -554,7 +627,7 @@ def estimate_all(weekly: pd.DataFrame, *, tables: dict[str, pd.DataFrame], as_of
     return pd.DataFrame(rows).reindex(columns=list(RESULT_COLUMNS)), designs
 
 
-def pooled_by_type(results: pd.DataFrame, designs: dict[str, tuple[pd.DataFrame, pd.DataFrame]],
+def pooled_by_type(results: pd.DataFrame, designs: dict[str, Design],
                    *, outcome: str = "spend") -> pd.DataFrame:
     """Stacked weighted DiD per strategy type over the strategies that passed the gate."""
     rows = []
@@ -568,7 +641,7 @@ def pooled_by_type(results: pd.DataFrame, designs: dict[str, tuple[pd.DataFrame,
     return pd.DataFrame(rows, columns=cols)
 
 
-def focus(results: pd.DataFrame, designs: dict[str, tuple[pd.DataFrame, pd.DataFrame]], *,
+def focus(results: pd.DataFrame, designs: dict[str, Design], *,
           strategy: str = "", outcome: str = "spend", by: str = "pre_tier_rank", min_cell: int = 50,
           clusters: pd.DataFrame | None = None) -> dict[str, object]:
     """Balance, event study and heterogeneity for one strategy: ``strategy`` or, when empty,
@@ -583,10 +656,12 @@ def focus(results: pd.DataFrame, designs: dict[str, tuple[pd.DataFrame, pd.DataF
                 "event": pd.DataFrame(), "heterogeneity": pd.DataFrame(),
                 "heterogeneity_cluster": pd.DataFrame()}
     row = ok.sort_values(["eligible_treated", s.STRATEGY_ID], ascending=[False, True]).iloc[0]
-    people, panel = designs[row[s.STRATEGY_ID]]
+    d = designs[row[s.STRATEGY_ID]]
+    people, panel = _parts(d)
     w = propensity_weights(people)
+    dense = d.panel if isinstance(d, Design) else panel  # the event study needs every week
     return {"strategy_id": row[s.STRATEGY_ID], "result": row, "balance": balance(people, w),
-            "event": event_study(panel, people, weights=w, outcome=outcome),
+            "event": event_study(dense, people, weights=w, outcome=outcome),
             "heterogeneity": heterogeneity(people, panel, by=by, outcome=outcome, min_cell=min_cell),
             "heterogeneity_cluster": pd.DataFrame() if clusters is None else heterogeneity(
                 people.merge(clusters[[s.CUSTOMER_ID, "cluster_name"]], on=s.CUSTOMER_ID, how="left")
@@ -616,7 +691,7 @@ def table(results: pd.DataFrame, *, outcome: str = "spend") -> pd.DataFrame:
     return r.round(3)
 
 
-def cell_effects(results: pd.DataFrame, designs: dict[str, tuple[pd.DataFrame, pd.DataFrame]], *,
+def cell_effects(results: pd.DataFrame, designs: dict[str, Design], *,
                  by: str = "pre_tier_rank", outcome: str = "spend", min_cell: int = 50) -> pd.DataFrame:
     """Shrunk effect per strategy x group of ``by`` for every strategy that passed the gate.
 
@@ -625,7 +700,7 @@ def cell_effects(results: pd.DataFrame, designs: dict[str, tuple[pd.DataFrame, p
     rows = []
     ok = results[(results["outcome"] == outcome) & (results["gate"] == "passed")]
     for r in ok.itertuples():
-        people, panel = designs[r.strategy_id]
+        people, panel = _parts(designs[r.strategy_id])
         het = heterogeneity(people, panel, by=by, outcome=outcome, min_cell=min_cell)
         for h in het.itertuples():
             own = not np.isnan(h.shrunk) if hasattr(h, "shrunk") else False
@@ -653,7 +728,7 @@ def compare(results: pd.DataFrame, *, outcome: str = "spend") -> pd.DataFrame:
     return out.assign(label=out[s.STRATEGY_ID].astype(str) + " (" + out["type"].astype(str) + ")")
 
 
-def response_table(designs: dict[str, tuple[pd.DataFrame, pd.DataFrame]], *, responses: pd.DataFrame | None,
+def response_table(designs: dict[str, Design], *, responses: pd.DataFrame | None,
                    customers: pd.DataFrame | None, attributes: list[str],
                    preferences: pd.DataFrame | None = None, preference_features: list[str] = ()
                    ) -> pd.DataFrame:
@@ -665,7 +740,8 @@ def response_table(designs: dict[str, tuple[pd.DataFrame, pd.DataFrame]], *, res
     table ``preferences`` when it is given.
     """
     rows = []
-    for sid, (people, _) in designs.items():
+    for sid, d in designs.items():
+        people = _parts(d)[0]
         who = people[people["treated"]].assign(strategy_id=sid)
         got = set() if responses is None else set(
             responses.loc[responses[s.STRATEGY_ID] == sid, s.CUSTOMER_ID])
@@ -753,18 +829,37 @@ def bands_from(table: pd.DataFrame) -> tuple[tuple[float, ...], float]:
     return tuple(float(v) for v in table["spend"]), float(days.iloc[0]) if len(days) else BAND_DAYS
 
 
-def _covariates(weekly: pd.DataFrame, ids: pd.Series, *, w0: pd.Timestamp,
+# windows of weeks relative to the start's week (first, last; inclusive) that the covariates sum
+_COVARIATE_WINDOWS = {"s13": (-13, -1), "s26": (-26, -14), "last52": (-52, -1)}
+
+
+def _window_sums(weekly: ibis.Table, *, w0: pd.Timestamp, windows: dict[str, tuple[int, int]]
+                 ) -> dict[str, pd.DataFrame]:
+    """Per named window of weeks relative to ``w0``: each customer's sums (engine-side)."""
+    names = list(windows)
+    frame = pd.DataFrame({"window": np.arange(len(names), dtype="int64"),
+                          "start": [w0 + pd.Timedelta(weeks=a) for a, _ in windows.values()],
+                          "end": [w0 + pd.Timedelta(weeks=b) for _, b in windows.values()]})
+    got = features.week_windows(weekly, windows=frame)
+    return {name: got[got["window"] == i].drop(columns="window").set_index(s.CUSTOMER_ID)
+            for i, name in enumerate(names)}
+
+
+def _covariates(weekly: pd.DataFrame | ibis.Table, ids: pd.Series, *, w0: pd.Timestamp,
                 responses: pd.DataFrame | None, bands: tuple[float, ...],
                 band_days: float = BAND_DAYS) -> pd.DataFrame:
-    before = weekly[(weekly["week"] < w0) & weekly[s.CUSTOMER_ID].isin(ids)]
-    age = (w0 - before["week"]).dt.days // 7
-    s13 = before[age <= 13].groupby(s.CUSTOMER_ID)
-    s26 = before[(age > 13) & (age <= 26)].groupby(s.CUSTOMER_ID)
+    sums = _window_sums(features.as_weekly(weekly), w0=w0, windows=_COVARIATE_WINDOWS)
+    return _covariates_from(sums, ids, w0=w0, responses=responses, bands=bands, band_days=band_days)
+
+
+def _covariates_from(sums: dict[str, pd.DataFrame], ids: pd.Series, *, w0: pd.Timestamp,
+                     responses: pd.DataFrame | None, bands: tuple[float, ...],
+                     band_days: float = BAND_DAYS) -> pd.DataFrame:
     out = pd.DataFrame({s.CUSTOMER_ID: ids.to_numpy()}).set_index(s.CUSTOMER_ID)
-    out["spend_13w"] = s13["spend"].sum()
-    out["orders_13w"] = s13["orders"].sum()
-    out["spend_26w"] = s26["spend"].sum()
-    out["weeks_since_order"] = before[before["orders"] > 0].groupby(s.CUSTOMER_ID)["week"].max()
+    out["spend_13w"] = sums["s13"]["spend"]
+    out["orders_13w"] = sums["s13"]["orders"]
+    out["spend_26w"] = sums["s26"]["spend"]
+    out["weeks_since_order"] = sums["last52"]["last_order_week"]  # none in 52 weeks: 52 below
     out = out.fillna({"spend_13w": 0.0, "orders_13w": 0, "spend_26w": 0.0})
     out["weeks_since_order"] = ((w0 - out["weeks_since_order"]).dt.days // 7).fillna(52).clip(upper=52)
     out["log_spend_13w"] = np.log1p(out["spend_13w"].clip(lower=0))
@@ -780,6 +875,78 @@ def _covariates(weekly: pd.DataFrame, ids: pd.Series, *, w0: pd.Timestamp,
     out["pre_tier_rank"] = rank  # 0 = no order in the 13 weeks before, 1..n = spend band
     out["pre_tier_index"] = np.maximum(rank - 1, 0)  # lowest band and no order share 0
     return out.reset_index()
+
+
+def _periods_from(sums: dict[str, pd.DataFrame], ids: pd.Series, *, n_pre: int, n_post: int,
+                  n_holdout: int, start: pd.Timestamp) -> Periods:
+    """Per-customer means of the windows' sums (weeks without an order count as 0)."""
+    means = pd.DataFrame(index=pd.Index(ids.to_numpy(), name=s.CUSTOMER_ID))
+    for outcome in ("spend", "orders"):
+        for period, n in (("pre", n_pre), ("post", n_post)):
+            got = sums[period][outcome].reindex(means.index, fill_value=0)
+            means[f"{period}_{outcome}"] = got.to_numpy(dtype=float) / n
+    means["holdout_spend"] = (sums["holdout"]["spend"].reindex(means.index, fill_value=0).to_numpy(dtype=float)
+                              / n_holdout if n_holdout else np.nan)
+    return Periods(means=means, n_pre=int(n_pre), n_post=int(n_post), start=pd.Timestamp(start))
+
+
+def _two_period(panel: pd.DataFrame | Periods) -> Periods:
+    """A dense customer x week panel (``week``, ``post``, outcomes) reduced to its :class:`Periods`."""
+    if isinstance(panel, Periods):
+        return panel
+    post = panel["post"].astype(bool)
+    outcomes = [c for c in ("spend", "orders") if c in panel.columns]
+    means = pd.DataFrame(index=pd.Index(pd.unique(panel[s.CUSTOMER_ID]), name=s.CUSTOMER_ID))
+    for name, part in (("pre", panel[~post]), ("post", panel[post])):
+        g = part.groupby(s.CUSTOMER_ID)[outcomes].mean()
+        for outcome in outcomes:
+            means[f"{name}_{outcome}"] = g[outcome].reindex(means.index)
+    n_pre, n_post = int(panel.loc[~post, "week"].nunique()), int(panel.loc[post, "week"].nunique())
+    means["holdout_spend"] = np.nan
+    if "rel_week" in panel.columns and "spend" in outcomes:
+        last = panel[~post & (panel["rel_week"] >= -min(n_post, n_pre))]
+        means["holdout_spend"] = last.groupby(s.CUSTOMER_ID)["spend"].mean().reindex(means.index)
+    return Periods(means=means, n_pre=n_pre, n_post=n_post, start=pd.Timestamp(panel.loc[post, "week"].min()))
+
+
+def _did_parts(per: Periods, keep: pd.DataFrame, w: pd.Series, *, outcome: str) -> dict[str, object]:
+    """One design's terms of the two-way within regression of ``outcome`` on treated x post.
+
+    With x~ = (T_i - pi)(P_t - p) the within-transformed regressor (pi the weighted treated
+    share, p = n_post / n), sum_t (P_t - p) y~_it = c (D_i - mean_w D) with D_i the customer's
+    post minus pre mean and c = n_pre n_post / n: the coefficient and every customer's score
+    follow from D_i alone.
+    """
+    m = per.means.reindex(keep[s.CUSTOMER_ID].to_numpy())
+    delta = (m[f"post_{outcome}"] - m[f"pre_{outcome}"]).to_numpy(dtype=float)
+    ok = ~np.isnan(delta)  # a customer without rows in a dense panel is not in the regression
+    wv, t, delta = w.to_numpy(dtype=float)[ok], keep["treated"].to_numpy(dtype=bool)[ok], delta[ok]
+    total = wv.sum()
+    a = t - (wv * t).sum() / total if total > 0 else t.astype(float)
+    d = delta - ((wv * delta).sum() / total if total > 0 else 0.0)
+    return {"ids": keep[s.CUSTOMER_ID].to_numpy()[ok], "w": wv, "a": a, "d": d,
+            "c": per.n_pre * per.n_post / (per.n_pre + per.n_post)}
+
+
+def _fit_parts(parts: list[dict[str, object]]) -> tuple[float, float]:
+    """Coefficient and customer-clustered standard error of the stacked within regression
+    (statsmodels' WLS with ``cov_type="cluster"``: factor G/(G-1), and (N-1)/(N-K) = 1)."""
+    num = sum(p["c"] * float((p["w"] * p["a"] * p["d"]).sum()) for p in parts)
+    bread = sum(p["c"] * float((p["w"] * p["a"] ** 2).sum()) for p in parts)
+    if not bread > 0:  # no treated or no comparison customer: nothing identifies the effect
+        return 0.0, 0.0
+    beta = num / bread
+    score = np.concatenate([p["w"] * p["a"] * p["c"] * (p["d"] - beta * p["a"]) for p in parts])
+    codes, groups = pd.factorize(np.concatenate([p["ids"] for p in parts]))
+    per_customer = np.bincount(codes, weights=score, minlength=len(groups))
+    n = len(groups)
+    var = float((per_customer ** 2).sum()) / bread ** 2 * (n / (n - 1)) if n > 1 else np.nan
+    return float(beta), float(np.sqrt(var))
+
+
+def _parts(d: Design | tuple[pd.DataFrame, pd.DataFrame]) -> tuple[pd.DataFrame, pd.DataFrame | Periods]:
+    """(customers, two-period or dense panel) of a design, without building a dense panel."""
+    return (d.people, d.periods) if isinstance(d, Design) else (d[0], d[1])
 
 
 def _dense(weekly: pd.DataFrame, ids: pd.Series, weeks: pd.DatetimeIndex) -> pd.DataFrame:

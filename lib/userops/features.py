@@ -18,8 +18,10 @@ import pandas as pd
 from userops import schema as s
 
 __all__ = ["connect", "as_table", "lines", "orders", "collapse", "rfm", "recency_snapshots",
-           "period_bounds", "period_activity", "monthly_activity", "order_days", "category_spend",
-           "weekly_activity", "preferences"]
+           "period_bounds", "period_activity", "monthly_activity", "order_days", "order_days_table",
+           "window_orders", "category_spend",
+           "weekly_activity", "weekly_table", "as_weekly", "first_weeks", "week_windows", "week_rows",
+           "window_spend", "first_line", "preferences"]
 
 _COUNTER = itertools.count()
 _PERIODS = {"Q": pd.DateOffset(months=3), "M": pd.DateOffset(months=1),
@@ -230,6 +232,41 @@ def order_days(tx: pd.DataFrame | str | Path | ibis.Table, *, as_of: str | pd.Ti
     return _fetch(out, con=con, order_by=[s.CUSTOMER_ID, "day"], dates=["day"])
 
 
+def order_days_table(tx: pd.DataFrame | str | Path | ibis.Table, *, as_of: str | pd.Timestamp) -> ibis.Table:
+    """The rows of :func:`order_days` as an ibis expression, left in the engine."""
+    o = orders(tx, as_of=as_of)
+    return o.filter(o.cents > 0).select(s.CUSTOMER_ID, "day").distinct()
+
+
+def window_orders(days: pd.DataFrame | ibis.Table, *, windows: pd.DataFrame, after_days: int,
+                  con: ibis.BaseBackend | None = None) -> pd.DataFrame:
+    """Whether each row of ``windows`` (``customer_id``, ``start``, ``end``) has a shopping day
+    of :func:`order_days` (a frame, or :func:`order_days_table` in the engine) ``during`` the
+    window (``start`` <= day <= ``end``) and ``after`` it (``end`` < day <= ``end`` +
+    ``after_days`` days). One row per window row, in its order."""
+    if windows.empty:
+        return pd.DataFrame({"during": pd.Series(dtype=bool), "after": pd.Series(dtype=bool)})
+    if isinstance(days, pd.DataFrame):
+        days = ibis.memtable(days[[s.CUSTOMER_ID, "day"]].astype({s.CUSTOMER_ID: "str", "day": "datetime64[us]"}))
+    d = days.select(days[s.CUSTOMER_ID].cast("string"), ts=days.day.cast("timestamp"))
+    end = pd.to_datetime(windows["end"]).astype("datetime64[us]")
+    r = ibis.memtable(pd.DataFrame({
+        "_row": np.arange(len(windows), dtype="int64"),
+        s.CUSTOMER_ID: windows[s.CUSTOMER_ID].astype(str).to_numpy(),
+        "start": pd.to_datetime(windows["start"]).astype("datetime64[us]").to_numpy(),
+        "end": end.to_numpy(), "last": (end + pd.Timedelta(days=after_days)).to_numpy()}))
+    r = r.select(r._row.cast("int64"), r[s.CUSTOMER_ID].cast("string"), start=r.start.cast("timestamp"),
+                 end=r.end.cast("timestamp"), last=r["last"].cast("timestamp"))
+    j = r.join(d, [r[s.CUSTOMER_ID] == d[s.CUSTOMER_ID], d.ts >= r.start, d.ts <= r["last"]])
+    out = j.group_by("_row").aggregate(during=(j.ts <= j.end).any(), after=(j.ts > j.end).any())
+    got = (con or connect()).execute(out.order_by("_row"))
+    flags = pd.DataFrame({"during": np.zeros(len(windows), dtype=bool), "after": np.zeros(len(windows), dtype=bool)})
+    rows = got["_row"].to_numpy(dtype="int64")
+    flags.loc[rows, "during"] = got["during"].to_numpy(dtype=bool)
+    flags.loc[rows, "after"] = got["after"].to_numpy(dtype=bool)
+    return flags
+
+
 def category_spend(tx: pd.DataFrame | str | Path | ibis.Table, *, as_of: str | pd.Timestamp,
                    window_days: int = 365, con: ibis.BaseBackend | None = None) -> pd.DataFrame:
     """Net spend per customer and category in the ``window_days`` ending at ``as_of``.
@@ -253,15 +290,110 @@ def weekly_activity(tx: pd.DataFrame | str | Path | ibis.Table, *, as_of: str | 
     """Customer x week (weeks start on Monday): ``orders`` (positive value) and net ``spend``.
 
     Sparse: only weeks with an order. Dense customer x week panels are built from it for the
-    customers an analysis needs (see :mod:`userops.effects`).
+    customers an analysis needs (see :mod:`userops.effects`); :func:`weekly_table` keeps the
+    same rows in the engine instead of in pandas.
     """
-    o = orders(tx, as_of=as_of)
-    o = o.mutate(week=o.day.truncate("W"))
-    out = o.group_by([s.CUSTOMER_ID, "week"]).aggregate(
-        orders=(o.cents > 0).cast("int64").sum(), cents=o.cents.sum())
-    out = out.select(s.CUSTOMER_ID, "week", orders=out.orders.cast("int64"),
-                     spend=out.cents.cast("float64") / 100.0)
+    w = _weekly(tx, as_of=as_of)
+    out = w.select(s.CUSTOMER_ID, "week", "orders", spend=w.cents.cast("float64") / 100.0)
     return _fetch(out, con=con, order_by=[s.CUSTOMER_ID, "week"], dates=["week"])
+
+
+def weekly_table(tx: pd.DataFrame | str | Path | ibis.Table, *, as_of: str | pd.Timestamp,
+                 con: ibis.BaseBackend | None = None) -> ibis.Table:
+    """The rows of :func:`weekly_activity` kept in the engine (a temporary table, like
+    :func:`collapse`): ``customer_id``, ``week`` (date of the Monday), ``orders`` (int64) and
+    ``cents`` (net spend in integer cents). Step 5's designs and step 6's KPIs query it
+    (:func:`week_windows`, :func:`week_rows`, :func:`window_spend`) and pull only customer-level
+    sums into pandas."""
+    con = con or connect()
+    return con.create_table(f"_weekly_{next(_COUNTER)}", _weekly(tx, as_of=as_of), temp=True)
+
+
+def as_weekly(weekly: pd.DataFrame | ibis.Table) -> ibis.Table:
+    """Customer x week activity as an ibis Table with ``customer_id`` (string), ``week``
+    (date), ``orders`` (int64) and ``cents`` (int64): the output of :func:`weekly_table` as it is,
+    or a frame like :func:`weekly_activity`'s (``spend`` in currency units becomes cents)."""
+    if isinstance(weekly, pd.DataFrame):
+        cols = [c for c in (s.CUSTOMER_ID, "week", "orders", "spend", "cents") if c in weekly.columns]
+        weekly = ibis.memtable(weekly[cols])
+    if not isinstance(weekly, ibis.Table):
+        raise TypeError(f"`weekly` must be a pandas DataFrame or an ibis Table, not {type(weekly).__name__}")
+    cents = weekly.cents if "cents" in weekly.columns else (weekly.spend * 100).round()
+    return weekly.select(customer_id=weekly[s.CUSTOMER_ID].cast("string"), week=weekly.week.cast("date"),
+                         orders=weekly.orders.cast("int64"), cents=cents.cast("int64"))
+
+
+def first_weeks(weekly: pd.DataFrame | ibis.Table, *, con: ibis.BaseBackend | None = None) -> pd.DataFrame:
+    """Each customer's first week with an order: ``customer_id``, ``first_week``."""
+    w = as_weekly(weekly)
+    out = w.group_by(s.CUSTOMER_ID).aggregate(first_week=w.week.min())
+    return _fetch(out, con=con, order_by=[s.CUSTOMER_ID], dates=["first_week"])
+
+
+def week_windows(weekly: pd.DataFrame | ibis.Table, *, windows: pd.DataFrame,
+                 con: ibis.BaseBackend | None = None) -> pd.DataFrame:
+    """Customer x week activity summed over windows of weeks, per window and customer.
+
+    ``windows`` has ``window`` (an int64 key), ``start`` and ``end`` (the first and the last
+    week of the window, Mondays, inclusive; a window that ends before it starts is empty).
+    Returns ``window``, ``customer_id``, ``orders`` (positive-value orders), ``spend`` (net,
+    summed in cents) and ``last_order_week`` (the last week of the window with a
+    positive-value order, NaT if none), only for customers with a week in the window.
+    """
+    weeks = [(int(r.window), wk) for r in windows.itertuples()
+             for wk in pd.date_range(pd.Timestamp(r.start), pd.Timestamp(r.end), freq="7D")]
+    grid = pd.DataFrame(weeks, columns=["window", "week"]).astype({"window": "int64", "week": "datetime64[us]"})
+    w = as_weekly(weekly)
+    g = ibis.memtable(grid)
+    g = g.select(window=g.window.cast("int64"), week=g.week.cast("date"))
+    j = w.join(g, "week")
+    out = j.group_by(["window", s.CUSTOMER_ID]).aggregate(
+        orders=j.orders.sum(), cents=j.cents.sum(), last_order_week=j.week.max(where=j.orders > 0))
+    out = out.select("window", s.CUSTOMER_ID, orders=out.orders.cast("int64"),
+                     spend=out.cents.cast("float64") / 100.0, last_order_week=out.last_order_week)
+    return _fetch(out, con=con, order_by=["window", s.CUSTOMER_ID], dates=["last_order_week"])
+
+
+def week_rows(weekly: pd.DataFrame | ibis.Table, *, customers: pd.Series, start: pd.Timestamp,
+              end: pd.Timestamp, con: ibis.BaseBackend | None = None) -> pd.DataFrame:
+    """The rows of :func:`weekly_activity` for ``customers`` in the weeks ``start`` to ``end``
+    (inclusive): the sparse input of one dense customer x week panel."""
+    w = as_weekly(weekly)
+    ids = ibis.memtable(pd.DataFrame({s.CUSTOMER_ID: pd.Series(customers, dtype=object).astype(str).unique()}))
+    ids = ids.select(ids[s.CUSTOMER_ID].cast("string"))
+    w = w.filter((w.week >= ibis.literal(pd.Timestamp(start).date()))
+                 & (w.week <= ibis.literal(pd.Timestamp(end).date()))).semi_join(ids, s.CUSTOMER_ID)
+    out = w.select(s.CUSTOMER_ID, "week", "orders", spend=w.cents.cast("float64") / 100.0)
+    return _fetch(out, con=con, order_by=[s.CUSTOMER_ID, "week"], dates=["week"])
+
+
+def window_spend(weekly: pd.DataFrame | ibis.Table, *, windows: pd.DataFrame,
+                 con: ibis.BaseBackend | None = None) -> np.ndarray:
+    """Net spend of each row of ``windows`` (``customer_id``, ``start``, ``end``): that
+    customer's weeks from the week starting ``start`` to the week starting on or before
+    ``end``, summed in cents. One value per row, in the rows' order (0 where none)."""
+    if windows.empty:
+        return np.zeros(0)
+    rows = pd.DataFrame({"_row": np.arange(len(windows), dtype="int64"),
+                         s.CUSTOMER_ID: windows[s.CUSTOMER_ID].astype(str).to_numpy(),
+                         "start": pd.to_datetime(windows["start"]).dt.normalize().astype("datetime64[us]").to_numpy(),
+                         "end": pd.to_datetime(windows["end"]).dt.normalize().astype("datetime64[us]").to_numpy()})
+    r = ibis.memtable(rows)
+    r = r.select(r._row.cast("int64"), r[s.CUSTOMER_ID].cast("string"), start=r.start.cast("date"),
+                 end=r.end.cast("date"))
+    w = as_weekly(weekly)
+    j = r.join(w, [r[s.CUSTOMER_ID] == w[s.CUSTOMER_ID], w.week >= r.start, w.week <= r.end])
+    out = j.group_by("_row").aggregate(cents=j.cents.sum())
+    got = (con or connect()).execute(out.order_by("_row"))
+    spend = np.zeros(len(windows))
+    spend[got["_row"].to_numpy(dtype="int64")] = got["cents"].to_numpy(dtype="int64") / 100.0
+    return spend
+
+
+def first_line(tx: pd.DataFrame | str | Path | ibis.Table, *, con: ibis.BaseBackend | None = None) -> pd.Timestamp:
+    """The time of the earliest transaction line (NaT when there is none)."""
+    t = as_table(tx, columns=(s.TS,))
+    return pd.Timestamp((con or connect()).execute(t[s.TS].min()))
 
 
 def preferences(tx: pd.DataFrame | str | Path | ibis.Table, *, as_of: str | pd.Timestamp,
@@ -281,16 +413,20 @@ def preferences(tx: pd.DataFrame | str | Path | ibis.Table, *, as_of: str | pd.T
     disc = t[s.DISCOUNT].cast("float64") if s.DISCOUNT in t.columns else ibis.literal(None, "float64")
     coup = t[s.COUPON_DISCOUNT].cast("float64") if s.COUPON_DISCOUNT in t.columns else ibis.literal(None, "float64")
     store = t[s.STORE_ID].cast("string") if s.STORE_ID in t.columns else ibis.literal(None, "string")
-    ln = t.mutate(_d=disc, _c=coup, _store=store, _gross=t[s.AMOUNT] + ibis.coalesce(disc, 0.0))
+    # money in integer cents: sums do not depend on the order the engine adds the lines in
+    net = (t[s.AMOUNT] * 100).round().cast("int64")
+    disc_c = (disc * 100).round().cast("int64")
+    ln = t.mutate(_d=disc_c, _discounted=disc > 0, _c=coup, _store=store, _net=net,
+                  _gross=net + ibis.coalesce(disc_c, 0))
     o = ln.group_by([s.CUSTOMER_ID, s.ORDER_ID]).aggregate(
-        ts=ln[s.TS].min(), net=ln[s.AMOUNT].sum(), gross=ln._gross.sum(),
-        disc_gross=ln._gross.sum(where=ln._d > 0), disc=ln._d.sum(),
+        ts=ln[s.TS].min(), net=ln._net.sum(), gross=ln._gross.sum(),
+        disc_gross=ln._gross.sum(where=ln._discounted), disc=ln._d.sum(),
         coupon=(ln._c > 0).any(), store=ln._store.min())
     hour = o.ts.hour()
     dow = o.ts.day_of_week.index()  # Monday = 0
     per = o.group_by(s.CUSTOMER_ID).aggregate(
         orders=o.count(), spend=o.net.sum(), gross=o.gross.sum(),
-        disc_gross=ibis.coalesce(o.disc_gross.sum(), 0.0), disc=o.disc.sum(),
+        disc_gross=ibis.coalesce(o.disc_gross.sum(), 0), disc=o.disc.sum(),
         coupon_orders=o.coupon.cast("int64").sum(),
         weekend=(dow >= 5).cast("int64").sum(), morning=(hour < 12).cast("int64").sum(),
         afternoon=((hour >= 12) & (hour < 17)).cast("int64").sum(),
@@ -302,9 +438,9 @@ def preferences(tx: pd.DataFrame | str | Path | ibis.Table, *, as_of: str | pd.T
     days = days.mutate(gap=days.day.delta(days.day.lag().over(w), unit="day"))
     gaps = days.group_by(s.CUSTOMER_ID).aggregate(median_gap=days.gap.median())
     out = per.left_join(main, s.CUSTOMER_ID).left_join(gaps, s.CUSTOMER_ID).select(
-        s.CUSTOMER_ID, orders=per.orders.cast("int64"), spend=per.spend.cast("float64"),
-        discount_share=per.disc_gross / per.gross.nullif(0),
-        discount_depth=per.disc / per.gross.nullif(0),
+        s.CUSTOMER_ID, orders=per.orders.cast("int64"), spend=per.spend.cast("float64") / 100.0,
+        discount_share=per.disc_gross.cast("float64") / per.gross.cast("float64").nullif(0),
+        discount_depth=per.disc.cast("float64") / per.gross.cast("float64").nullif(0),
         coupon_order_share=per.coupon_orders / per.orders,
         stores=per.stores.cast("int64"), main_store_share=ibis._["main_n"] / per.orders,
         weekend_share=per.weekend / per.orders, morning_share=per.morning / per.orders,
@@ -318,6 +454,15 @@ def preferences(tx: pd.DataFrame | str | Path | ibis.Table, *, as_of: str | pd.T
 
 
 # -- private helpers ------------------------------------------------------------------------
+
+def _weekly(tx: pd.DataFrame | str | Path | ibis.Table, *, as_of: str | pd.Timestamp) -> ibis.Table:
+    o = orders(tx, as_of=as_of)
+    o = o.mutate(week=o.day.truncate("W"))
+    out = o.group_by([s.CUSTOMER_ID, "week"]).aggregate(
+        orders=(o.cents > 0).cast("int64").sum(), cents=o.cents.sum())
+    return out.select(s.CUSTOMER_ID, week=out.week.cast("date"), orders=out.orders.cast("int64"),
+                      cents=out.cents.cast("int64"))
+
 
 def _is_orders(t: ibis.Table) -> bool:
     return {"day", "cents"} <= set(t.columns) and s.TS not in t.columns

@@ -1,10 +1,12 @@
 """Step 6: strategy KPIs with intervals, the coverage/effect seesaw and budget allocation."""
 from __future__ import annotations
 
+import ibis
 import numpy as np
 import pandas as pd
 from scipy.optimize import linprog
 
+from userops import features
 from userops import schema as s
 from userops.effects import contact_cost_per_customer, run_weeks, week_start
 
@@ -33,13 +35,15 @@ KPI_COLUMNS = ("reach", "participants", "gmv", "responses", "type", "weeks", "co
                "roi_high", "holdout_customers", "reached_needed", "holdout_weeks")
 
 
-def kpis(reached: pd.DataFrame, responses: pd.DataFrame | None, weekly: pd.DataFrame,
+def kpis(reached: pd.DataFrame, responses: pd.DataFrame | None, weekly: pd.DataFrame | ibis.Table,
          strategies: pd.DataFrame, effects: pd.DataFrame, *, contact_cost: float,
          coupon_cost_per_response: float, segments: pd.DataFrame | None = None,
          by: str | None = None) -> pd.DataFrame:
     """KPIs per strategy, or per strategy x segment when ``segments``/``by`` are given.
 
-    ``reached`` is step 4's reach table, ``weekly`` the customer-week spend, ``effects`` step
+    ``reached`` is step 4's reach table, ``weekly`` the customer-week spend
+    (:func:`userops.features.weekly_activity`, or :func:`~userops.features.weekly_table` kept in
+    the engine: each reached customer's spend over the run is summed there), ``effects`` step
     5's results (spend outcome). Per segment, incremental GMV uses the strategy's average effect.
     """
     if reached.empty:
@@ -214,11 +218,10 @@ def _holdout_words(r) -> str:
             f"{int(r.reached_needed):,} for {int(r.holdout_weeks)} weeks (it reached {int(r.reach):,})")
 
 
-def _window_spend(r: pd.DataFrame, weekly: pd.DataFrame) -> np.ndarray:
-    w = weekly[[s.CUSTOMER_ID, "week", "spend"]]
-    m = r[[s.CUSTOMER_ID, "week0", "end"]].reset_index().merge(w, on=s.CUSTOMER_ID, how="left")
-    m = m[(m["week"] >= m["week0"]) & (m["week"] <= m["end"])]
-    return m.groupby("index")["spend"].sum().reindex(r.index, fill_value=0.0).to_numpy()
+def _window_spend(r: pd.DataFrame, weekly: pd.DataFrame | ibis.Table) -> np.ndarray:
+    """Each reach row's spend in the weeks of its strategy's run, summed in the engine."""
+    return features.window_spend(weekly, windows=pd.DataFrame(
+        {s.CUSTOMER_ID: r[s.CUSTOMER_ID].to_numpy(), "start": r["week0"].to_numpy(), "end": r["end"].to_numpy()}))
 
 
 def _by_type(k: pd.DataFrame) -> pd.DataFrame:
