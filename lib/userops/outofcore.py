@@ -177,14 +177,15 @@ def _dst_hours(tz: str) -> tuple[pd.Timestamp, ...]:
     local = days.tz_convert(tz)
     offset = (local.tz_localize(None) - days.tz_localize(None)).to_numpy()
     changed = np.flatnonzero(offset[1:] != offset[:-1]) + 1
-    hours: set[pd.Timestamp] = set()
-    for i in changed:  # the change happened between noon UTC of day i-1 and of day i
-        naive = pd.date_range(days[i - 1].tz_localize(None) - pd.Timedelta(days=1),
-                              days[i].tz_localize(None) + pd.Timedelta(days=1), freq="15min")
-        loc = naive.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
-        for t in naive[loc.isna()]:
-            h = t.floor("h")
-            hours.update((h - pd.Timedelta(hours=1), h, h + pd.Timedelta(hours=1)))
+    if not len(changed):
+        return ()
+    # the change happened between noon UTC of day i-1 and of day i: look at every quarter hour
+    # of the local days around it
+    start = days[changed - 1].tz_localize(None).to_numpy() - np.timedelta64(1, "D")
+    steps = np.arange(0, 3 * 24 * 4 + 1) * np.timedelta64(15, "m")
+    naive = pd.DatetimeIndex((start[:, None] + steps[None, :]).ravel())
+    odd = naive[naive.tz_localize(tz, ambiguous="NaT", nonexistent="NaT").isna()].floor("h").unique()
+    hours = set(odd) | set(odd - pd.Timedelta(hours=1)) | set(odd + pd.Timedelta(hours=1))
     return tuple(sorted(hours))
 
 
@@ -267,8 +268,8 @@ class _Cleaner:
         self.value, self.fast, self.problem, self.out_type = {}, {}, {}, {}
         hours = _dst_hours(self.source_tz)
         if hours:
-            self.con.execute("CREATE TEMP TABLE dst_hours (h TIMESTAMP)")
-            self.con.executemany("INSERT INTO dst_hours VALUES (?)", [[h.to_pydatetime()] for h in hours])
+            self.con.register("_dst_hours", pa.table({"h": pa.array(pd.DatetimeIndex(hours).as_unit("us"))}))
+            self.con.execute("CREATE TEMP TABLE dst_hours AS SELECT h FROM _dst_hours")
         for c in [*self.cols, *self.extra]:
             self._plan_column(c, self.types[c], self.kinds[c], dst=bool(hours))
 
