@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 from conftest import tiny_notebook
 
-from userops import cli, library, report
+from userops import cli, datasets, library, report
 
 # large enough that every section of every step has estimates to show (clusters, tiers, LP)
 SMALL = {"n_customers": 1500, "seed": 5}
@@ -91,7 +91,9 @@ def test_transactions_only_data_runs_every_step(sample_dir, tmp_path):
 @pytest.mark.slow
 def test_every_customer_tiered_in_the_artifact(published):
     tiers = pd.read_parquet(published.folder / "artifacts" / "01_customer_tiers.parquet")
-    tx = pd.read_parquet(published.folder / "data" / "transactions.parquet")
+    manifest = json.loads((published.folder / "manifest.json").read_text())
+    ds = datasets.open_prepared(published.folder / manifest["prepared_data"], as_of=manifest["as_of"])
+    tx = ds.lines().to_pandas()
     assert sorted(tiers["customer_id"]) == sorted(tx["customer_id"].unique())
     assert tiers[["rf_segment", "rfm_group", "lifecycle_stage"]].notna().all().all()
 

@@ -9,7 +9,6 @@ another date, other data or other parameters refuses, naming the notebook to run
 """
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +17,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from userops import datasets
 from userops.datasets import LOAD_PARAMETERS
 
 __all__ = ["Artifact", "ArtifactError", "REGISTRY", "Run", "data_fingerprint", "artifact_dir",
@@ -98,21 +98,10 @@ _KIND_CHECKS = {
 
 
 def data_fingerprint(data: str | Path, **load: object) -> str:
-    """A short hash that names one input: the prepared folder's description, the embedded
-    source with its load parameters, or a user's folder (file names, sizes, modification times).
-
-    Cheap by design: it is computed before any data is loaded.
-    """
-    path = Path(str(data))
-    parts: list[object] = [sorted((k, str(v)) for k, v in load.items() if k in LOAD_PARAMETERS)]
-    if (path / "dataset.json").is_file():
-        parts = ["prepared", (path / "dataset.json").read_text(encoding="utf-8")]
-    elif path.is_dir():
-        files = sorted(p for p in path.iterdir() if p.suffix in (".csv", ".parquet"))
-        parts += [(p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in files]
-    else:
-        parts.insert(0, str(data))
-    return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:16]
+    """The fingerprint of one input: :func:`userops.datasets.fingerprint` (a prepared folder
+    answers its input's; a user's folder: file names, sizes, modification times and the load
+    parameters). Cheap by design: it is computed before any data is loaded."""
+    return datasets.fingerprint(data, **load)
 
 
 @dataclass(frozen=True)

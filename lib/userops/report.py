@@ -199,7 +199,8 @@ def run(*, data: str = "completejourney", as_of: str | None = None, out: str | P
     with _lock(out):
         recover(out, log=log)
         t0 = time.perf_counter()
-        ds = datasets.load(data, as_of=as_of, **load_kw)
+        prepared = datasets.prepare(data, store=out, as_of=as_of, log=log, **load_kw)
+        ds = datasets.open_prepared(prepared, as_of=as_of)
         as_of_iso = ds.as_of.date().isoformat()
         stage = Path(tempfile.mkdtemp(prefix=f".{as_of_iso}.staging-{os.getpid()}-", dir=out))
         try:
@@ -214,7 +215,9 @@ def _run_staged(ds: datasets.Dataset, *, stage: Path, out: Path, data: str, step
                 t0: float, log) -> RunResult:
     as_of_iso = ds.as_of.date().isoformat()
     earlier = _seed_from_earlier(out / as_of_iso, stage, skip=[nb.stem for nb in nbs]) if steps else []
-    ds.save(stage / "data")
+    # the steps read the prepared data in place (no copy per report), by a path relative to the
+    # report folder: the staging folder and the published one are both directly under ``out``
+    data_path = os.path.relpath(ds.path, stage)
     _record_run(stage, ds=ds, nbs=nbs, kept=[r.name for r in earlier], params=params)
     log(f"[data] {ds.source}: {ds.row_counts()['transactions']:,} transaction lines kept, "
         f"{int(ds.rejects['rows'].sum()) if len(ds.rejects) else 0:,} set aside "
@@ -231,12 +234,12 @@ def _run_staged(ds: datasets.Dataset, *, stage: Path, out: Path, data: str, step
                 log(f"[{i}/{len(nbs)}] {nb.stem} skipped: {result.error}")
             else:
                 result = _run_step(nb, i, len(nbs), stage=stage, as_of=as_of_iso, params=params,
-                                   timeout=timeout, log=log, kernel=kernel)
+                                   timeout=timeout, log=log, kernel=kernel, data=data_path)
             status[nb.stem[:2]] = result.status
             results.append(result)
     ok = all(r.status == "ok" for r in results)
     results = sorted(earlier + results, key=lambda r: r.name)
-    _write_manifest(stage, ds=ds, data=data, params=params, results=results)
+    _write_manifest(stage, ds=ds, data=data, params=params, results=results, prepared=data_path)
     _write_index(stage, ds=ds, results=results)
     folder = _publish(stage, out / (as_of_iso if ok else f"{as_of_iso}.failed"))
     rows_path = folder / "artifacts" / "06_library_rows.parquet"
@@ -409,7 +412,8 @@ def _record_run(stage: Path, *, ds: datasets.Dataset, nbs: list[Path], kept: lis
     steps = {name: before.get(name, {"unrecorded": "kept from a report that did not record it"})
              for name in kept}
     steps.update({nb.stem: _effective(nb, params) for nb in nbs})
-    library.write_run(stage, steps=steps, fingerprint=library.fingerprint(ds.tables))
+    library.write_run(stage, steps=steps,
+                      fingerprint=ds.fingerprint if ds.fingerprint else library.fingerprint(ds.tables))
 
 
 def _skipped(nb: Path, blocked: list[tuple[str, str]]) -> StepResult:
@@ -519,9 +523,9 @@ class _Kernel:
 
 
 def _run_step(nb: Path, i: int, n: int, *, stage: Path, as_of: str, params: dict[str, object],
-              timeout: int, log, kernel: _Kernel) -> StepResult:
+              timeout: int, log, kernel: _Kernel, data: str = "data") -> StepResult:
     declared = declared_parameters(nb)
-    values = {"data": "data", "as_of": as_of, "out_dir": ".", "library_path": f"../{LIBRARY}"}
+    values = {"data": data, "as_of": as_of, "out_dir": ".", "library_path": f"../{LIBRARY}"}
     values.update({k: v for k, v in params.items() if k in declared})
     values = {k: v for k, v in values.items() if k in declared}
     output = stage / nb.name
@@ -642,9 +646,12 @@ def _versions() -> dict[str, str]:
 
 
 def _write_manifest(stage: Path, *, ds: datasets.Dataset, data: str, params: dict[str, object],
-                    results: list[StepResult]) -> None:
+                    results: list[StepResult], prepared: str) -> None:
+    # the report is re-run from its manifest with ``--data <out>/<prepared_data relative to the
+    # report>`` (or ``data`` again), ``--as-of`` and ``parameters``
     manifest = {
         "as_of": ds.as_of.date().isoformat(), "data": data, "data_source": ds.source,
+        "data_fingerprint": ds.fingerprint, "prepared_data": Path(prepared).as_posix(),
         "data_tz": ds.data_tz, "parameters": params, "row_counts": ds.row_counts(),
         "reconciliation": json.loads(ds.reconciliation.to_json(orient="records")),
         "rejects": json.loads(ds.rejects.drop(columns="example_rows").to_json(orient="records")),
