@@ -28,6 +28,7 @@ MAX_ROWS = 25
 MAX_COLUMNS = 8  # value columns per table; a wider frame is split
 MISSING = "-"
 _KEY_KINDS = ("id", "text", "date")
+_NAMES_AS_VALUES = ("feature", "term", "metric", "kpi")
 _STYLES = [
     {"selector": "", "props": "border-collapse: collapse; margin: 0.4em 0 0.2em 0; font-size: 0.92em"},
     {"selector": "th", "props": "white-space: normal; max-width: 11em; vertical-align: bottom; "
@@ -60,6 +61,9 @@ def table_html(frame: pd.DataFrame, *, name: str, out_dir: str | Path, caption: 
         raise ValueError(f"`name` must be letters, digits, _ and -, not {name!r}")
     data = _as_columns(frame)
     data = _numeric_id_order(data)
+    for col in _NAMES_AS_VALUES:  # a column listing features or columns shows their labels
+        if col in data and not _numeric(data[col]):
+            data[col] = data[col].map(lambda v: labels.label(v, categories=categories))
     notes = []
     if len(data) > MAX_ROWS:
         csv = artifacts.write_csv(data, out_dir=Path(out_dir) / "tables", name=name)
