@@ -22,7 +22,7 @@ from IPython.display import HTML, display
 
 from userops import artifacts, labels
 
-__all__ = ["show_table", "table_html", "MAX_ROWS", "MAX_COLUMNS", "MISSING"]
+__all__ = ["show_table", "table_html", "blank_reason", "MAX_ROWS", "MAX_COLUMNS", "MISSING"]
 
 MAX_ROWS = 25
 MAX_COLUMNS = 8  # value columns per table; a wider frame is split
@@ -215,3 +215,29 @@ def _missing_note(data: pd.DataFrame, missing: str | Mapping[str, str] | None,
     shown = ", ".join(labels.label(c, categories=categories) for c in cols)
     why = missing or "not available for that row"
     return html.escape(f"{MISSING} = no value ({shown}): {why}.")
+
+
+def blank_reason(values: object, *, groups: object = None, zero_is_blank: bool = False) -> str:
+    """Why a chart of ``values`` would show nothing, or ``""`` when it shows something.
+
+    Blank: no finite value; every value the same (per group, when ``groups`` labels each
+    value: a chart of flat lines); a single value per group; with ``zero_is_blank``, every value
+    zero. Charts (:mod:`userops.plots`) draw nothing when this gives a reason, and the prose
+    says it in the chart's place.
+    """
+    v = pd.to_numeric(pd.Series(np.asarray(values, dtype=object).ravel()), errors="coerce")
+    v = v.astype(float)
+    ok = np.isfinite(v.to_numpy())
+    if not ok.any():
+        return "no values to show"
+    if zero_is_blank and (v[ok] == 0).all():
+        return "every value is 0"
+    if groups is None:
+        return "" if v[ok].nunique() > 1 or zero_is_blank else "only one value"
+    g = pd.Series(np.asarray(groups, dtype=object).ravel())[ok].to_numpy()
+    per = v[ok].groupby(g, sort=False).agg(["count", "nunique"])
+    if (per["count"] <= 1).all():
+        return "one point per line only"
+    if (per["nunique"] <= 1).all():
+        return "every line is flat (the same value at every point)"
+    return ""
