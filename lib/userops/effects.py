@@ -334,8 +334,10 @@ def overlap(people: pd.DataFrame, *, gate: Gate = Gate()) -> dict[str, object]:
     ess = float(wc.sum() ** 2 / (wc ** 2).sum())
     smd = float(bal["smd_after"].abs().max())
     share = float(wc.max() / wc.sum())
-    problems = [f"effective comparison sample {ess:.0f} < {gate.min_ess:.0f}" if ess < gate.min_ess else "",
-                f"largest SMD after weighting {smd:.2f} > {gate.max_smd}" if smd > gate.max_smd else "",
+    problems = [f"effective comparison sample {_apart(ess, gate.min_ess)[0]} < {_apart(ess, gate.min_ess)[1]}"
+                if ess < gate.min_ess else "",
+                f"largest SMD after weighting {_apart(smd, gate.max_smd, decimals=2)[0]} > {gate.max_smd}"
+                if smd > gate.max_smd else "",
                 f"one comparison customer carries {share:.0%} of the weight"
                 if share > gate.max_weight_share else ""]
     problems = [f"insufficient overlap: {'; '.join(p for p in problems if p)}"] if any(problems) else []
@@ -1002,3 +1004,13 @@ def _dersimonian_laird(est: np.ndarray, se: np.ndarray) -> float:
     mean = np.sum(w * est) / np.sum(w)
     q = np.sum(w * (est - mean) ** 2)
     return float(max(0.0, (q - (len(est) - 1)) / (np.sum(w) - np.sum(w ** 2) / np.sum(w))))
+
+
+def _apart(value: float, bound: float, *, decimals: int = 0) -> tuple[str, str]:
+    """``value`` and ``bound`` with the fewest decimals that print them differently (49.74
+    against 50 reads "49.7 < 50.0", never "50 < 50")."""
+    for d in range(decimals, 7):
+        a, b = f"{value:.{d}f}", f"{bound:.{d}f}"
+        if a != b:
+            return a, b
+    return a, b
