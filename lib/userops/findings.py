@@ -160,10 +160,11 @@ def migration(mov: pd.DataFrame, effect: pd.DataFrame) -> list[Finding]:
     if len(e):
         clear = e[(e["ci_low"] > 0) | (e["ci_high"] < 0)]
         best = e.sort_values(["adjusted_diff", "type"], ascending=[False, True]).iloc[0]
+        said = (f"the intervals of all {len(e)} strategy types include zero" if len(clear) == 0 else
+                f"{len(clear)} of {len(e)} strategy types have an interval that excludes zero")
         out.append(Finding(
             f"Reached customers moved up {best['adjusted_diff']:+.1%} more often for {best['type']} "
-            f"[{best['ci_low']:+.1%}, {best['ci_high']:+.1%}]; {len(clear)} of {len(e)} strategy types "
-            "show a difference that is not zero.",
+            f"[{best['ci_low']:+.1%}, {best['ci_high']:+.1%}]; {said}.",
             "Do not credit strategies with tier upgrades until a type's interval excludes zero."
             if len(clear) == 0 else "Credit upgrades only to the types whose interval excludes zero.",
             "6. Do customers reached by a strategy move up more?"))
@@ -209,17 +210,21 @@ def effects(results: pd.DataFrame, pooled: pd.DataFrame) -> list[Finding]:
         if len(ok):
             clear = ok[(ok["ci_low"] > 0) | (ok["ci_high"] < 0)]
             out.append(Finding(
-                f"{len(clear)} of the {len(ok)} estimated effects can be told apart from zero.",
+                (f"None of the {len(ok)} estimated effects" if len(clear) == 0 else
+                 f"{len(clear)} of the {len(ok)} estimated effects") + " can be told apart from zero.",
                 "Do not scale a strategy whose interval includes zero; test it first."
                 if len(clear) < len(ok) else "Use these effects to set budgets in step 6.",
                 "1. The effect of each strategy on weekly spend"))
         sized = spend["holdout_customers"].dropna() if "holdout_customers" in spend else pd.Series(dtype=float)
         if len(sized):
+            base = int(spend["n_all"].max()) if "n_all" in spend and spend["n_all"].notna().any() else 0
+            need = sized.median()
             out.append(Finding(
                 f"To tell a break-even effect from zero, the median strategy would need a holdout of "
-                f"{sized.median():,.0f} customers.",
-                "Where that exceeds the customer base, judge the strategy on cheaper outcomes (responses, "
-                "orders) or pool similar strategies.",
+                f"{need:,.0f} customers" + (f", more than the {base:,} customers in the data." if need > base > 0
+                                            else "."),
+                "Judge such strategies on responses or orders, or pool similar strategies into one test."
+                if need > base > 0 else "Plan the holdouts of the next runs at that size.",
                 "1. The effect of each strategy on weekly spend"))
     for p in pooled.itertuples() if len(pooled) else []:
         if len(out) >= 5:
@@ -248,7 +253,8 @@ def review(decisions: pd.DataFrame, alloc: pd.DataFrame, *, budget: float, warn:
             out.append(Finding(
                 f"The best return: strategy {b['strategy_id']}, ROI {b['roi']:+.2f} "
                 f"[{b['roi_low']:+.2f}, {b['roi_high']:+.2f}] ({b['roi_unit']}).",
-                "Expand it first if its interval stays above zero; otherwise test it with a holdout.",
+                "Expand it first: even the low end of its interval returns more than its cost."
+                if b["roi_low"] > 0 else "Its interval includes a loss: expand it only with a random holdout beside it.",
                 "2. KPIs per strategy"))
         test = decisions[decisions["action"] == "test"]
         if len(test):
