@@ -46,8 +46,11 @@ def decision_table(decided: pd.DataFrame):
         "cost": [f"{v:,.0f}" if np.isfinite(v) else _MISSING for v in d["cost"].astype(float)],
         "holdout_customers": [f"{v:,.0f}" if np.isfinite(v) else "" for v in d["holdout_customers"].astype(float)],
         "reason": d["reason"].astype(str)}).rename(columns=DECISION_HEADERS)
+    words = [DECISION_HEADERS[c] for c in ("strategy_id", "type", "action", "reason")]
     return (shown.style.format(escape="html").hide(axis="index").set_uuid("decisions")
             .set_table_attributes('class="decisions"')
+            .set_properties(subset=words, **{"text-align": "left"})
+            .set_table_styles([{"selector": "th", "props": [("text-align", "left")]}])
             .set_caption(decision_note(decided)))
 
 

@@ -220,9 +220,11 @@ def decision_summary(kpi: pd.DataFrame, allocation: pd.DataFrame, *, tolerance: 
                                         np.nan)
     out["reason"] = [_reason(r, k.loc[r.strategy_id], tolerance) for r in out.itertuples()]
     order = {"expand": 0, "keep": 1, "test": 2, "cut": 3}
-    out = out.assign(_o=out["action"].map(order)).sort_values(["_o", "roi", s.STRATEGY_ID],
-                                                              ascending=[True, False, True], na_position="last")
-    return out.drop(columns="_o").reset_index(drop=True)[list(DECISION_COLUMNS)]
+    ids = out[s.STRATEGY_ID].astype(str)
+    numeric = pd.to_numeric(ids, errors="coerce")  # ids sorted as numbers when they all are numbers
+    out = out.assign(_o=out["action"].map(order), _id=numeric if numeric.notna().all() else ids)
+    out = out.sort_values(["_o", "roi", "_id"], ascending=[True, False, True], na_position="last")
+    return out.reset_index(drop=True)[list(DECISION_COLUMNS)]
 
 
 def alerts(current: pd.DataFrame, previous: pd.DataFrame, *, metrics: tuple[str, ...] = ("conversion", "arpu"),
