@@ -83,6 +83,10 @@ REGISTRY: dict[str, Artifact] = _registry(
     Artifact("06_library_rows", _S6, {"run_id": "id", "strategy_id": "id"}),
     Artifact("06_kpis", _S6, {"strategy_id": "id"}),
     Artifact("06_allocation", _S6, {}),
+    Artifact("06_decisions", _S6, {"strategy_id": "id", "type": "label", "action": "label", "effect": "number",
+                                   "effect_low": "number", "effect_high": "number", "roi": "number",
+                                   "roi_low": "number", "roi_high": "number", "reach": "int",
+                                   "cost": "number", "holdout_customers": "number", "reason": "text"}),
 )
 
 _KIND_CHECKS = {
