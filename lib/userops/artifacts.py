@@ -60,7 +60,10 @@ REGISTRY: dict[str, Artifact] = _registry(
     Artifact("01_customer_tiers", _S1, {
         "customer_id": "id", "recency_days": "int", "frequency": "int", "monetary": "number",
         "r_score": "int", "f_score": "int", "m_score": "int", "rf_segment": "label",
-        "rfm_group": "label", "lifecycle_stage": "label"}),
+        "rfm_group": "label", "lifecycle_stage": "label", "expected_orders": "number",
+        "expected_value": "number", "p_alive": "number"}),
+    Artifact("01_clv_fit", _S1, {"kind": "text", "model": "text", "param": "text", "estimate": "number",
+                                 "se": "number", "status": "text"}),
     Artifact("01_thresholds", _S1, {"cut": "text", "value": "number"}),
     Artifact("01_lifecycle_curve", _S1, {}),
     Artifact("02_customer_clusters", _S2, {"customer_id": "id", "cluster": "int", "cluster_name": "label"}),

@@ -32,7 +32,7 @@ from userops import schema as s
 
 __all__ = ["BGNBD", "GAMMA_GAMMA", "Fit", "Forward", "summarise", "holdout_purchases", "fit_bgnbd",
            "fit_gamma_gamma", "expected_purchases", "p_alive", "expected_spend", "simulate",
-           "horizon_days", "forward", "MIN_REPEATERS"]
+           "horizon_days", "forward", "attach", "stage_vs_alive", "TIER_COLUMNS", "MIN_REPEATERS"]
 
 BGNBD = ("r", "alpha", "a", "b")
 GAMMA_GAMMA = ("p", "q", "v")
@@ -270,7 +270,8 @@ def forward(days: pd.DataFrame, *, as_of: str | pd.Timestamp, horizon_months: in
     span = (as_of - first).days + 1
     if span < 2 * hold_days:
         return Forward("not fitted", f"The data covers {span} days, fewer than twice the {hold_days}-day holdout: "
-                       "the model could not be checked on weeks it did not see, so tiers do not use it.",
+                       "the model could not be checked on weeks it did not see, so tiers do not use it"
+                       + (f" (a holdout of at most {span // 14} weeks would fit this data)." if span >= 14 else "."),
                        calibration_end=cal_end, **base)
     cal = summarise(days, end=cal_end)
     repeaters = int((cal["frequency"] > 0).sum())
@@ -326,6 +327,45 @@ def forward(days: pd.DataFrame, *, as_of: str | pd.Timestamp, horizon_months: in
                    customers=customers.reset_index(drop=True), **parts, **base)
 
 
+TIER_COLUMNS = ("expected_orders", "expected_value", "p_alive")
+_ACTIVE = ("new", "growing", "mature", "declining", "reactivated")  # stages that read as alive
+
+
+def attach(tiered: pd.DataFrame, fw: Forward) -> pd.DataFrame:
+    """``tiered`` with :data:`TIER_COLUMNS` from the forward model: missing (NaN) for every
+    customer when the model is not used (it failed its holdout or could not be fitted), and
+    ``expected_value`` missing when Gamma-Gamma could not be fitted."""
+    out = tiered.drop(columns=[c for c in TIER_COLUMNS if c in tiered.columns])
+    if not fw.used:
+        return out.assign(**{c: np.nan for c in TIER_COLUMNS})
+    pred = fw.customers.set_index(s.CUSTOMER_ID)
+    ids = out[s.CUSTOMER_ID].astype(str)
+    return out.assign(**{c: ids.map(pred[c]).astype(float).to_numpy() for c in TIER_COLUMNS})
+
+
+def stage_vs_alive(tiered: pd.DataFrame, *, level: float = 0.5) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The lifecycle stage beside P(alive): customers per stage with P(alive) below and at or
+    above ``level`` and the stage's mean P(alive); then the disagreements (a stage that reads as
+    active with P(alive) below ``level``, at risk or dormant with P(alive) at or above it),
+    counted per stage. Empty frames when the tiers carry no P(alive)."""
+    d = tiered.dropna(subset=["p_alive"]) if "p_alive" in tiered else tiered.iloc[0:0]
+    if d.empty:
+        return pd.DataFrame(), pd.DataFrame()
+    stage = d["lifecycle_stage"].astype(str)
+    high = d["p_alive"] >= level
+    cross = pd.DataFrame({"lifecycle_stage": stage, "high": high, "p": d["p_alive"]}).groupby(
+        "lifecycle_stage", sort=False).agg(customers=("p", "size"), below=("high", lambda h: int((~h).sum())),
+                                           at_or_above=("high", "sum"), mean_p_alive=("p", "mean"))
+    order = [c for c in (*_ACTIVE, "at_risk", "dormant") if c in cross.index] + \
+        sorted(c for c in cross.index if c not in (*_ACTIVE, "at_risk", "dormant"))
+    cross = cross.loc[order].rename(columns={"below": f"P(alive) < {level:g}", "at_or_above": f"P(alive) >= {level:g}"})
+    active = stage.isin(_ACTIVE)
+    kind = np.select([active & ~high, ~active & high], ["active stage, P(alive) low", "at risk or dormant, P(alive) high"], "")
+    dis = pd.DataFrame({"lifecycle_stage": stage, "disagreement": kind})
+    dis = dis[dis["disagreement"] != ""].groupby(["disagreement", "lifecycle_stage"], sort=True).size()
+    return cross.reset_index().astype({f"P(alive) >= {level:g}": "int64"}), dis.rename("customers").reset_index()
+
+
 # -- private helpers ---------------------------------------------------------------------------
 
 def _unique_rows(*cols: np.ndarray) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
@@ -368,7 +408,8 @@ def _fit(model: str, names: tuple[str, ...], nll, *, n: int, start: np.ndarray) 
         message = message or "the Hessian is singular (a parameter is not identified)"
         ok = False
     if ok and np.any(theta > 1e6):
-        ok, message = False, "a parameter ran off to infinity (the data do not pin it down)"
+        name = names[int(np.argmax(theta))]
+        ok, message = False, f"{name} runs off to {theta.max():.2g}: the data do not pin it down"
     return Fit(model, dict(zip(names, map(float, theta))), dict(zip(names, map(float, se))), n, -f(z), ok, message)
 
 
