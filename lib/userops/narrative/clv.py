@@ -7,7 +7,8 @@ import pandas as pd
 
 from userops.clv import MIN_REPEATERS, Forward
 
-__all__ = ["clv_definitions", "clv_holdout_prose", "clv_fit_prose", "stage_alive_prose", "clv_headlines"]
+__all__ = ["clv_definitions", "clv_holdout_prose", "clv_fit_prose", "stage_alive_prose", "clv_headlines",
+           "bridge_prose", "bridge_check_prose"]
 
 
 def clv_definitions(fw: Forward, *, horizon_months: int) -> str:
@@ -97,6 +98,46 @@ def clv_headlines(fw: Forward) -> dict[str, object]:
     if fw.used and fw.customers["expected_value"].notna().any():
         out[f"expected value, next {fw.horizon_days} days"] = f"{fw.customers['expected_value'].sum():,.0f}"
     return out
+
+
+def bridge_prose(table: pd.DataFrame, bounds: pd.DataFrame, *, check: pd.DataFrame,
+                 tier_check: pd.DataFrame) -> str:
+    """The last pair of periods' bridge in words: the GMV change, each group's share of it, the
+    customers / orders / basket terms and whether it adds up (:func:`bridge_check_prose`)."""
+    if table.empty:
+        return "_There is no pair of consecutive periods with customers in this data, so there is no bridge to draw._"
+    pair = int(table["pair"].max())
+    labels = bounds.set_index("period")["label"]
+    t = table[table["pair"] == pair]
+    g = t.groupby("group", sort=False)[["gmv_before", "gmv_after", "change", "customers_effect", "orders_effect",
+                                        "basket_effect", "customers_before", "customers_after"]].sum()
+    start, end = g["gmv_before"].sum() / 100, g["gmv_after"].sum() / 100
+    parts = "; ".join(f"{k}: **{v['change'] / 100:+,.2f}**" + (
+        f" ({_n(int(v['customers_after'] if k in ('new', 'returned') else v['customers_before']), 'customer')})"
+        if k != "returns only" else "") for k, v in g.iterrows())
+    terms = g.drop(index="returns only", errors="ignore")[["customers_effect", "orders_effect", "basket_effect"]].sum() / 100
+    return (f"From {labels.get(pair, pair)} to {labels.get(pair + 1, pair + 1)}, GMV went from **{start:,.2f}** to "
+            f"**{end:,.2f}** (**{end - start:+,.2f}**). By group: {parts}. Over the groups, the number of buying "
+            f"customers accounts for **{terms['customers_effect']:+,.2f}**, orders per customer for "
+            f"**{terms['orders_effect']:+,.2f}** and basket value for **{terms['basket_effect']:+,.2f}**. New and "
+            "returned customers are measured from the earlier period's average orders per customer and basket, "
+            "lost ones to the later period's: their *customers* term is what they bring (or took) at the average. "
+            + bridge_check_prose(check, tier_check))
+
+
+def bridge_check_prose(check_total: pd.DataFrame, check_tiers: pd.DataFrame) -> str:
+    """Whether the bridge adds up to the GMV change to the cent, for every pair and tier."""
+    if check_total.empty:
+        return ""
+    worst = int(max(check_total["difference"].abs().max(), check_tiers["difference"].abs().max() if len(check_tiers) else 0))
+    verdict = ("adds up to the GMV change **to the cent**" if worst == 0 else
+               f"misses the GMV change by up to **{worst}** cent(s)")
+    return (f"Checked in integer cents: the bridge {verdict} for all **{len(check_total)}** pair(s) of periods and "
+            f"all **{len(check_tiers)}** pair x tier rows (tier = the state in the earlier period).")
+
+
+def _n(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 
 def _day(ts: pd.Timestamp | None) -> str:
