@@ -81,6 +81,8 @@ REGISTRY: dict[str, Artifact] = _registry(
     Artifact("05_effects", _S5, {"strategy_id": "id", "type": "label", "outcome": "label",
                                  "estimate": "number", "se": "number", "ci_low": "number",
                                  "ci_high": "number"}),
+    Artifact("05_persistence", _S5, {"strategy_id": "id", "post_weeks": "int", "post_estimate": "number",
+                                     "persists": "bool"}),
     Artifact("05_pooled_effects", _S5, {"type": "label", "outcome": "label", "estimate": "number"}),
     Artifact("05_heterogeneity", _S5, {}),
     Artifact("05_cell_effects", _S5, {"strategy_id": "id", "pre_tier_rank": "int", "effect": "number",
@@ -88,6 +90,8 @@ REGISTRY: dict[str, Artifact] = _registry(
     Artifact("06_library_rows", _S6, {"run_id": "id", "strategy_id": "id"}),
     Artifact("06_kpis", _S6, {"strategy_id": "id"}),
     Artifact("06_allocation", _S6, {}),
+    Artifact("06_audiences", _S6, {"file": "text", "strategy_id": "id", "segment": "int", "customers": "int",
+                                   "holdout": "int"}),
 )
 
 _KIND_CHECKS = {

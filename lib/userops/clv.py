@@ -32,7 +32,8 @@ from userops import schema as s
 
 __all__ = ["BGNBD", "GAMMA_GAMMA", "Fit", "Forward", "summarise", "holdout_purchases", "fit_bgnbd",
            "fit_gamma_gamma", "expected_purchases", "p_alive", "expected_spend", "simulate",
-           "horizon_days", "forward", "attach", "stage_vs_alive", "TIER_COLUMNS", "MIN_REPEATERS"]
+           "horizon_days", "forward", "attach", "stage_vs_alive", "TIER_COLUMNS", "MIN_REPEATERS",
+           "horizon_from", "forward_roi"]
 
 BGNBD = ("r", "alpha", "a", "b")
 GAMMA_GAMMA = ("p", "q", "v")
@@ -364,6 +365,60 @@ def stage_vs_alive(tiered: pd.DataFrame, *, level: float = 0.5) -> tuple[pd.Data
     dis = pd.DataFrame({"lifecycle_stage": stage, "disagreement": kind})
     dis = dis[dis["disagreement"] != ""].groupby(["disagreement", "lifecycle_stage"], sort=True).size()
     return cross.reset_index().astype({f"P(alive) >= {level:g}": "int64"}), dis.rename("customers").reset_index()
+
+
+def horizon_from(fit_table: pd.DataFrame) -> tuple[int, bool]:
+    """The horizon in days and whether the model is used, from the artifact ``01_clv_fit``."""
+    checks = fit_table[fit_table["kind"] == "check"].set_index("param")["estimate"]
+    return int(checks.get("horizon days", 0) or 0), bool(checks.get("used", 0) == 1)
+
+
+def forward_roi(kpi: pd.DataFrame, persist: pd.DataFrame, reached: pd.DataFrame, tiered: pd.DataFrame, *,
+                horizon_days: int, used: bool) -> pd.DataFrame:
+    """Each strategy's ROI over the campaign window beside a forward one.
+
+    The forward view adds, only where step 5 finds the effect lasting after the run
+    (``persist``), the post-run effect per customer-week carried over the horizon for each
+    reached customer still likely active: post-run effect x horizon weeks x the sum of the
+    reached customers' P(alive). Elsewhere the forward columns are empty and ``forward``
+    says why. Columns: ``strategy_id``, ``cost``, ``roi`` (window), ``incremental_gmv``,
+    ``carried``, ``carried_low``/``_high``, ``forward_gmv``, ``forward_roi``,
+    ``forward_roi_low``/``_high`` and ``forward`` (the label).
+    """
+    cols = [s.STRATEGY_ID, "cost", "incremental_gmv", "roi", "carried", "carried_low", "carried_high",
+            "forward_gmv", "forward_roi", "forward_roi_low", "forward_roi_high", "forward"]
+    if kpi.empty:
+        return pd.DataFrame(columns=cols)
+    p = persist.assign(**{s.STRATEGY_ID: persist[s.STRATEGY_ID].astype(str)}).set_index(s.STRATEGY_ID) \
+        if len(persist) else pd.DataFrame(columns=["persists", "persistence", "post_estimate"])
+    alive = tiered.assign(**{s.CUSTOMER_ID: tiered[s.CUSTOMER_ID].astype(str)}).set_index(s.CUSTOMER_ID)["p_alive"] \
+        if "p_alive" in tiered else pd.Series(dtype=float)
+    weeks = horizon_days / WEEK
+    rows = []
+    for r in kpi.itertuples(index=False):
+        sid = str(getattr(r, s.STRATEGY_ID))
+        row = {s.STRATEGY_ID: sid, "cost": r.cost, "incremental_gmv": r.incremental_gmv, "roi": r.roi}
+        ids = reached.loc[reached[s.STRATEGY_ID].astype(str) == sid, s.CUSTOMER_ID].astype(str).unique()
+        if sid not in p.index:
+            rows.append(row | {"forward": f"window only: {r.effect_status}"})
+            continue
+        if not bool(p.loc[sid, "persists"]):
+            rows.append(row | {"forward": f"window only: the effect {p.loc[sid, 'persistence']}"})
+            continue
+        if not used or horizon_days <= 0:
+            rows.append(row | {"forward": "window only: the effect lasts, but the forward-value model is not used (step 1)"})
+            continue
+        mass = float(pd.Series(ids).map(alive).fillna(0).sum())
+        carried = {k: float(p.loc[sid, src]) * weeks * mass for k, src in
+                   (("carried", "post_estimate"), ("carried_low", "post_ci_low"), ("carried_high", "post_ci_high"))}
+        fwd = {"forward_gmv": r.incremental_gmv + carried["carried"]}
+        cost = r.cost if r.cost > 0 else np.nan
+        fwd |= {"forward_roi": (fwd["forward_gmv"] - r.cost) / cost,
+                "forward_roi_low": (r.inc_low + carried["carried_low"] - r.cost) / cost,
+                "forward_roi_high": (r.inc_high + carried["carried_high"] - r.cost) / cost}
+        rows.append(row | carried | fwd | {"forward": f"window + {horizon_days} days: the effect lasts after the run, "
+                                                      f"carried for {mass:,.0f} expected-active reached customers"})
+    return pd.DataFrame(rows).reindex(columns=cols)
 
 
 # -- private helpers ---------------------------------------------------------------------------

@@ -8,7 +8,7 @@ import pandas as pd
 from userops.clv import MIN_REPEATERS, Forward
 
 __all__ = ["clv_definitions", "clv_holdout_prose", "clv_fit_prose", "stage_alive_prose", "clv_headlines",
-           "bridge_prose", "bridge_check_prose"]
+           "bridge_prose", "bridge_check_prose", "persistence_prose", "forward_roi_prose", "audiences_prose"]
 
 
 def clv_definitions(fw: Forward, *, horizon_months: int) -> str:
@@ -134,6 +134,64 @@ def bridge_check_prose(check_total: pd.DataFrame, check_tiers: pd.DataFrame) -> 
                f"misses the GMV change by up to **{worst}** cent(s)")
     return (f"Checked in integer cents: the bridge {verdict} for all **{len(check_total)}** pair(s) of periods and "
             f"all **{len(check_tiers)}** pair x tier rows (tier = the state in the earlier period).")
+
+
+def persistence_prose(persist: pd.DataFrame, *, post_weeks: int) -> str:
+    """Which strategies' effects last after their run (step 6 carries only those forward)."""
+    if persist.empty:
+        return ("_No strategy has an effect estimate that passed the gate, so there is no run whose after-effect "
+                "could be measured._")
+    yes = persist[persist["persists"]]
+    listed = ", ".join(f"**{sid}** ({est:+,.2f} per customer-week over {int(k)} weeks)"
+                       for sid, est, k in zip(yes["strategy_id"], yes["post_estimate"], yes["post_weeks"]))
+    head = (f"Of **{len(persist)}** strategies with an estimate, **{len(yes)}** keep an effect above the comparison "
+            f"in the up to {post_weeks} weeks after the run" + (f": {listed}." if len(yes) else "."))
+    return (head + " The check is the same weighted comparison as the estimate, with the weeks after the run in "
+            "place of the run's weeks. Step 6 carries an effect over its forward horizon only for these strategies.")
+
+
+def forward_roi_prose(table: pd.DataFrame, *, horizon_days: int) -> str:
+    """The forward ROI beside the window ROI: where it is given, and why not elsewhere."""
+    if table.empty:
+        return "_No strategy reached anyone in this data, so there is no ROI to carry forward._"
+    given = table[table["forward_roi"].notna()]
+    if given.empty:
+        return (f"No strategy gets a forward ROI: an effect is carried over the {horizon_days}-day horizon only where "
+                f"step 5 finds it lasting after the run and step 1's forward model is used. Here: {_reasons(table)}. "
+                "The ROI shown is the campaign window's.")
+    listed = ", ".join(f"**{sid}**: window ROI {w:+.2f}, forward {f:+.2f} ({lo:+.2f} to {hi:+.2f})"
+                       for sid, w, f, lo, hi in zip(given["strategy_id"], given["roi"], given["forward_roi"],
+                                                   given["forward_roi_low"], given["forward_roi_high"]))
+    return (f"**{len(given)}** of **{len(table)}** strategies have an effect that lasts after the run; carried over the "
+            f"next {horizon_days} days for the reached customers still likely active (their P(alive)): {listed}. "
+            + (f"The others keep the campaign window's ROI only ({_reasons(table[table['forward_roi'].isna()])}). "
+               if len(given) < len(table) else "")
+            + "Carrying the post-run effect for "
+            "the whole horizon assumes it does not fade: read the forward ROI as an upper reading.")
+
+
+def audiences_prose(index: pd.DataFrame, *, folder: str, seed: int) -> str:
+    """What the audience files hold: counts, holdouts and how they are drawn."""
+    if index.empty:
+        return ("_No audience file: the allocation funds no strategy x tier cell and no customer is uncovered "
+                "(or the data has no tiers to build them from)._")
+    rec = index[index["strategy_id"] != "(uncovered)"]
+    un = index[index["strategy_id"] == "(uncovered)"]
+    parts = [f"**{len(index)}** audience files in `{folder}/`: **{len(rec)}** for the recommended allocation "
+             f"({int(rec['customers'].sum()):,} customers, **{int(rec['holdout'].sum()):,}** of them held out) and "
+             f"**{len(un)}** for the uncovered population ({int(un['customers'].sum()):,} customers), one per tier."]
+    parts.append(f"Each file lists customer id, tier, expected value and the reason. A held-out customer is not "
+                 f"contacted, so the next run can measure the effect: the share is the one step 5 sizes, and the "
+                 f"draw takes the smallest SHA-256 of seed ({seed}), strategy and customer id, so the same seed "
+                 "draws the same holdout. Text a spreadsheet would run as a formula is written with a leading '.")
+    return " ".join(parts)
+
+
+def _reasons(table: pd.DataFrame) -> str:
+    """Strategies per reason for staying at the window ROI: 'reason (k strategies: a, b, ...)'."""
+    groups = table.groupby(table["forward"].str.removeprefix("window only: "), sort=True)["strategy_id"]
+    return "; ".join(f"{why} ({_n(len(ids), 'strategy').replace('strategys', 'strategies')}: "
+                     f"{', '.join(map(str, ids[:6]))}{', ...' if len(ids) > 6 else ''})" for why, ids in groups)
 
 
 def _n(n: int, noun: str) -> str:
