@@ -360,6 +360,39 @@ def _open_lines(path: Path, meta: dict, *, as_of: str | None) -> Dataset:
             raise ValueError(f"`as_of` is required for the folder {meta['source']!r}: give the "
                              "cut-off date (YYYY-MM-DD); it is never taken from today or from the data")
     as_of_ts = _parse_as_of(as_of)
+    truth = {n: pd.read_parquet(path / f"_truth_{n}.parquet") for n in meta.get("truth", [])}
+    common = dict(source=meta["source"], as_of=as_of_ts, data_tz=meta["data_tz"], truth=truth, path=path,
+                  fingerprint=meta["fingerprint"], lines_sql=_lines_sql(path, meta))
+    cache = path / f"at-{as_of_ts.date().isoformat()}"
+    if (cache / _MARKER).exists():  # opened at this cut-off before: what it gave
+        counts = json.loads((cache / _MARKER).read_text())
+        return Dataset(tables={n: pd.read_parquet(cache / f"{n}.parquet") for n in counts["tables"]},
+                       rejects=pd.read_parquet(cache / "_rejects.parquet"),
+                       reconciliation=pd.read_parquet(cache / "_reconciliation.parquet"),
+                       line_count=counts["line_count"], **common)
+    ds = _open_lines_at(path, meta, as_of_ts, common)
+    _save_cut(ds, cache)
+    return ds
+
+
+def _save_cut(ds: Dataset, cache: Path) -> None:
+    """Keep what opening the prepared folder at one cut-off gave (written once, atomically)."""
+    tmp = Path(tempfile.mkdtemp(prefix=f".{cache.name}-", dir=cache.parent))
+    try:
+        for name, frame in ds.tables.items():
+            frame.to_parquet(tmp / f"{name}.parquet", index=False)
+        ds.rejects.to_parquet(tmp / "_rejects.parquet", index=False)
+        ds.reconciliation.to_parquet(tmp / "_reconciliation.parquet", index=False)
+        (tmp / _MARKER).write_text(json.dumps({"tables": sorted(ds.tables), "line_count": ds.line_count}))
+        try:
+            tmp.rename(cache)
+        except OSError:  # another process kept it first
+            pass
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _open_lines_at(path: Path, meta: dict, as_of_ts: pd.Timestamp, common: dict) -> Dataset:
     tx = _lines_at(path, meta, as_of_ts)
     raw = {n: pd.read_parquet(path / f"raw_{n}.parquet") for n in meta["tables"]}
     cleaned: dict[str, Cleaned] = {}
@@ -381,12 +414,8 @@ def _open_lines(path: Path, meta: dict, *, as_of: str | None) -> Dataset:
     rejects = rejects.sort_values(["table", "reason"], ignore_index=True)
     reconciliation = pd.concat([tx["reconciliation"], reconcile(cleaned)], ignore_index=True) \
         if cleaned else tx["reconciliation"]
-    truth = {n: pd.read_parquet(path / f"_truth_{n}.parquet") for n in meta.get("truth", [])}
-    return Dataset(source=meta["source"], as_of=as_of_ts, data_tz=meta["data_tz"],
-                   tables={n: c.clean for n, c in cleaned.items()}, rejects=rejects,
-                   reconciliation=reconciliation, truth=truth, path=path,
-                   fingerprint=meta["fingerprint"], line_count=tx["kept_rows"],
-                   lines_sql=_lines_sql(path, meta))
+    return Dataset(tables={n: c.clean for n, c in cleaned.items()}, rejects=rejects,
+                   reconciliation=reconciliation, line_count=tx["kept_rows"], **common)
 
 
 def _lines_at(path: Path, meta: dict, as_of: pd.Timestamp) -> dict[str, object]:
