@@ -86,6 +86,13 @@ def _same(folder: Path, as_of: str, params: dict, store: Path) -> datasets.Datas
     for name in old.tables:
         if name != "transactions":
             pd.testing.assert_frame_equal(new.tables[name], old.tables[name])
+    again = datasets.open_prepared(new.path, as_of=as_of)  # what the first open kept for this date
+    for name in old.tables:
+        if name != "transactions":
+            pd.testing.assert_frame_equal(again.tables[name], old.tables[name])
+    pd.testing.assert_frame_equal(again.rejects, old.rejects)
+    pd.testing.assert_frame_equal(again.reconciliation, new.reconciliation)
+    assert again.row_counts() == old.row_counts()
     return new
 
 

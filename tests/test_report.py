@@ -161,7 +161,9 @@ def test_monthly_series_gives_dated_reports_an_overview_and_a_history(tmp_path):
     args = ["report", "--data", "synthetic", "--out", str(out), "--notebooks", str(nbs),
             "--set", "n_customers=50", "--as-of", "2017-10-15:2017-12-31"]
     assert cli.main(args) == 0
-    assert sorted(p.name for p in out.iterdir() if p.is_dir()) == ["2017-10-31", "2017-11-30", "2017-12-31"]
+    assert sorted(p.name for p in out.iterdir() if p.is_dir()) == ["2017-10-31", "2017-11-30", "2017-12-31",
+                                                                  "prepared"]
+    assert len(list((out / "prepared").iterdir())) == 1  # one input, validated once for the three dates
     overview = (out / "index.html").read_text()
     assert all(d in overview for d in ("2017-10-31", "2017-11-30", "2017-12-31"))
     h = library.history(out / report.LIBRARY)
@@ -404,7 +406,7 @@ def test_the_next_run_restores_a_report_lost_between_the_renames(tmp_path, capsy
     assert cli.main(base + ["--as-of", "2017-11-30"]) == 0  # the next run, another date
     assert (out / "2017-12-31" / "01_one.ipynb").read_bytes() == good
     assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".userops")) == \
-        ["2017-11-30", "2017-12-31", "index.html"]
+        ["2017-11-30", "2017-12-31", "index.html", "prepared"]
     printed = capsys.readouterr().out
     assert "restored it as 2017-12-31" in printed and "staging-99-dead" in printed
 

@@ -57,8 +57,10 @@ class Dataset:
     path: Path | None = None  # the prepared folder this dataset was opened from, if any
     # of the input (:func:`fingerprint`), when the dataset was opened from :func:`prepare`'s folder
     fingerprint: str | None = None
-    # kept transaction lines at the cut-off when they stay on disk (not in ``tables``)
+    # kept transaction lines at the cut-off when they stay on disk (not in ``tables``), and the
+    # SQL reading them (all of them, before the cut)
     line_count: int | None = None
+    lines_sql: str | None = None
 
     @property
     def transactions(self) -> pd.DataFrame:
@@ -75,8 +77,11 @@ class Dataset:
         import ibis
 
         from userops import features
-        if self.path is not None and (self.path / "lines.parquet").exists():
-            t = features.connect().read_parquet(str(self.path / "lines.parquet"))
+        if self.lines_sql is not None:
+            con = features.connect()
+            name = f"_lines_{self.fingerprint}"
+            con.raw_sql(f"CREATE OR REPLACE TEMP VIEW {name} AS {self.lines_sql}")
+            t = con.table(name)
             t = t.filter(t[s.TS] < _cutoff(self.as_of).to_pydatetime())
             ids = {c: t[c].cast("string") for c, kind in s.TABLES["transactions"].kinds.items()
                    if kind == "id" and c in t.columns and t[c].type().is_integer()}
@@ -316,7 +321,7 @@ def _prepare_into(folder: Path, data: str, *, key: str, data_tz: str, encoding: 
             "keep_duplicate_lines": keep_duplicate_lines, "seed": seed, "n_customers": n_customers,
             "default_as_of": default_as_of, "tables": sorted(raw), "truth": sorted(truth),
             "transactions": {"input_rows": lines.input_rows, "columns": lines.columns,
-                             "id_types": lines.id_types, "notes": lines.notes,
+                             "id_types": lines.id_types, "notes": lines.notes, "sql": lines.lines_sql,
                              "parsed_by_pandas": lines.odd_rows}}
     (folder / _MARKER).write_text(json.dumps(meta, indent=2, sort_keys=True))
     log(f"[data] {data}: validated {lines.input_rows:,} transaction lines as {key} "
@@ -355,6 +360,39 @@ def _open_lines(path: Path, meta: dict, *, as_of: str | None) -> Dataset:
             raise ValueError(f"`as_of` is required for the folder {meta['source']!r}: give the "
                              "cut-off date (YYYY-MM-DD); it is never taken from today or from the data")
     as_of_ts = _parse_as_of(as_of)
+    truth = {n: pd.read_parquet(path / f"_truth_{n}.parquet") for n in meta.get("truth", [])}
+    common = dict(source=meta["source"], as_of=as_of_ts, data_tz=meta["data_tz"], truth=truth, path=path,
+                  fingerprint=meta["fingerprint"], lines_sql=_lines_sql(path, meta))
+    cache = path / f"at-{as_of_ts.date().isoformat()}"
+    if (cache / _MARKER).exists():  # opened at this cut-off before: what it gave
+        counts = json.loads((cache / _MARKER).read_text())
+        return Dataset(tables={n: pd.read_parquet(cache / f"{n}.parquet") for n in counts["tables"]},
+                       rejects=pd.read_parquet(cache / "_rejects.parquet"),
+                       reconciliation=pd.read_parquet(cache / "_reconciliation.parquet"),
+                       line_count=counts["line_count"], **common)
+    ds = _open_lines_at(path, meta, as_of_ts, common)
+    _save_cut(ds, cache)
+    return ds
+
+
+def _save_cut(ds: Dataset, cache: Path) -> None:
+    """Keep what opening the prepared folder at one cut-off gave (written once, atomically)."""
+    tmp = Path(tempfile.mkdtemp(prefix=f".{cache.name}-", dir=cache.parent))
+    try:
+        for name, frame in ds.tables.items():
+            frame.to_parquet(tmp / f"{name}.parquet", index=False)
+        ds.rejects.to_parquet(tmp / "_rejects.parquet", index=False)
+        ds.reconciliation.to_parquet(tmp / "_reconciliation.parquet", index=False)
+        (tmp / _MARKER).write_text(json.dumps({"tables": sorted(ds.tables), "line_count": ds.line_count}))
+        try:
+            tmp.rename(cache)
+        except OSError:  # another process kept it first
+            pass
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _open_lines_at(path: Path, meta: dict, as_of_ts: pd.Timestamp, common: dict) -> Dataset:
     tx = _lines_at(path, meta, as_of_ts)
     raw = {n: pd.read_parquet(path / f"raw_{n}.parquet") for n in meta["tables"]}
     cleaned: dict[str, Cleaned] = {}
@@ -376,11 +414,8 @@ def _open_lines(path: Path, meta: dict, *, as_of: str | None) -> Dataset:
     rejects = rejects.sort_values(["table", "reason"], ignore_index=True)
     reconciliation = pd.concat([tx["reconciliation"], reconcile(cleaned)], ignore_index=True) \
         if cleaned else tx["reconciliation"]
-    truth = {n: pd.read_parquet(path / f"_truth_{n}.parquet") for n in meta.get("truth", [])}
-    return Dataset(source=meta["source"], as_of=as_of_ts, data_tz=meta["data_tz"],
-                   tables={n: c.clean for n, c in cleaned.items()}, rejects=rejects,
-                   reconciliation=reconciliation, truth=truth, path=path,
-                   fingerprint=meta["fingerprint"], line_count=tx["kept_rows"])
+    return Dataset(tables={n: c.clean for n, c in cleaned.items()}, rejects=rejects,
+                   reconciliation=reconciliation, line_count=tx["kept_rows"], **common)
 
 
 def _lines_at(path: Path, meta: dict, as_of: pd.Timestamp) -> dict[str, object]:
@@ -391,15 +426,16 @@ def _lines_at(path: Path, meta: dict, as_of: pd.Timestamp) -> dict[str, object]:
 
     info = meta["transactions"]
     cut = _cutoff(as_of).to_pydatetime()
-    lines, rej, adj = (str(path / f) for f in ("lines.parquet", "rejects.parquet", "adjusted.parquet"))
+    rej, adj = (str(path / f) for f in ("rejects.parquet", "adjusted.parquet"))
+    lines = _lines_sql(path, meta)
     con = outofcore.connect(path)
     try:
         kept_rows, kept_amount, returns, late_rows, late_amount = con.execute(
             f"SELECT count(*) FILTER (ts < $1), coalesce(sum(amount) FILTER (ts < $1), 0), "
             f"coalesce(sum(amount) FILTER (ts < $1 AND amount < 0), 0), count(*) FILTER (ts >= $1), "
-            f"sum(amount) FILTER (ts >= $1) FROM read_parquet('{lines}')", [cut]).fetchone()
+            f"sum(amount) FILTER (ts >= $1) FROM ({lines})", [cut]).fetchone()
         late_first = [r for (r,) in con.execute(
-            f"SELECT _row FROM read_parquet('{lines}') WHERE ts >= $1 ORDER BY _row LIMIT {_SAMPLE}",
+            f"SELECT _row FROM ({lines}) WHERE ts >= $1 ORDER BY _row LIMIT {_SAMPLE}",
             [cut]).fetchall()]
         by_reason = con.execute(f"SELECT reason, count(*), sum(amount_parsed), count(*) FILTER "
                                 f"(amount_parsed IS NULL) FROM read_parquet('{rej}') GROUP BY reason "
@@ -409,7 +445,7 @@ def _lines_at(path: Path, meta: dict, as_of: pd.Timestamp) -> dict[str, object]:
                              f"WHERE k <= {_SAMPLE} ORDER BY _row").fetchall()
         amb, gap = con.execute(f"SELECT count(*) FILTER (dst_ambiguous), count(*) FILTER (dst_gap) "
                                f"FROM read_parquet('{adj}') WHERE ts < $1", [cut]).fetchone()
-        customers = con.execute(f"SELECT DISTINCT CAST(customer_id AS VARCHAR) FROM read_parquet('{lines}') "
+        customers = con.execute(f"SELECT DISTINCT CAST(customer_id AS VARCHAR) FROM ({lines}) "
                                 "WHERE ts < $1", [cut]).fetchnumpy()
     finally:
         con.close()
@@ -449,6 +485,11 @@ def _lines_at(path: Path, meta: dict, as_of: pd.Timestamp) -> dict[str, object]:
     return {"kept_rows": int(kept_rows), "rejects": pd.DataFrame(summary, columns=cols),
             "reconciliation": pd.DataFrame([recon]),
             "customer_ids": pd.Index(customers[next(iter(customers))]).astype(str)}
+
+
+def _lines_sql(path: Path, meta: dict) -> str:
+    """The SQL reading every kept line of the prepared folder ``path`` (before any cut)."""
+    return meta["transactions"]["sql"].replace("{folder}", str(path.resolve()).replace("'", "''"))
 
 
 def _late_examples(meta: dict, rows: list[int]) -> pd.DataFrame:

@@ -51,13 +51,15 @@ _PLAIN_ID = r"0|[1-9][0-9]*"  # digits as the canonical id spells them
 _DIGITS_ID = r"[0-9]+(\.0+)?"  # digits that the id rule rewrites unless plain
 _WORD = r"[!-~]+"  # printable ASCII without spaces: an id kept as written
 _TRIMMED = r"(?s)[!-~](.*[!-~])?"  # text starting and ending with printable ASCII
+_FEW = 10_000  # a text column with at most this many distinct values is checked value by value
 
 
 @dataclass
 class Lines:
     """What :func:`clean_lines` wrote and found.
 
-    ``lines`` (kept rows, every column parsed, plus ``_row``, the row's position in the input)
+    ``lines_sql`` (the kept rows, every column parsed, plus ``_row``, the row's position in the
+    input: a Parquet input is read in place, other inputs are written to ``lines.parquet``)
     and ``rejects`` (``_row``, ``reason``, ``amount_parsed``) are Parquet files; ``examples`` the
     source values (as text) of the first rows of each reason; ``columns`` the source's column
     names after name mapping, in file order; ``notes`` what was kept but adjusted
@@ -65,7 +67,7 @@ class Lines:
     ``dst_ambiguous``, ``dst_gap``), counted at read time once the cut-off is known.
     """
 
-    lines: Path
+    lines_sql: str  # the kept lines: SQL with ``{folder}`` standing for the prepared folder
     rejects: Path
     adjusted: Path
     input_rows: int
@@ -218,8 +220,9 @@ class _Cleaner:
                 raise _Unsupported(f"pyarrow cannot read {path.name}: {err}") from err
             mapped = list(v.normalize_columns(pd.DataFrame(columns=names), table="transactions").columns)
             select = ", ".join(f"{_q(a)} AS {_q(b)}" for a, b in zip(names, mapped))
-            self.con.execute(f"CREATE VIEW raw AS SELECT {select}, file_row_number AS _row "
-                             f"FROM read_parquet('{_sql_text(str(path))}', file_row_number = true)")
+            self.raw_sql = (f"SELECT {select}, file_row_number AS _row "
+                            f"FROM read_parquet('{_sql_text(str(path.resolve()))}', file_row_number = true)")
+            self.con.execute(f"CREATE VIEW raw AS {self.raw_sql}")
         else:
             from userops.datasets import _csv_header, _read
             path = Path(src)
@@ -266,14 +269,47 @@ class _Cleaner:
         self.extra = [c for c in self.names if c not in _SPEC.columns]
         self.kinds = {c: _SPEC.kinds[c] for c in self.cols} | {c: "text" for c in self.extra}
         self.value, self.fast, self.problem, self.out_type = {}, {}, {}, {}
+        for c in [*self.cols, *self.extra]:
+            self._plan_column(c, self.types[c], self.kinds[c])
+
+    def _near_dst(self, c: str, local: str) -> str:
+        """SQL: the local time ``local`` of column ``c`` is near a daylight-saving change of the
+        source's zone (its row is then parsed by pandas). A typed column is checked against the
+        changes between its smallest and largest value only (Parquet statistics)."""
         hours = _dst_hours(self.source_tz)
-        if hours:
+        if not hours:
+            return "false"
+        if self.types[c] != "VARCHAR":
+            lo, hi = self.con.execute(f"SELECT min({_q(c)}), max({_q(c)}) FROM raw").fetchone()
+            if lo is None:
+                return "false"
+            lo, hi = pd.Timestamp(lo).tz_localize(None), pd.Timestamp(hi).tz_localize(None)
+            hours = tuple(h for h in hours if lo - pd.Timedelta(hours=1) <= h <= hi)
+            if not hours:
+                return "false"
+            if len(hours) <= 64:
+                return "(" + " OR ".join(f"({local} >= TIMESTAMP '{h}' AND {local} < TIMESTAMP "
+                                         f"'{h + pd.Timedelta(hours=1)}')" for h in hours) + ")"
+        if not getattr(self, "_dst_table", False):
             self.con.register("_dst_hours", pa.table({"h": pa.array(pd.DatetimeIndex(hours).as_unit("us"))}))
             self.con.execute("CREATE TEMP TABLE dst_hours AS SELECT h FROM _dst_hours")
-        for c in [*self.cols, *self.extra]:
-            self._plan_column(c, self.types[c], self.kinds[c], dst=bool(hours))
+            self._dst_table = True
+        return f"date_trunc('hour', {local}) IN (SELECT h FROM dst_hours)"
 
-    def _plan_column(self, c: str, typ: str, kind: str, *, dst: bool) -> None:
+    def _odd_texts(self, c: str) -> str:
+        """SQL: the text in ``c`` is not written plainly (space or non-ASCII at an end). Few
+        distinct values (categories, channels) are checked once each, in Python."""
+        x = _q(c)
+        values = [r for (r,) in self.con.execute(f"SELECT DISTINCT {x} FROM raw WHERE {x} IS NOT NULL "
+                                                 f"LIMIT {_FEW + 1}").fetchall()]
+        if len(values) > _FEW:
+            return f"NOT regexp_full_match({x}, '{_TRIMMED}')"
+        odd = sorted(val for val in values if not re.fullmatch(_TRIMMED, val))
+        if not odd:
+            return "false"
+        return f"{x} IN ({', '.join(chr(39) + _sql_text(val) + chr(39) for val in odd)})"
+
+    def _plan_column(self, c: str, typ: str, kind: str) -> None:
         x = _q(c)
         missing = f"{x} IS NULL"
         if kind == "id":
@@ -297,7 +333,7 @@ class _Cleaner:
             if typ != "VARCHAR":
                 raise _Unsupported(f"{c}: {typ}")
             value, out_type = x, "VARCHAR"
-            fast = f"({x} IS NULL OR regexp_full_match({x}, '{_TRIMMED}'))"
+            fast = f"({x} IS NULL OR NOT ({self._odd_texts(c)}))"
             problem = f"CASE WHEN {missing} THEN 'missing' END"
         elif kind in ("money", "number"):
             out_type = "DOUBLE"
@@ -332,7 +368,7 @@ class _Cleaner:
                                f"OR {local} >= TIMESTAMP '{hi}' THEN 'range' END")
                 else:
                     raise _Unsupported(f"{c}: {typ}")
-                near = f"date_trunc('hour', {local}) IN (SELECT h FROM dst_hours)" if dst else "false"
+                near = self._near_dst(c, local)
                 fast = f"({x} IS NULL OR ({plain} AND NOT ({near})))"
                 if self.source_tz == self.data_tz:
                     value = local
@@ -454,6 +490,7 @@ class _Cleaner:
     def _finish(self, odd: int) -> Lines:
         con = self.con
         names = [*self.cols, *self.extra]
+        cols = ", ".join(_q(c) for c in names)
         odd_path = _sql_text(str(self.work / "odd.parquet"))
         casts = ", ".join(f"CAST({_q(c)} AS {self.out_type[c]}) AS {_q(c)}" for c in names)
         con.execute(f"CREATE VIEW odd AS SELECT _row, {casts}, reason, _dst_ambiguous, _dst_gap "
@@ -461,26 +498,41 @@ class _Cleaner:
         if self.value:
             con.execute(f"CREATE VIEW fast AS {self._fast_select()}")
         else:  # every row went through pandas
-            con.execute(f"CREATE VIEW fast AS SELECT _row, {', '.join(_q(c) for c in names)}, reason "
-                        "FROM odd WHERE false")
-        con.execute(f"CREATE VIEW parsed AS SELECT _row, {', '.join(_q(c) for c in names)}, reason FROM fast "
-                    f"UNION ALL SELECT _row, {', '.join(_q(c) for c in names)}, reason FROM odd")
-        dups = self._duplicates(names)
+            con.execute(f"CREATE VIEW fast AS SELECT _row, {cols}, reason FROM odd WHERE false")
+        con.execute(f"CREATE VIEW parsed AS SELECT _row, {cols}, reason FROM fast "
+                    f"UNION ALL SELECT _row, {cols}, reason FROM odd")
+        self._duplicates(names)
         label = "duplicate line" if s.PRODUCT_ID in names else "duplicate order line"
-        cols = ", ".join(_q(c) for c in names)
-        lines = self.out / "lines.parquet"
-        con.execute(f"COPY (SELECT {cols}, _row FROM parsed WHERE reason IS NULL "
-                    f"AND _row NOT IN (SELECT _row FROM dups)) TO '{_sql_text(str(lines))}' "
-                    "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 1000000)")
-        # a rejected row's amount: what parsed (NULL where the amount itself is the problem)
+        # the rows set aside, with what their amount parsed to (NULL where it is the problem)
         con.execute(f"""CREATE TEMP TABLE rej AS
-            SELECT _row, reason, amount_parsed FROM (
-              SELECT p._row, p.reason, p.{_q(s.AMOUNT)} AS amount_parsed FROM parsed p
-              WHERE p.reason IS NOT NULL
-              UNION ALL
-              SELECT d._row, '{label}' AS reason, d.amount AS amount_parsed FROM dups d)""")
+            SELECT _row, reason, {_q(s.AMOUNT)} AS amount_parsed FROM fast WHERE reason IS NOT NULL
+            UNION ALL SELECT _row, reason, {_q(s.AMOUNT)} FROM odd WHERE reason IS NOT NULL
+            UNION ALL SELECT _row, '{label}', amount FROM dups""")
         rejects = self.out / "rejects.parquet"
         con.execute(f"COPY (SELECT * FROM rej ORDER BY _row) TO '{_sql_text(str(rejects))}' (FORMAT parquet)")
+        kept_odd = (f"SELECT {cols}, _row FROM odd WHERE reason IS NULL "
+                    "AND _row NOT IN (SELECT _row FROM dups)")
+        if self.value and getattr(self, "raw_sql", None):
+            # Parquet input: the kept lines are read in place, without the rows set aside or
+            # parsed by pandas; those parsed by pandas and kept come from a small file
+            con.execute(f"COPY ({kept_odd} ORDER BY _row) TO '{_sql_text(str(self.out / 'kept_odd.parquet'))}' "
+                        "(FORMAT parquet)")
+            con.execute(f"COPY (SELECT _row FROM rej UNION SELECT _row FROM odd ORDER BY _row) TO "
+                        f"'{_sql_text(str(self.out / 'excluded.parquet'))}' (FORMAT parquet)")
+            excluded = con.execute("SELECT (SELECT count(*) FROM rej) + (SELECT count(*) FROM odd)").fetchone()[0]
+            values = ", ".join(f"CASE WHEN ({self.problem[c]}) IS NULL THEN {self.value[c]} END AS {_q(c)}"
+                               for c in names)
+            lines_sql = f"SELECT {values}, _row FROM ({self.raw_sql})"
+            if excluded:
+                lines_sql += " WHERE _row NOT IN (SELECT _row FROM read_parquet('{folder}/excluded.parquet'))"
+            if odd:
+                lines_sql += f" UNION ALL SELECT {cols}, _row FROM read_parquet('{{folder}}/kept_odd.parquet')"
+        else:
+            lines = self.out / "lines.parquet"
+            con.execute(f"COPY (SELECT {cols}, _row FROM fast WHERE reason IS NULL AND _row NOT IN "
+                        f"(SELECT _row FROM dups) UNION ALL {kept_odd}) TO '{_sql_text(str(lines))}' "
+                        "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 1000000)")
+            lines_sql = "SELECT * FROM read_parquet('{folder}/lines.parquet')"
         adjusted = self.out / "adjusted.parquet"
         con.execute(f"COPY (SELECT _row, {_q(s.TS)} AS ts, _dst_ambiguous AS dst_ambiguous, _dst_gap AS dst_gap "
                     f"FROM odd WHERE (_dst_ambiguous OR _dst_gap) AND reason IS NULL "
@@ -491,26 +543,36 @@ class _Cleaner:
             "SELECT _row FROM (SELECT _row, row_number() OVER (PARTITION BY reason ORDER BY _row) k "
             f"FROM rej) WHERE k <= {v._SAMPLE_ROWS} ORDER BY _row").fetchall()]
         examples = self._source_examples(firsts)
-        return Lines(lines=lines, rejects=rejects, adjusted=adjusted, input_rows=int(input_rows),
+        return Lines(lines_sql=lines_sql, rejects=rejects, adjusted=adjusted, input_rows=int(input_rows),
                      columns=list(self.names), examples=examples, notes={"ids_merged": self._merged()},
                      odd_rows=odd, id_types={c: self.out_type[c] for c in self.cols if self.kinds[c] == "id"})
 
     def _duplicates(self, names: list[str]) -> None:
         """``dups``: rows equal to an earlier row in every parsed column, themselves without a
-        reason (pandas ``duplicated(keep='first')``). Rows are grouped by a hash first, then
-        compared exactly within the few groups holding more than one row."""
+        reason (pandas ``duplicated(keep='first')``). Candidates first: rows sharing a hash of
+        a few columns (order, time, amount, product or customer), found with a hash table in
+        pandas over one 8-byte hash per row; then the candidates are compared exactly."""
         con = self.con
+        con.execute(f"CREATE TEMP TABLE dups (_row BIGINT, amount DOUBLE)")
         if self.keep_duplicate_lines:
-            con.execute("CREATE TEMP TABLE dups (_row BIGINT, amount DOUBLE)")
             return
+        key = ", ".join(_q(c) for c in (s.ORDER_ID, s.TS, s.AMOUNT,
+                                       s.PRODUCT_ID if s.PRODUCT_ID in names else s.CUSTOMER_ID))
+        hashes = [con.execute(f"SELECT hash({key}) AS h FROM {view}").fetchnumpy()["h"] for view in ("fast", "odd")]
+        h = np.concatenate(hashes)
+        del hashes
+        seen = pd.Series(h).duplicated(keep=False).to_numpy()
+        candidates = np.unique(h[seen])
+        del h, seen
+        if not len(candidates):
+            return
+        con.register("_candidates", pa.table({"h": pa.array(candidates, type=pa.uint64())}))
         cols = ", ".join(_q(c) for c in names)
-        con.execute(f"CREATE TEMP TABLE multi AS SELECT h FROM (SELECT hash({cols}) AS h FROM parsed) "
-                    "GROUP BY h HAVING count(*) > 1")
-        con.execute(f"""CREATE TEMP TABLE dups AS
-            SELECT _row, {_q(s.AMOUNT)} AS amount FROM (
+        con.execute(f"""INSERT INTO dups
+            SELECT _row, {_q(s.AMOUNT)} FROM (
               SELECT _row, reason, {_q(s.AMOUNT)},
                      row_number() OVER (PARTITION BY {cols} ORDER BY _row) AS k
-              FROM parsed WHERE hash({cols}) IN (SELECT h FROM multi))
+              FROM parsed WHERE hash({key}) IN (SELECT h FROM _candidates))
             WHERE k > 1 AND reason IS NULL""")
 
     def _merged(self) -> int:
