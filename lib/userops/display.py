@@ -28,7 +28,7 @@ MAX_ROWS = 25
 MAX_COLUMNS = 8  # value columns per table; a wider frame is split
 MISSING = "-"
 _KEY_KINDS = ("id", "text", "date")
-_NAMES_AS_VALUES = ("feature", "term", "metric", "kpi")
+_NAMES_AS_VALUES = ("feature", "term", "metric", "kpi", "statistic")
 _STYLES = [
     {"selector": "", "props": "border-collapse: collapse; margin: 0.4em 0 0.2em 0; font-size: 0.92em"},
     {"selector": "th", "props": "white-space: normal; max-width: 11em; vertical-align: bottom; "
@@ -87,16 +87,16 @@ def table_html(frame: pd.DataFrame, *, name: str, out_dir: str | Path, caption: 
 # -- private helpers ------------------------------------------------------------------------
 
 def _as_columns(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` with a meaningful index made ordinary columns (a plain 0..n-1 index dropped) and
-    the column labels flattened to text."""
+    """``frame`` with a meaningful index made ordinary columns (an unnamed index of row numbers
+    dropped; an unnamed index of names kept under a blank header) and the column labels
+    flattened to text."""
     out = frame.copy()
     if isinstance(out.columns, pd.MultiIndex):
         out.columns = [" / ".join(str(x) for x in c if str(x)) for c in out.columns]
-    if isinstance(out.index, pd.RangeIndex) and out.index.name is None:
-        out = out.reset_index(drop=True)
+    if out.index.nlevels == 1 and out.index.name is None and pd.api.types.is_integer_dtype(out.index):
+        out = out.reset_index(drop=True)  # row numbers, in whatever order the rows were sorted
     else:
-        names = [n if n is not None else ("statistic" if i == 0 else f"level_{i}")
-                 for i, n in enumerate(out.index.names)]
+        names = [n if n is not None else " " * (i + 1) for i, n in enumerate(out.index.names)]
         out.index = out.index.set_names(names)
         out = out.reset_index()
     out.columns = [c if isinstance(c, str) else str(c) for c in out.columns]

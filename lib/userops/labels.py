@@ -158,7 +158,7 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "max": ("Maximum", "number"), "note": ("Note", "text"), "rule": ("Rule", "text"),
     "table": ("Table", "text"), "parameter": ("Parameter", "text"), "period": ("Period", "text"),
     "label": ("Label", "text"), "group": ("Group", "text"), "share": ("Share (%)", "share"),
-    "k": ("Number of clusters", "count"), "cut": ("Cut point", "number"),
+    "k": ("Number of clusters", "count"), "statistic": ("Statistic", "text"), "cut": ("Cut point", "number"),
 }
 LABELS: dict[str, str] = {k: v[0] for k, v in _ENTRIES.items()}
 KINDS: dict[str, str] = {k: v[1] for k, v in _ENTRIES.items()}
