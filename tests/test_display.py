@@ -144,3 +144,16 @@ def test_feature_table_keeps_the_real_category_names(tmp_path):
 ])
 def test_blank_reason(values, groups, zero, reason):
     assert blank_reason(values, groups=groups, zero_is_blank=zero) == reason
+
+
+def test_the_exporters_sanitiser_keeps_the_table_its_note_and_link(tmp_path, monkeypatch):
+    from userops.show import clean_html
+
+    monkeypatch.chdir(tmp_path)
+    frame = pd.DataFrame({"strategy_id": [str(i) for i in range(30)], "roi": [np.nan] + [1.0] * 29})
+    html = table_html(frame, name="t", out_dir=".")
+    cleaned = clean_html(html)
+    assert "&lt;" not in cleaned  # nothing of the table's own markup is escaped into text
+    soup = _soup(cleaned)
+    assert soup.find("a")["href"] == "tables/t.csv" and soup.find("em") and soup.find("style")
+    assert [p.get_text()[:1] for p in soup.find_all("p", class_="table-note")] == ["-", "S"]

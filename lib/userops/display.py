@@ -33,9 +33,9 @@ _STYLES = [
     {"selector": "", "props": "border-collapse: collapse; margin: 0.4em 0 0.2em 0; font-size: 0.92em"},
     {"selector": "th", "props": "white-space: normal; max-width: 11em; vertical-align: bottom; "
                                 "text-align: right; padding: 0.2em 0.5em"},
-    {"selector": "td", "props": "padding: 0.15em 0.5em; text-align: right; "
-                                "overflow-wrap: anywhere; max-width: 22em"},
-    {"selector": "td.text, th.text", "props": "text-align: left"},
+    {"selector": "td", "props": "padding: 0.15em 0.5em; text-align: right; white-space: nowrap"},
+    {"selector": "td.text", "props": "text-align: left; white-space: normal; overflow-wrap: anywhere; "
+                                     "max-width: 22em"},
     {"selector": "caption", "props": "caption-side: top; text-align: left; font-weight: bold"},
 ]
 
@@ -80,7 +80,7 @@ def table_html(frame: pd.DataFrame, *, name: str, out_dir: str | Path, caption: 
     why = _missing_note(data, missing, categories=categories)
     if why:
         notes.insert(0, why)
-    note = "".join(f"<p class=\"table-note\"><small>{n}</small></p>" for n in notes)
+    note = "".join(f"<p class=\"table-note\"><em>{n}</em></p>" for n in notes)
     return "\n".join(tables) + note
 
 
