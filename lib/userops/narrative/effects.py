@@ -170,7 +170,7 @@ def drivers_prose(tidy: pd.DataFrame, auc: dict[str, float]) -> str:
                 "say who responds._")
     t = tidy[tidy["term"] != "Intercept"].dropna(subset=["ame"])
     top = t.reindex(t["ame"].abs().sort_values(ascending=False).index).head(3)
-    parts = ", ".join(f"**{r.term}** ({r.ame:+.1%} [{r.ame_low:+.1%}, {r.ame_high:+.1%}])" for r in top.itertuples())
+    parts = ", ".join(f"**{label(r.term)}** ({r.ame:+.1%} [{r.ame_low:+.1%}, {r.ame_high:+.1%}])" for r in top.itertuples())
     note = f" Left out: {', '.join(gone)}." if gone else ""
     if not auc.get("converged", True):
         note += (" **The model did not converge** (too few responders for its terms, or terms that "
