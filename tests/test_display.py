@@ -157,3 +157,9 @@ def test_the_exporters_sanitiser_keeps_the_table_its_note_and_link(tmp_path, mon
     soup = _soup(cleaned)
     assert soup.find("a")["href"] == "tables/t.csv" and soup.find("em") and soup.find("style")
     assert [p.get_text()[:1] for p in soup.find_all("p", class_="table-note")] == ["-", "S"]
+
+
+def test_lines_equal_up_to_float_noise_are_flat():
+    # sums of shares that should be equal differ in the last bits: still a flat line
+    noisy = np.array([-1.83, -1.83 + 1e-13, 6.6, 6.6 - 1e-12])
+    assert blank_reason(noisy, groups=["a", "a", "b", "b"]) == "every line is flat (the same value at every point)"

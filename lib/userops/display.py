@@ -233,11 +233,17 @@ def blank_reason(values: object, *, groups: object = None, zero_is_blank: bool =
     if zero_is_blank and (v[ok] == 0).all():
         return "every value is 0"
     if groups is None:
-        return "" if v[ok].nunique() > 1 or zero_is_blank else "only one value"
+        return "" if not _flat(v[ok]) or zero_is_blank else "only one value"
     g = pd.Series(np.asarray(groups, dtype=object).ravel())[ok].to_numpy()
-    per = v[ok].groupby(g, sort=False).agg(["count", "nunique"])
-    if (per["count"] <= 1).all():
+    lines_ = v[ok].groupby(g, sort=False)
+    if (lines_.size() <= 1).all():
         return "one point per line only"
-    if (per["nunique"] <= 1).all():
+    if all(_flat(line) for _, line in lines_):
         return "every line is flat (the same value at every point)"
     return ""
+
+
+def _flat(values: pd.Series) -> bool:
+    """All values the same, up to float noise (a sum of shares that should be equal)."""
+    lo, hi = values.min(), values.max()
+    return bool(hi - lo <= 1e-9 * max(1.0, abs(hi), abs(lo)))

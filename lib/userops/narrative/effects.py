@@ -154,7 +154,8 @@ def heterogeneity_prose(het: pd.DataFrame, *, by: str, min_cell: int, missing: s
         text += (f" {len(hidden)} group(s) have fewer than {min_cell} exposed or comparison customers "
                  "and no estimate of their own.")
     if chart and shown["shrunk"].notna().sum() < 2:
-        text += " " + not_drawn(chart, why=f"{len(shown)} group(s) have an estimate of their own",
+        text += " " + not_drawn(chart, why=("no group has an estimate of its own" if shown.empty else
+                                            "only one group has an estimate of its own"),
                                 needs=f"{min_cell} or more exposed and comparison customers in two or more "
                                       "groups would fill it")
     return text

@@ -49,7 +49,7 @@ def seesaw_prose(curve: pd.DataFrame) -> str:
                                "would let this section show one")
     why = blank_reason(curve["value_per_customer"], groups=curve["strategy_id"])
     if why:
-        flat = curve.groupby("strategy_id", sort=True)["value_per_customer"].first()
+        flat = curve.groupby("strategy_id", sort=True)["value_per_customer"].mean()
         return not_drawn("seesaw", why=(
             f"{why}: step 5 gives {name_list(list(flat.index.astype(str)))} one effect for every spend tier "
             f"({', '.join(f'{v:+.2f}' for v in flat)} per customer-week), so adding tiers does not change "
