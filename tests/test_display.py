@@ -163,3 +163,10 @@ def test_lines_equal_up_to_float_noise_are_flat():
     # sums of shares that should be equal differ in the last bits: still a flat line
     noisy = np.array([-1.83, -1.83 + 1e-13, 6.6, 6.6 - 1e-12])
     assert blank_reason(noisy, groups=["a", "a", "b", "b"]) == "every line is flat (the same value at every point)"
+
+
+def test_a_row_per_feature_is_written_as_that_feature(tmp_path):
+    summary = pd.DataFrame({"weekend_share": [0.2, 0.4], "spend": [1500.0, 2500.0]}).describe().T.rename_axis("feature")
+    html = table_html(summary, name="t", out_dir=tmp_path)
+    assert _cells(html)[:3] == ["Weekend share (%)", "2", "30.0%"]  # count stays a count
+    assert _cells(html, 1)[:3] == ["Spend", "2", "2,000"]

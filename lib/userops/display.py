@@ -61,6 +61,9 @@ def table_html(frame: pd.DataFrame, *, name: str, out_dir: str | Path, caption: 
         raise ValueError(f"`name` must be letters, digits, _ and -, not {name!r}")
     data = _as_columns(frame)
     data = _numeric_id_order(data)
+    # a table with a row per feature (a summary of each): shares and money written as such
+    row_kinds = (data["feature"].map(labels.kind) if "feature" in data and not _numeric(data["feature"])
+                 else None)
     for col in _NAMES_AS_VALUES:  # a column listing features or columns shows their labels
         if col in data and not _numeric(data[col]):
             data[col] = data[col].map(lambda v: labels.label(v, categories=categories))
@@ -75,7 +78,7 @@ def table_html(frame: pd.DataFrame, *, name: str, out_dir: str | Path, caption: 
         return f"<p class=\"table-note\">{html.escape(caption + ': ' if caption else '')}no rows.</p>"
     parts = _split(list(data.columns))
     tables = [_styled(data[cols], uid=f"{name}-{i}" if len(parts) > 1 else name,
-                      caption=caption if i == 0 else "", categories=categories)
+                      caption=caption if i == 0 else "", categories=categories, row_kinds=row_kinds)
               for i, cols in enumerate(parts)]
     why = _missing_note(data, missing, categories=categories)
     if why:
@@ -132,8 +135,8 @@ def _split(columns: list[str]) -> list[list[str]]:
     return [keys + values[i:i + MAX_COLUMNS] for i in range(0, len(values), MAX_COLUMNS)]
 
 
-def _styled(data: pd.DataFrame, *, uid: str, caption: str,
-            categories: Mapping[str, str] | None) -> str:
+def _styled(data: pd.DataFrame, *, uid: str, caption: str, categories: Mapping[str, str] | None,
+            row_kinds: pd.Series | None = None) -> str:
     headers = labels.labels(data.columns, categories=categories)
     shown = data.set_axis(headers, axis=1)
     styler = shown.style
@@ -142,6 +145,13 @@ def _styled(data: pd.DataFrame, *, uid: str, caption: str,
     for col, header in zip(data.columns, headers):
         styler.format(_formatter(data[col], labels.kind(col)), subset=[header], na_rep=MISSING,
                       escape="html")
+    if row_kinds is not None:
+        values = [h for c, h in zip(data.columns, headers) if _numeric(data[c]) and labels.kind(c) != "count"]
+        for kind in ("share", "money", "days", "count"):
+            rows = [i for i in data.index if row_kinds.get(i) == kind]
+            if rows and values:
+                styler.format(_formatter(data.loc[rows, data.columns[[h in values for h in headers]]].stack(), kind),
+                              subset=pd.IndexSlice[rows, values], na_rep=MISSING)
     styler.format_index(escape="html", axis=1)
     text_cols = [h for c, h in zip(data.columns, headers) if not _numeric(data[c])]
     styler.set_table_styles(_STYLES)
