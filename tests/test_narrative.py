@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from userops import coverage, datasets, features, migration, review, synth, tiers
+from userops import coverage, datasets, features, labels, migration, review, synth, tiers
 from userops import narrative as text
 from userops.narrative import effects as narrative_effects
 
@@ -581,11 +581,11 @@ def test_drivers_prose():
            "converged": True}
     sentence = text.drivers_prose(tidy, auc)
     top = tidy.dropna().reindex(tidy["ame"].abs().dropna().sort_values(ascending=False).index).head(3)
-    assert bold(sentence)[2:5] == top["term"].tolist()
+    assert bold(sentence)[2:5] == [labels.label(t) for t in top["term"]]  # terms as people read them
     expect = [5321, 1402]
     for r in top.itertuples():
         expect += [r.ame, r.ame_low, r.ame_high]
-    assert_numbers(sentence, expect + [0.6849, 0.021], drop=tuple(tidy["term"]) + ("C(region)",))
+    assert_numbers(sentence, expect + [0.6849, 0.021], drop=tuple(labels.label(t) for t in tidy["term"]) + ("C(region)",))
     assert "did not converge" in text.drivers_prose(tidy, auc | {"converged": False})
     assert_numbers(text.drivers_prose(tidy.iloc[0:0], {"n": 40, "responders": 0}), [40, 0])
 

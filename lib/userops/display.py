@@ -28,14 +28,14 @@ MAX_ROWS = 25
 MAX_COLUMNS = 8  # value columns per table; a wider frame is split
 MISSING = "-"
 _KEY_KINDS = ("id", "text", "date")
-_NAMES_AS_VALUES = ("feature", "term", "metric", "kpi")
+_NAMES_AS_VALUES = ("feature", "term", "metric", "kpi", "statistic")
 _STYLES = [
     {"selector": "", "props": "border-collapse: collapse; margin: 0.4em 0 0.2em 0; font-size: 0.92em"},
     {"selector": "th", "props": "white-space: normal; max-width: 11em; vertical-align: bottom; "
                                 "text-align: right; padding: 0.2em 0.5em"},
-    {"selector": "td", "props": "padding: 0.15em 0.5em; text-align: right; "
-                                "overflow-wrap: anywhere; max-width: 22em"},
-    {"selector": "td.text, th.text", "props": "text-align: left"},
+    {"selector": "td", "props": "padding: 0.15em 0.5em; text-align: right; white-space: nowrap"},
+    {"selector": "td.text", "props": "text-align: left; white-space: normal; overflow-wrap: anywhere; "
+                                     "max-width: 22em"},
     {"selector": "caption", "props": "caption-side: top; text-align: left; font-weight: bold"},
 ]
 
@@ -61,6 +61,9 @@ def table_html(frame: pd.DataFrame, *, name: str, out_dir: str | Path, caption: 
         raise ValueError(f"`name` must be letters, digits, _ and -, not {name!r}")
     data = _as_columns(frame)
     data = _numeric_id_order(data)
+    # a table with a row per feature (a summary of each): shares and money written as such
+    row_kinds = (data["feature"].map(labels.kind) if "feature" in data and not _numeric(data["feature"])
+                 else None)
     for col in _NAMES_AS_VALUES:  # a column listing features or columns shows their labels
         if col in data and not _numeric(data[col]):
             data[col] = data[col].map(lambda v: labels.label(v, categories=categories))
@@ -75,28 +78,28 @@ def table_html(frame: pd.DataFrame, *, name: str, out_dir: str | Path, caption: 
         return f"<p class=\"table-note\">{html.escape(caption + ': ' if caption else '')}no rows.</p>"
     parts = _split(list(data.columns))
     tables = [_styled(data[cols], uid=f"{name}-{i}" if len(parts) > 1 else name,
-                      caption=caption if i == 0 else "", categories=categories)
+                      caption=caption if i == 0 else "", categories=categories, row_kinds=row_kinds)
               for i, cols in enumerate(parts)]
     why = _missing_note(data, missing, categories=categories)
     if why:
         notes.insert(0, why)
-    note = "".join(f"<p class=\"table-note\"><small>{n}</small></p>" for n in notes)
+    note = "".join(f"<p class=\"table-note\"><em>{n}</em></p>" for n in notes)
     return "\n".join(tables) + note
 
 
 # -- private helpers ------------------------------------------------------------------------
 
 def _as_columns(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` with a meaningful index made ordinary columns (a plain 0..n-1 index dropped) and
-    the column labels flattened to text."""
+    """``frame`` with a meaningful index made ordinary columns (an unnamed index of row numbers
+    dropped; an unnamed index of names kept under a blank header) and the column labels
+    flattened to text."""
     out = frame.copy()
     if isinstance(out.columns, pd.MultiIndex):
         out.columns = [" / ".join(str(x) for x in c if str(x)) for c in out.columns]
-    if isinstance(out.index, pd.RangeIndex) and out.index.name is None:
-        out = out.reset_index(drop=True)
+    if out.index.nlevels == 1 and out.index.name is None and pd.api.types.is_integer_dtype(out.index):
+        out = out.reset_index(drop=True)  # row numbers, in whatever order the rows were sorted
     else:
-        names = [n if n is not None else ("statistic" if i == 0 else f"level_{i}")
-                 for i, n in enumerate(out.index.names)]
+        names = [n if n is not None else " " * (i + 1) for i, n in enumerate(out.index.names)]
         out.index = out.index.set_names(names)
         out = out.reset_index()
     out.columns = [c if isinstance(c, str) else str(c) for c in out.columns]
@@ -132,8 +135,8 @@ def _split(columns: list[str]) -> list[list[str]]:
     return [keys + values[i:i + MAX_COLUMNS] for i in range(0, len(values), MAX_COLUMNS)]
 
 
-def _styled(data: pd.DataFrame, *, uid: str, caption: str,
-            categories: Mapping[str, str] | None) -> str:
+def _styled(data: pd.DataFrame, *, uid: str, caption: str, categories: Mapping[str, str] | None,
+            row_kinds: pd.Series | None = None) -> str:
     headers = labels.labels(data.columns, categories=categories)
     shown = data.set_axis(headers, axis=1)
     styler = shown.style
@@ -142,6 +145,13 @@ def _styled(data: pd.DataFrame, *, uid: str, caption: str,
     for col, header in zip(data.columns, headers):
         styler.format(_formatter(data[col], labels.kind(col)), subset=[header], na_rep=MISSING,
                       escape="html")
+    if row_kinds is not None:
+        values = [h for c, h in zip(data.columns, headers) if _numeric(data[c]) and labels.kind(c) != "count"]
+        for kind in ("share", "money", "days", "count"):
+            rows = [i for i in data.index if row_kinds.get(i) == kind]
+            if rows and values:
+                styler.format(_formatter(data.loc[rows, data.columns[[h in values for h in headers]]].stack(), kind),
+                              subset=pd.IndexSlice[rows, values], na_rep=MISSING)
     styler.format_index(escape="html", axis=1)
     text_cols = [h for c, h in zip(data.columns, headers) if not _numeric(data[c])]
     styler.set_table_styles(_STYLES)
@@ -233,11 +243,17 @@ def blank_reason(values: object, *, groups: object = None, zero_is_blank: bool =
     if zero_is_blank and (v[ok] == 0).all():
         return "every value is 0"
     if groups is None:
-        return "" if v[ok].nunique() > 1 or zero_is_blank else "only one value"
+        return "" if not _flat(v[ok]) or zero_is_blank else "only one value"
     g = pd.Series(np.asarray(groups, dtype=object).ravel())[ok].to_numpy()
-    per = v[ok].groupby(g, sort=False).agg(["count", "nunique"])
-    if (per["count"] <= 1).all():
+    lines_ = v[ok].groupby(g, sort=False)
+    if (lines_.size() <= 1).all():
         return "one point per line only"
-    if (per["nunique"] <= 1).all():
+    if all(_flat(line) for _, line in lines_):
         return "every line is flat (the same value at every point)"
     return ""
+
+
+def _flat(values: pd.Series) -> bool:
+    """All values the same, up to float noise (a sum of shares that should be equal)."""
+    lo, hi = values.min(), values.max()
+    return bool(hi - lo <= 1e-9 * max(1.0, abs(hi), abs(lo)))

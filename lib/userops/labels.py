@@ -139,6 +139,11 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "shrunk": ("Shrunk estimate", "number"), "shrunk_se": ("Shrunk standard error", "number"),
     "pre_tier_rank": ("Spend tier before the start", "id"), "rel_week": ("Week from start", "number"),
     "spend_sd": ("Spend standard deviation", "money"),
+    "pre_tier_index": ("Spend tier before the start", "number"),
+    "log_spend_13w": ("Spend in the 13 weeks before (log)", "number"),
+    "log_spend_26w": ("Spend in the 26 weeks before (log)", "number"),
+    "past_responses": ("Past responses", "count"), "smd_before": ("Standardized difference before", "number"),
+    "smd_after": ("Standardized difference after weighting", "number"),
     # review (step 6)
     "kpi": ("KPI", "text"), "metric": ("Metric", "text"), "definition": ("Definition", "text"),
     "unit": ("Unit", "text"), "cost": ("Cost", "money"), "arpu": ("Spend per reached customer", "money"),
@@ -158,7 +163,7 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "max": ("Maximum", "number"), "note": ("Note", "text"), "rule": ("Rule", "text"),
     "table": ("Table", "text"), "parameter": ("Parameter", "text"), "period": ("Period", "text"),
     "label": ("Label", "text"), "group": ("Group", "text"), "share": ("Share (%)", "share"),
-    "k": ("Number of clusters", "count"), "cut": ("Cut point", "number"),
+    "k": ("Number of clusters", "count"), "statistic": ("Statistic", "text"), "cut": ("Cut point", "number"),
 }
 LABELS: dict[str, str] = {k: v[0] for k, v in _ENTRIES.items()}
 KINDS: dict[str, str] = {k: v[1] for k, v in _ENTRIES.items()}
@@ -167,6 +172,7 @@ _PREFIXES = (("mean_", "Mean {}"), ("median_", "Median {}"), ("n_", "Number of {
 _SUFFIX_KIND = (("_share", "share"), ("_rate", "share"), ("_gmv", "money"), ("_spend", "money"),
                 ("_amount", "money"), ("_days", "days"), ("_customers", "count"),
                 ("_rows", "count"), ("_id", "id"), ("_low", "number"), ("_high", "number"))
+_LEVEL = re.compile(r"C\((\w+)\)\[T\.(.+)\]")
 _categories: dict[str, str] = {}  # feature name -> category, filled by remember_categories
 
 
@@ -211,6 +217,9 @@ def label(name: object, *, categories: Mapping[str, str] | None = None) -> str:
         return str(name)
     if name in LABELS:
         return LABELS[name]
+    level = _LEVEL.fullmatch(name)  # a model term: C(region)[T.north]
+    if level:
+        return f"{label(level.group(1), categories=categories)}: {level.group(2)}"
     category = category_of(name, categories=categories)
     if category is not None:
         return "Other categories: share (%)" if category == "other" else f"Share of {category} (%)"

@@ -605,14 +605,21 @@ def _mismatch(name: str, expected: str, value: object) -> ParameterError:
 
 
 def _add_alt_text(nb: nbformat.NotebookNode) -> None:
-    """Give every chart an alt text: the sentence printed right after it (its caption)."""
+    """Give every chart an alt text: the first sentence printed after it, before the next chart
+    (its caption). A sentence saying that another chart is not drawn is no caption: a chart
+    that is not drawn has no image, and its sentence is not lent to its neighbour."""
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
     for i, out in enumerate(outputs):
         if "image/png" not in out.get("data", {}):
             continue
-        caption = next((o["data"]["text/markdown"] for o in outputs[i + 1:]
-                        if "text/markdown" in o.get("data", {})), "")
-        alt = show.plain_text(caption).split(". ")[0][:300] or "chart"
+        sentences = []
+        for o in outputs[i + 1:]:
+            if "image/png" in o.get("data", {}):
+                break
+            if "text/markdown" in o.get("data", {}):
+                sentences += [t for t in show.plain_text(o["data"]["text/markdown"]).split(". ")
+                              if t and " is not drawn" not in t]
+        alt = (sentences[0] if sentences else "")[:300] or "chart"
         out.setdefault("metadata", {}).setdefault("image/png", {})["alt"] = alt
 
 

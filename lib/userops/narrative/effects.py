@@ -154,7 +154,8 @@ def heterogeneity_prose(het: pd.DataFrame, *, by: str, min_cell: int, missing: s
         text += (f" {len(hidden)} group(s) have fewer than {min_cell} exposed or comparison customers "
                  "and no estimate of their own.")
     if chart and shown["shrunk"].notna().sum() < 2:
-        text += " " + not_drawn(chart, why=f"{len(shown)} group(s) have an estimate of their own",
+        text += " " + not_drawn(chart, why=("no group has an estimate of its own" if shown.empty else
+                                            "only one group has an estimate of its own"),
                                 needs=f"{min_cell} or more exposed and comparison customers in two or more "
                                       "groups would fill it")
     return text
@@ -170,7 +171,7 @@ def drivers_prose(tidy: pd.DataFrame, auc: dict[str, float]) -> str:
                 "say who responds._")
     t = tidy[tidy["term"] != "Intercept"].dropna(subset=["ame"])
     top = t.reindex(t["ame"].abs().sort_values(ascending=False).index).head(3)
-    parts = ", ".join(f"**{r.term}** ({r.ame:+.1%} [{r.ame_low:+.1%}, {r.ame_high:+.1%}])" for r in top.itertuples())
+    parts = ", ".join(f"**{label(r.term)}** ({r.ame:+.1%} [{r.ame_low:+.1%}, {r.ame_high:+.1%}])" for r in top.itertuples())
     note = f" Left out: {', '.join(gone)}." if gone else ""
     if not auc.get("converged", True):
         note += (" **The model did not converge** (too few responders for its terms, or terms that "

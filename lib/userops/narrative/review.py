@@ -31,7 +31,7 @@ def kpi_prose(k: pd.DataFrame, *, contact_cost: float, coupon_cost: float) -> st
         parts.append(f"**{r.strategy_id}**: incremental GMV {r.incremental_gmv:+,.0f} [{r.inc_low:+,.0f}, "
                      f"{r.inc_high:+,.0f}], ROI {r.roi:+.1f} [{r.roi_low:+.1f}, {r.roi_high:+.1f}]{clear}")
     none = len(k) - len(est)
-    rest = (f" **{none}** strategies have no effect estimate from step 5 (the `effect_status` column says why), "
+    rest = (f" **{none}** strategies have no effect estimate from step 5 (the Effect column of the table says why), "
             "so their incremental GMV and ROI are not given." if none else "")
     roi = est["roi"].notna().sum()
     chart = (" " + not_drawn("ROI chart", why=f"only {roi} strategy has an ROI with an interval, given above",
@@ -49,7 +49,7 @@ def seesaw_prose(curve: pd.DataFrame) -> str:
                                "would let this section show one")
     why = blank_reason(curve["value_per_customer"], groups=curve["strategy_id"])
     if why:
-        flat = curve.groupby("strategy_id", sort=True)["value_per_customer"].first()
+        flat = curve.groupby("strategy_id", sort=True)["value_per_customer"].mean()
         return not_drawn("seesaw", why=(
             f"{why}: step 5 gives {name_list(list(flat.index.astype(str)))} one effect for every spend tier "
             f"({', '.join(f'{v:+.2f}' for v in flat)} per customer-week), so adding tiers does not change "
