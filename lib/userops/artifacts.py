@@ -18,6 +18,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from userops import labels
 from userops.datasets import LOAD_PARAMETERS
 
 __all__ = ["Artifact", "ArtifactError", "REGISTRY", "Run", "data_fingerprint", "artifact_dir",
@@ -234,6 +235,7 @@ def read(*, out_dir: str | Path, name: str) -> pd.DataFrame:
                                 "first (same out_dir)")
     frame = pd.read_parquet(path)
     _check_columns(frame, spec, when="reading")
+    labels.remember(frame.attrs.get("categories", {}))  # the real names of category features
     return frame
 
 
