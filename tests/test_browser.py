@@ -143,3 +143,27 @@ def test_index_links_every_finding_to_a_section_of_its_page(browser, published):
         found = page.evaluate("(t) => !!document.getElementById(decodeURIComponent(t))", target)
         assert found, href
     ctx.close()
+
+
+@pytest.mark.slow
+def test_index_has_a_decision_per_strategy_and_pages_open_with_findings(published):
+    """No browser needed: the published HTML itself."""
+    import re
+
+    import pandas as pd
+
+    folder = published / AS_OF
+    kpi = pd.read_parquet(folder / "artifacts" / "06_kpis.parquet")
+    decided = pd.read_parquet(folder / "artifacts" / "06_decisions.parquet")
+    assert sorted(decided["strategy_id"]) == sorted(kpi["strategy_id"]) and len(decided) > 0
+    index = (folder / "index.html").read_text()
+    table = index.split('class="decisions"')[1].split("</table>")[0]
+    assert table.count("<tr>") == len(kpi) + 1  # a header row and one row per strategy
+    assert "library" in (published / "index.html").read_text()
+    for page in sorted(folder.glob("[0-9][0-9]_*.html")):
+        text = page.read_text()
+        headings = re.findall(r"<h[12][^>]*>(.*?)<a class=\"anchor-link\"", text)
+        assert headings[1] == "What this step found and what to do", (page.name, headings[:3])
+        before, after = text.split('id="Appendix:', 1)  # parameters and provenance after the evidence
+        assert "Run parameters" not in before and "Provenance" not in before, page.name
+        assert "Run parameters" in after and "Provenance" in after, page.name

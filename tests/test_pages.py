@@ -164,3 +164,10 @@ def test_overview_without_estimates_says_why(tmp_path):
     assert "strategy library is empty" in pages.history_chart(tmp_path / report.LIBRARY)["note"]
     _library(tmp_path / report.LIBRARY, [("2017-12-31", np.nan)])
     assert "no history to draw" in pages.history_chart(tmp_path / report.LIBRARY)["note"]
+
+
+def test_decision_summary_sorts_numeric_ids_as_numbers():
+    kpi = _kpi().assign(strategy_id=["10", "9", "1", "2", "3", "4", "5", "11"], incremental_gmv=np.nan,
+                        inc_low=np.nan, inc_high=np.nan, roi=np.nan, roi_low=np.nan, roi_high=np.nan)
+    d = review.decision_summary(kpi, _allocation().iloc[0:0])
+    assert list(d["strategy_id"]) == ["1", "2", "3", "4", "5", "9", "10", "11"]
