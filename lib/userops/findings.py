@@ -204,7 +204,7 @@ def effects(results: pd.DataFrame, pooled: pd.DataFrame) -> list[Finding]:
         why = (f"; the most common reason for no estimate: {reasons.value_counts().index[0]}"
                if len(reasons) else "")
         out.append(Finding(
-            f"Step 5 could estimate the effect on spend of {len(ok)} of {len(spend)} strategies{why}.",
+            f"The effect on spend could be estimated for {len(ok)} of {len(spend)} strategies{why}.",
             "Give strategies without an estimate a random holdout next time they run.",
             "1. The effect of each strategy on weekly spend"))
         if len(ok):
