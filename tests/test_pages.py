@@ -106,12 +106,14 @@ def test_every_finding_names_a_heading_its_notebook_has():
 def test_findings_of_step_6_carry_the_decision_numbers():
     decided = review.decision_summary(_kpi(), _allocation())
     alloc = pd.DataFrame({"spend": [1200.0, 300.0]})
-    items = findings.review(decided, alloc, budget=5000, warn=pd.DataFrame(columns=["alert"]))
+    items = findings.review(decided, alloc, budget=5000, warn=pd.DataFrame(columns=["alert"]), n_customers=1000)
     assert 3 <= len(items) <= 5
     assert items[0].found == "Of 8 strategies: 1 expand, 2 keep, 2 test, 3 cut."
     best = decided.sort_values("roi", ascending=False).iloc[0]
     assert f"strategy {best['strategy_id']}, ROI {best['roi']:+.2f}" in items[1].found
     assert "spends 1,500 of the 5,000 budget" in items[-1].found
+    # holdouts of 5,000 (flat) and 800 (unknown): one fits within 1,000 customers
+    assert "for 1 of them the holdout that would settle it fits within the 1,000 customers" in items[2].found
     assert items[0].anchor == "4.-Budget-allocation"
 
 
@@ -164,3 +166,10 @@ def test_overview_without_estimates_says_why(tmp_path):
     assert "strategy library is empty" in pages.history_chart(tmp_path / report.LIBRARY)["note"]
     _library(tmp_path / report.LIBRARY, [("2017-12-31", np.nan)])
     assert "no history to draw" in pages.history_chart(tmp_path / report.LIBRARY)["note"]
+
+
+def test_decision_summary_sorts_numeric_ids_as_numbers():
+    kpi = _kpi().assign(strategy_id=["10", "9", "1", "2", "3", "4", "5", "11"], incremental_gmv=np.nan,
+                        inc_low=np.nan, inc_high=np.nan, roi=np.nan, roi_low=np.nan, roi_high=np.nan)
+    d = review.decision_summary(kpi, _allocation().iloc[0:0])
+    assert list(d["strategy_id"]) == ["1", "2", "3", "4", "5", "9", "10", "11"]

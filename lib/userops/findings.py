@@ -204,7 +204,7 @@ def effects(results: pd.DataFrame, pooled: pd.DataFrame) -> list[Finding]:
         why = (f"; the most common reason for no estimate: {reasons.value_counts().index[0]}"
                if len(reasons) else "")
         out.append(Finding(
-            f"Step 5 could estimate the effect on spend of {len(ok)} of {len(spend)} strategies{why}.",
+            f"The effect on spend could be estimated for {len(ok)} of {len(spend)} strategies{why}.",
             "Give strategies without an estimate a random holdout next time they run.",
             "1. The effect of each strategy on weekly spend"))
         if len(ok):
@@ -237,7 +237,8 @@ def effects(results: pd.DataFrame, pooled: pd.DataFrame) -> list[Finding]:
     return out
 
 
-def review(decisions: pd.DataFrame, alloc: pd.DataFrame, *, budget: float, warn: pd.DataFrame) -> list[Finding]:
+def review(decisions: pd.DataFrame, alloc: pd.DataFrame, *, budget: float, warn: pd.DataFrame,
+           n_customers: int) -> list[Finding]:
     """Step 6: the decision count per action, the best return, the budget used and the alerts."""
     out: list[Finding] = []
     if len(decisions):
@@ -245,7 +246,7 @@ def review(decisions: pd.DataFrame, alloc: pd.DataFrame, *, budget: float, warn:
         said = ", ".join(f"{counts[a]} {a}" for a in ("expand", "keep", "test", "cut") if a in counts)
         out.append(Finding(
             f"Of {len(decisions)} strategies: {said}.",
-            "Act on the table below: its reason column says why for each strategy.",
+            "Act on the decision table: its \"Why\" column gives the reason for each strategy.",
             "4. Budget allocation"))
         roi = decisions.dropna(subset=["roi"])
         if len(roi):
@@ -258,9 +259,14 @@ def review(decisions: pd.DataFrame, alloc: pd.DataFrame, *, budget: float, warn:
                 "2. KPIs per strategy"))
         test = decisions[decisions["action"] == "test"]
         if len(test):
+            fits = int((test["holdout_customers"] <= n_customers).sum())
             out.append(Finding(
-                f"{len(test)} strategies have an effect that is unknown or cannot be told apart from zero.",
-                "Run them next time with a random holdout of the size given in the table.",
+                f"{len(test)} strategies have an effect that is unknown or cannot be told apart from zero; "
+                f"for {fits} of them the holdout that would settle it fits within the {n_customers:,} customers.",
+                (f"Run those {fits} next time with the holdout given in the table; pool the others by type "
+                 "or judge them on responses." if fits else
+                 "No single holdout fits the customer base: pool similar strategies into one test, or judge "
+                 "them on responses."),
                 "2. KPIs per strategy"))
     spent = float(alloc["spend"].sum()) if len(alloc) else 0.0
     out.append(Finding(

@@ -20,7 +20,7 @@ import pandas as pd
 from userops import findings, library
 
 __all__ = ["DECISION_HEADERS", "decision_table", "decision_note", "step_nav", "render_index",
-           "render_overview", "history_chart"]
+           "render_overview", "history_chart", "INDEX_FINDINGS"]
 
 _ENV = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates" / "pages"),
                           autoescape=True, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
@@ -30,6 +30,7 @@ DECISION_HEADERS = {
     "roi": "ROI, net GMV per 1 of cost (95% CI)", "reach": "Reached", "reach_recommended": "Best reach",
     "cost": "Cost", "holdout_customers": "Holdout to test", "reason": "Why"}
 _MISSING = "-"
+INDEX_FINDINGS = 3  # findings per step on the report index
 
 
 def decision_table(decided: pd.DataFrame):
@@ -86,7 +87,9 @@ def render_index(folder: Path, *, title: str, data_line: str, steps: list[dict[s
     else:
         note = "Step 6 did not complete in this run, so there are no decisions; see the status below."
     for st in steps:
-        st["findings"] = findings.read(folder, st["name"][:2]) if st["status"] == "ok" else []
+        # the first three (each step lists its findings most important first; its page has them all)
+        every = findings.read(folder, st["name"][:2]) if st["status"] == "ok" else []
+        st["findings"], st["more"] = every[:INDEX_FINDINGS], max(0, len(every) - INDEX_FINDINGS)
     first = next((st for st in steps if st["page"]), None)
     return _ENV.get_template("index.html.j2").render(
         title=title, data_line=data_line, decisions=table, decisions_note=note, steps=steps, first=first)

@@ -70,7 +70,8 @@ APPENDIX = "Appendix: run parameters, data quality, definitions, files and prove
 class ArrangeCells(Preprocessor):
     """The reviewer's order of a step page: the title, then the cell tagged ``findings`` ("What
     this step found and what to do"), then the evidence; the cells tagged ``appendix``
-    (parameters, data quality, definitions, artifact paths, provenance) last, under one heading.
+    (parameters, data quality, definitions, artifact paths, provenance) last, under one heading,
+    folded (``<details>``, opened with a click) by the ``offline`` template.
     Only the exported page changes: the notebook runs top to bottom as written."""
 
     def preprocess(self, nb, resources):
@@ -81,8 +82,10 @@ class ArrangeCells(Preprocessor):
         appendix = [c for c in nb.cells if "appendix" in tags(c) and "findings" not in tags(c)]
         rest = [c for c in nb.cells if not tags(c) & {"findings", "appendix"}]
         head = 1 if rest and rest[0].cell_type == "markdown" else 0
-        tail = [nbformat.v4.new_markdown_cell(f"## {APPENDIX}", id="appendix")] if appendix else []
+        tail = [nbformat.v4.new_markdown_cell(f"## {APPENDIX}", id="appendix",
+                                              metadata={"tags": ["appendix-start"]})] if appendix else []
         nb.cells = rest[:head] + found + rest[head:] + tail + appendix
+        resources["userops_appendix"] = bool(appendix)  # the template folds it: <details>
         return nb, resources
 
 
