@@ -154,8 +154,9 @@ def fit_bgnbd(frequency, recency, T) -> Fit:
     """Maximum-likelihood BG/NBD on per-customer (frequency, recency, T)."""
     x, t_x, TT = (np.asarray(v, dtype=float) for v in (frequency, recency, T))
     data, w = _unique_rows(x, t_x, TT)
-    return _fit("BG/NBD", BGNBD, lambda p: -(w * _bgnbd_ll(p, *data)).sum(), n=len(x),
-                start=np.array([0.5, max(float(np.mean(TT)), 1.0) / 4, 1.0, 2.0]))
+    alpha = max(float(np.mean(TT)) if len(TT) else 1.0, 1.0) / 4
+    starts = [[0.5, alpha, a, b] for a, b in ((1.0, 2.0), (0.1, 1.0), (0.05, 20.0), (1.0, 100.0))]
+    return _fit("BG/NBD", BGNBD, lambda p: -(w * _bgnbd_ll(p, *data)).sum(), n=len(x), start=np.array(starts))
 
 
 def expected_purchases(params: dict[str, float], frequency, recency, T, t: float) -> np.ndarray:
@@ -437,24 +438,27 @@ def _fit(model: str, names: tuple[str, ...], nll, *, n: int, start: np.ndarray) 
     if n == 0:
         return Fit(model, dict.fromkeys(names, np.nan), dict.fromkeys(names, np.nan), 0, np.nan, False, "no data")
 
-    def f(z: np.ndarray) -> float:
+    def f(z: np.ndarray) -> float:  # the mean negative log-likelihood: its scale does not grow with n
         with np.errstate(all="ignore"):
-            val = nll(np.exp(z))
+            val = nll(np.exp(z)) / n
         return float(val) if np.isfinite(val) else 1e300
 
-    res = optimize.minimize(f, np.log(start), method="Nelder-Mead",
-                            options={"maxiter": 4000, "xatol": 1e-6, "fatol": 1e-8})
-    res = optimize.minimize(f, res.x, method="BFGS", options={"gtol": 1e-6})
-    z = res.x
+    # the likelihood can have a flat ridge and more than one local optimum (e.g. BG/NBD's a and b
+    # when few customers drop out): a few starts, the best one polished
+    tries = [optimize.minimize(f, np.log(s0), method="Nelder-Mead",
+                               options={"maxiter": 4000, "xatol": 1e-7, "fatol": 1e-10}) for s0 in np.atleast_2d(start)]
+    best = min(tries, key=lambda r: r.fun)
+    res = optimize.minimize(f, best.x, method="BFGS", options={"gtol": 1e-9})
+    z = res.x if res.fun <= best.fun else best.x
     theta = np.exp(z)
-    hess = _hessian(f, z)
+    hess = _hessian(f, z, h=1e-3) * n
     ok = bool(np.all(np.isfinite(theta)) and f(z) < 1e299)
     se = np.full(len(z), np.nan)
     message = "" if ok else "the likelihood is not finite at the optimum"
     try:
         cov = np.linalg.inv(hess)
         var = np.diag(cov)
-        if np.all(var > 0):
+        if np.all(np.linalg.eigvalsh((hess + hess.T) / 2) > 0) and np.all(var > 0):
             se = theta * np.sqrt(var)
         else:
             message = message or "the Hessian is not positive definite (a parameter is not identified)"
@@ -465,7 +469,7 @@ def _fit(model: str, names: tuple[str, ...], nll, *, n: int, start: np.ndarray) 
     if ok and np.any(theta > 1e6):
         name = names[int(np.argmax(theta))]
         ok, message = False, f"{name} runs off to {theta.max():.2g}: the data do not pin it down"
-    return Fit(model, dict(zip(names, map(float, theta))), dict(zip(names, map(float, se))), n, -f(z), ok, message)
+    return Fit(model, dict(zip(names, map(float, theta))), dict(zip(names, map(float, se))), n, -f(z) * n, ok, message)
 
 
 def _hessian(f, z: np.ndarray, h: float = 1e-4) -> np.ndarray:
