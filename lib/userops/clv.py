@@ -445,10 +445,10 @@ def _fit(model: str, names: tuple[str, ...], nll, *, n: int, start: np.ndarray) 
 
     # the likelihood can have a flat ridge and more than one local optimum (e.g. BG/NBD's a and b
     # when few customers drop out): a few starts, the best one polished
-    tries = [optimize.minimize(f, np.log(s0), method="Nelder-Mead",
-                               options={"maxiter": 4000, "xatol": 1e-7, "fatol": 1e-10}) for s0 in np.atleast_2d(start)]
+    tries = [optimize.minimize(f, np.log(s0), method="L-BFGS-B", bounds=[(-20.0, 20.0)] * len(s0),
+                               options={"maxiter": 2000, "ftol": 1e-13, "gtol": 1e-9}) for s0 in np.atleast_2d(start)]
     best = min(tries, key=lambda r: r.fun)
-    res = optimize.minimize(f, best.x, method="BFGS", options={"gtol": 1e-9})
+    res = optimize.minimize(f, best.x, method="Nelder-Mead", options={"maxiter": 2000, "xatol": 1e-8, "fatol": 1e-12})
     z = res.x if res.fun <= best.fun else best.x
     theta = np.exp(z)
     hess = _hessian(f, z, h=1e-3) * n

@@ -184,6 +184,14 @@ def audiences_prose(index: pd.DataFrame, *, folder: str, seed: int) -> str:
                  f"contacted, so the next run can measure the effect: the share is the one step 5 sizes, and the "
                  f"draw takes the smallest SHA-256 of seed ({seed}), strategy and customer id, so the same seed "
                  "draws the same holdout. Text a spreadsheet would run as a formula is written with a leading '.")
+    per = rec.groupby("strategy_id").agg(customers=("customers", "sum"), needed=("needed", "max"))
+    short = per[per["needed"] > per["customers"]]
+    if len(short):
+        parts.append(f"For {_n(len(short), 'strategy').replace('strategys', 'strategies')} ("
+                     + ", ".join(f"{sid}: {int(r.customers):,} in its audiences, {r.needed:,.0f} needed" for sid, r in
+                                 short.head(5).iterrows())
+                     + ") the audiences are smaller than the test step 5 sizes needs to tell the break-even effect "
+                       "from zero: the holdout still keeps the share, but one run will not settle the effect.")
     return " ".join(parts)
 
 
