@@ -81,6 +81,7 @@ class Forward:
     gg_reason: str = ""
     spend_frequency_corr: float = float("nan")
     customers: pd.DataFrame = field(default_factory=pd.DataFrame)  # per customer predictions
+    horizon_capped: bool = False  # the horizon is the data's length, shorter than asked
 
     @property
     def used(self) -> bool:
@@ -264,10 +265,11 @@ def forward(days: pd.DataFrame, *, as_of: str | pd.Timestamp, horizon_months: in
     base = {"holdout_days": hold_days, "tolerance": float(tolerance)}
     if days.empty:
         return Forward("not fitted", "No customer has a purchase of positive value, so there is nothing to model.",
-                       horizon_days=0, **base)
+                       horizon_days=0, horizon_capped=True, **base)
     first = pd.to_datetime(days["day"]).min()
     horizon = horizon_days(as_of=as_of, first_day=first, months=horizon_months)
     base["horizon_days"] = horizon
+    base["horizon_capped"] = horizon < (as_of + pd.DateOffset(months=int(horizon_months)) - as_of).days
     cal_end = as_of - pd.Timedelta(days=hold_days)
     span = (as_of - first).days + 1
     if span < 2 * hold_days:

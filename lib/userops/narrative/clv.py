@@ -13,9 +13,8 @@ __all__ = ["clv_definitions", "clv_holdout_prose", "clv_fit_prose", "stage_alive
 
 def clv_definitions(fw: Forward, *, horizon_months: int) -> str:
     """What the model counts, over which horizon, and how it is checked."""
-    horizon = (f"the next **{fw.horizon_days}** days ({horizon_months} months)" if fw.horizon_days and
-               fw.horizon_days >= 28 * horizon_months else
-               f"the next **{fw.horizon_days}** days (the data's own length, shorter than {horizon_months} months)")
+    horizon = (f"the next **{fw.horizon_days}** days (the data's own length, shorter than {horizon_months} months)"
+               if fw.horizon_capped else f"the next **{fw.horizon_days}** days ({horizon_months} months)")
     return (
         "**Definitions.** A *purchase* is a shopping day whose orders net to a positive value; a day that nets "
         "to zero or less (a return, a refunded or zero-value order) is not a purchase and its value is not "
