@@ -154,3 +154,13 @@ def test_stage_beside_p_alive_counts_the_disagreements_and_the_prose_uses_them()
                                                                   holdout_days=7, tolerance=0.1))
     assert gone[list(clv.TIER_COLUMNS)].isna().all().all()
     assert clv.stage_vs_alive(gone)[0].empty
+
+
+@pytest.mark.parametrize("bad, match", [({"holdout_weeks": 0}, "holdout_weeks"), ({"tolerance": 0}, "holdout_tolerance"),
+                                        ({"horizon_months": 0}, "horizon_months")])
+def test_bad_parameters_are_refused_by_name(bad, match):
+    days = pd.DataFrame({"customer_id": ["a"], "day": pd.to_datetime(["2020-01-05"]), "cents": [100]})
+    with pytest.raises(ValueError, match=match):
+        clv.forward(days, as_of="2020-01-31", **bad)
+    with pytest.raises(ValueError, match="alive_level"):
+        clv.stage_vs_alive(pd.DataFrame({"lifecycle_stage": ["new"], "p_alive": [0.5]}), level=1.0)

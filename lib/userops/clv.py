@@ -261,6 +261,8 @@ def forward(days: pd.DataFrame, *, as_of: str | pd.Timestamp, horizon_months: in
         raise ValueError(f"`holdout_weeks` must be at least 1, not {holdout_weeks}")
     if not 0 < tolerance:
         raise ValueError(f"`holdout_tolerance` must be positive, not {tolerance}")
+    if horizon_months < 1:
+        raise ValueError(f"`horizon_months` must be at least 1, not {horizon_months}")
     hold_days = int(holdout_weeks) * 7
     base = {"holdout_days": hold_days, "tolerance": float(tolerance)}
     if days.empty:
@@ -352,6 +354,8 @@ def stage_vs_alive(tiered: pd.DataFrame, *, level: float = 0.5) -> tuple[pd.Data
     above ``level`` and the stage's mean P(alive); then the disagreements (a stage that reads as
     active with P(alive) below ``level``, at risk or dormant with P(alive) at or above it),
     counted per stage. Empty frames when the tiers carry no P(alive)."""
+    if not 0 < level < 1:
+        raise ValueError(f"`alive_level` must be between 0 and 1, not {level}")
     d = tiered.dropna(subset=["p_alive"]) if "p_alive" in tiered else tiered.iloc[0:0]
     if d.empty:
         return pd.DataFrame(), pd.DataFrame()
