@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import common
 
-PARAMS = {"r": 1.41, "alpha": 1.38, "a": 0.90, "b": 1434.0}  # the fit on the real data (step 1)
+PARAMS = {"r": 1.41, "alpha": 1.38, "a": 0.19, "b": 270.0}  # the fit on the real data (step 1)
 CUSTOMERS = 2469
 
 

@@ -136,3 +136,31 @@ def test_forward_fails_its_holdout_when_the_tolerance_is_tighter_than_the_error(
 def test_forward_says_why_it_cannot_fit_and_never_raises(days, why):
     fw = clv.forward(days, as_of="2020-01-31", holdout_weeks=4)
     assert fw.status == "not fitted" and why in fw.reason and fw.customers.empty
+
+
+def test_stage_beside_p_alive_counts_the_disagreements_and_the_prose_uses_them():
+    from userops import narrative as text
+
+    tiered = pd.DataFrame({"customer_id": list("abcdef"),
+                           "lifecycle_stage": ["mature", "mature", "dormant", "dormant", "at_risk", "new"],
+                           "p_alive": [0.9, 0.2, 0.8, 0.1, 0.6, 1.0]})
+    cross, dis = clv.stage_vs_alive(tiered, level=0.5)
+    assert cross.set_index("lifecycle_stage").loc["mature", "P(alive) < 0.5"] == 1
+    assert dis.groupby("disagreement")["customers"].sum().to_dict() == {
+        "active stage, P(alive) low": 1, "at risk or dormant, P(alive) high": 2}
+    prose = text.stage_alive_prose(cross, dis, level=0.5)
+    assert "**3** of **6** customers (**50.0%**)" in prose
+    gone = clv.attach(tiered.drop(columns="p_alive"), clv.Forward("failed holdout", "x", horizon_days=30,
+                                                                  holdout_days=7, tolerance=0.1))
+    assert gone[list(clv.TIER_COLUMNS)].isna().all().all()
+    assert clv.stage_vs_alive(gone)[0].empty
+
+
+@pytest.mark.parametrize("bad, match", [({"holdout_weeks": 0}, "holdout_weeks"), ({"tolerance": 0}, "holdout_tolerance"),
+                                        ({"horizon_months": 0}, "horizon_months")])
+def test_bad_parameters_are_refused_by_name(bad, match):
+    days = pd.DataFrame({"customer_id": ["a"], "day": pd.to_datetime(["2020-01-05"]), "cents": [100]})
+    with pytest.raises(ValueError, match=match):
+        clv.forward(days, as_of="2020-01-31", **bad)
+    with pytest.raises(ValueError, match="alive_level"):
+        clv.stage_vs_alive(pd.DataFrame({"lifecycle_stage": ["new"], "p_alive": [0.5]}), level=1.0)

@@ -36,9 +36,20 @@ def test_waterfall_floats_each_change_from_the_running_total(ax):
     assert [round(b.get_y(), 6) for b in bars] == [0.0, 100.0, 130.0, 80.0, 0.0]
     texts = [t.get_text() for t in ax.texts]
     assert texts == ["100", "85", "+30", "-50", "+5"]
+    low, high = ax.get_ylim()
+    assert low <= 80 and high >= 130  # every running total (80..130) is inside the axis
     assert [t.get_text() for t in ax.get_xticklabels()] == ["Q1", "new: customers", "lost: customers", "up: basket", "Q2"]
     colours = [tuple(np.round(b.get_facecolor(), 3)) for b in bars[1:4]]
     assert colours[0] == colours[2] != colours[1]
+
+
+def test_waterfall_of_large_totals_cuts_the_axis_and_says_so(ax):
+    steps = pd.DataFrame({"label": ["up", "down"], "value": [25_000.0, -4_000.0]})
+    plots.waterfall(steps, start=("Q1", 1_149_075.0), end="Q2", title="T", ylabel="GMV", ax=ax)
+    low, high = ax.get_ylim()
+    assert 1_000_000 < low < 1_149_075 and high > 1_174_075
+    assert ax.get_ylabel() == "GMV (axis does not start at 0)"
+    assert [t.get_text() for t in ax.texts] == ["1.15M", "1.17M", "+25k", "-4k"]
 
 
 def test_empty_frames_say_there_is_nothing(ax):

@@ -101,7 +101,7 @@ def build(alloc: pd.DataFrame, kpi: pd.DataFrame, who: pd.DataFrame, *, uncovere
                   f"highest {ranked_by} first")
         name = file_name(sid, seg)
         lists[name] = pd.DataFrame({s.CUSTOMER_ID: chosen[s.CUSTOMER_ID].to_numpy(), "tier": chosen["tier"].to_numpy(),
-                                    "expected_value": chosen["expected_value"].to_numpy(), "reason": reason,
+                                    "expected_value": chosen["expected_value"].round(2).to_numpy(), "reason": reason,
                                     "holdout": mask})
         rows.append({"file": f"{name}.csv", s.STRATEGY_ID: sid, "segment": seg, "tier": _tier(who, seg), "customers": len(chosen),
                      "holdout": int(mask.sum()), "holdout_share": share, "needed": needed,
@@ -114,7 +114,7 @@ def build(alloc: pd.DataFrame, kpi: pd.DataFrame, who: pd.DataFrame, *, uncovere
                           "not reached by any strategy in the data; no funded strategy for this tier")
         name = file_name(UNCOVERED, int(seg))
         lists[name] = pd.DataFrame({s.CUSTOMER_ID: g[s.CUSTOMER_ID].to_numpy(), "tier": g["tier"].to_numpy(),
-                                    "expected_value": g["expected_value"].to_numpy(), "reason": reason,
+                                    "expected_value": g["expected_value"].round(2).to_numpy(), "reason": reason,
                                     "holdout": np.zeros(len(g), dtype=bool)})
         rows.append({"file": f"{name}.csv", s.STRATEGY_ID: UNCOVERED, "segment": int(seg), "tier": _tier(who, int(seg)),
                      "customers": len(g), "holdout": 0, "holdout_share": 0.0, "needed": np.nan,

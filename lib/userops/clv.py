@@ -81,6 +81,7 @@ class Forward:
     gg_reason: str = ""
     spend_frequency_corr: float = float("nan")
     customers: pd.DataFrame = field(default_factory=pd.DataFrame)  # per customer predictions
+    horizon_capped: bool = False  # the horizon is the data's length, shorter than asked
 
     @property
     def used(self) -> bool:
@@ -154,8 +155,9 @@ def fit_bgnbd(frequency, recency, T) -> Fit:
     """Maximum-likelihood BG/NBD on per-customer (frequency, recency, T)."""
     x, t_x, TT = (np.asarray(v, dtype=float) for v in (frequency, recency, T))
     data, w = _unique_rows(x, t_x, TT)
-    return _fit("BG/NBD", BGNBD, lambda p: -(w * _bgnbd_ll(p, *data)).sum(), n=len(x),
-                start=np.array([0.5, max(float(np.mean(TT)), 1.0) / 4, 1.0, 2.0]))
+    alpha = max(float(np.mean(TT)) if len(TT) else 1.0, 1.0) / 4
+    starts = [[0.5, alpha, a, b] for a, b in ((1.0, 2.0), (0.1, 1.0), (0.05, 20.0), (1.0, 100.0))]
+    return _fit("BG/NBD", BGNBD, lambda p: -(w * _bgnbd_ll(p, *data)).sum(), n=len(x), start=np.array(starts))
 
 
 def expected_purchases(params: dict[str, float], frequency, recency, T, t: float) -> np.ndarray:
@@ -259,14 +261,17 @@ def forward(days: pd.DataFrame, *, as_of: str | pd.Timestamp, horizon_months: in
         raise ValueError(f"`holdout_weeks` must be at least 1, not {holdout_weeks}")
     if not 0 < tolerance:
         raise ValueError(f"`holdout_tolerance` must be positive, not {tolerance}")
+    if horizon_months < 1:
+        raise ValueError(f"`horizon_months` must be at least 1, not {horizon_months}")
     hold_days = int(holdout_weeks) * 7
     base = {"holdout_days": hold_days, "tolerance": float(tolerance)}
     if days.empty:
         return Forward("not fitted", "No customer has a purchase of positive value, so there is nothing to model.",
-                       horizon_days=0, **base)
+                       horizon_days=0, horizon_capped=True, **base)
     first = pd.to_datetime(days["day"]).min()
     horizon = horizon_days(as_of=as_of, first_day=first, months=horizon_months)
     base["horizon_days"] = horizon
+    base["horizon_capped"] = horizon < (as_of + pd.DateOffset(months=int(horizon_months)) - as_of).days
     cal_end = as_of - pd.Timedelta(days=hold_days)
     span = (as_of - first).days + 1
     if span < 2 * hold_days:
@@ -349,6 +354,8 @@ def stage_vs_alive(tiered: pd.DataFrame, *, level: float = 0.5) -> tuple[pd.Data
     above ``level`` and the stage's mean P(alive); then the disagreements (a stage that reads as
     active with P(alive) below ``level``, at risk or dormant with P(alive) at or above it),
     counted per stage. Empty frames when the tiers carry no P(alive)."""
+    if not 0 < level < 1:
+        raise ValueError(f"`alive_level` must be between 0 and 1, not {level}")
     d = tiered.dropna(subset=["p_alive"]) if "p_alive" in tiered else tiered.iloc[0:0]
     if d.empty:
         return pd.DataFrame(), pd.DataFrame()
@@ -437,24 +444,26 @@ def _fit(model: str, names: tuple[str, ...], nll, *, n: int, start: np.ndarray) 
     if n == 0:
         return Fit(model, dict.fromkeys(names, np.nan), dict.fromkeys(names, np.nan), 0, np.nan, False, "no data")
 
-    def f(z: np.ndarray) -> float:
+    def f(z: np.ndarray) -> float:  # the mean negative log-likelihood: its scale does not grow with n
         with np.errstate(all="ignore"):
-            val = nll(np.exp(z))
+            val = nll(np.exp(z)) / n
         return float(val) if np.isfinite(val) else 1e300
 
-    res = optimize.minimize(f, np.log(start), method="Nelder-Mead",
-                            options={"maxiter": 4000, "xatol": 1e-6, "fatol": 1e-8})
-    res = optimize.minimize(f, res.x, method="BFGS", options={"gtol": 1e-6})
-    z = res.x
+    # the likelihood can have a flat ridge and more than one local optimum (e.g. BG/NBD's a and b
+    # when few customers drop out): BFGS from a few starts, the best one refined
+    tries = [optimize.minimize(f, np.log(s0), method="BFGS", options={"gtol": 1e-4}) for s0 in np.atleast_2d(start)]
+    best = min(tries, key=lambda r: r.fun)
+    res = optimize.minimize(f, best.x, method="BFGS", options={"gtol": 1e-8})
+    z = res.x if res.fun <= best.fun else best.x
     theta = np.exp(z)
-    hess = _hessian(f, z)
+    hess = _hessian(f, z, h=1e-3) * n
     ok = bool(np.all(np.isfinite(theta)) and f(z) < 1e299)
     se = np.full(len(z), np.nan)
     message = "" if ok else "the likelihood is not finite at the optimum"
     try:
         cov = np.linalg.inv(hess)
         var = np.diag(cov)
-        if np.all(var > 0):
+        if np.all(np.linalg.eigvalsh((hess + hess.T) / 2) > 0) and np.all(var > 0):
             se = theta * np.sqrt(var)
         else:
             message = message or "the Hessian is not positive definite (a parameter is not identified)"
@@ -465,7 +474,7 @@ def _fit(model: str, names: tuple[str, ...], nll, *, n: int, start: np.ndarray) 
     if ok and np.any(theta > 1e6):
         name = names[int(np.argmax(theta))]
         ok, message = False, f"{name} runs off to {theta.max():.2g}: the data do not pin it down"
-    return Fit(model, dict(zip(names, map(float, theta))), dict(zip(names, map(float, se))), n, -f(z), ok, message)
+    return Fit(model, dict(zip(names, map(float, theta))), dict(zip(names, map(float, se))), n, -f(z) * n, ok, message)
 
 
 def _hessian(f, z: np.ndarray, h: float = 1e-4) -> np.ndarray:

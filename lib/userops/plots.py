@@ -516,11 +516,24 @@ def waterfall(steps: pd.DataFrame, *, start: tuple[str, float], end: str, title:
     ax.bar(pos[0], start[1], color="0.55")
     ax.bar(pos[1:-1], values, bottom=level[:-1], color=np.where(values >= 0, "C2", "C3"))
     ax.bar(pos[-1], level[-1], color="0.55")
-    for p, top, text in [(pos[0], start[1], f"{start[1]:,.0f}"), (pos[-1], level[-1], f"{level[-1]:,.0f}")] + [
-            (p, max(a, b), f"{v:+,.0f}") for p, a, b, v in zip(pos[1:-1], level[:-1], level[1:], values)]:
-        ax.annotate(text, (p, top), ha="center", va="bottom", fontsize="small", xytext=(0, 2),
+    for p, top, text in [(pos[0], start[1], _compact(start[1])), (pos[-1], level[-1], _compact(level[-1]))] + [
+            (p, max(a, b), _compact(v, sign=True)) for p, a, b, v in zip(pos[1:-1], level[:-1], level[1:], values)]:
+        ax.annotate(text, (p, top), ha="center", va="bottom", fontsize="x-small", xytext=(0, 2),
                     textcoords="offset points")
     ax.set_xticks(pos, labels, rotation=30, ha="right")
-    ax.set_ylabel(ylabel)
+    # the changes are small beside the totals: the axis spans the running totals, not 0
+    low, high = float(min(level.min(), 0 if start[1] <= 0 else level.min())), float(level.max())
+    pad = 0.15 * (high - low) if high > low else max(abs(high), 1.0) * 0.1
+    cut = low - pad > 0
+    ax.set_ylim(low - pad if cut else min(0.0, low - pad), high + pad)
+    ax.set_ylabel(f"{ylabel} (axis does not start at 0)" if cut else ylabel)
     ax.set_title(title)
     return ax
+
+
+def _compact(value: float, *, sign: bool = False) -> str:
+    """A number shortened for a bar label: 1,234,567 -> 1.23M, 5,800 -> 5.8k (``sign``: +/-)."""
+    for size, unit in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= size:
+            return f"{value / size:{'+' if sign else ''}.3g}{unit}"
+    return f"{value:{'+' if sign else ''},.0f}"

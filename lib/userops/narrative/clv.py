@@ -13,9 +13,8 @@ __all__ = ["clv_definitions", "clv_holdout_prose", "clv_fit_prose", "stage_alive
 
 def clv_definitions(fw: Forward, *, horizon_months: int) -> str:
     """What the model counts, over which horizon, and how it is checked."""
-    horizon = (f"the next **{fw.horizon_days}** days ({horizon_months} months)" if fw.horizon_days and
-               fw.horizon_days >= 28 * horizon_months else
-               f"the next **{fw.horizon_days}** days (the data's own length, shorter than {horizon_months} months)")
+    horizon = (f"the next **{fw.horizon_days}** days (the data's own length, shorter than {horizon_months} months)"
+               if fw.horizon_capped else f"the next **{fw.horizon_days}** days ({horizon_months} months)")
     return (
         "**Definitions.** A *purchase* is a shopping day whose orders net to a positive value; a day that nets "
         "to zero or less (a return, a refunded or zero-value order) is not a purchase and its value is not "
@@ -184,6 +183,14 @@ def audiences_prose(index: pd.DataFrame, *, folder: str, seed: int) -> str:
                  f"contacted, so the next run can measure the effect: the share is the one step 5 sizes, and the "
                  f"draw takes the smallest SHA-256 of seed ({seed}), strategy and customer id, so the same seed "
                  "draws the same holdout. Text a spreadsheet would run as a formula is written with a leading '.")
+    per = rec.groupby("strategy_id").agg(customers=("customers", "sum"), needed=("needed", "max"))
+    short = per[per["needed"] > per["customers"]]
+    if len(short):
+        parts.append(f"For {_n(len(short), 'strategy').replace('strategys', 'strategies')} ("
+                     + ", ".join(f"{sid}: {int(r.customers):,} in its audiences, {r.needed:,.0f} needed" for sid, r in
+                                 short.head(5).iterrows())
+                     + ") the audiences are smaller than the test step 5 sizes needs to tell the break-even effect "
+                       "from zero: the holdout still keeps the share, but one run will not settle the effect.")
     return " ".join(parts)
 
 
