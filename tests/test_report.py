@@ -571,3 +571,24 @@ def test_each_step_starts_from_an_empty_namespace_in_the_shared_kernel(tmp_path)
         printed.append("".join(o.get("text", "") for o in code[-1].outputs).split())
     assert printed[1][0] == printed[0][0]  # the same kernel process
     assert printed[1][1:] == ["False", "True"]  # the first step's variable is gone
+
+
+def test_a_report_reruns_from_its_manifest_without_validating_again(tmp_path, capsys):
+    nbs = tmp_path / "nbs"
+    nbs.mkdir()
+    tiny_notebook(nbs / "01_one.ipynb", "print(data)")
+    out = tmp_path / "out"
+    assert cli.main(["report", "--data", "synthetic", "--out", str(out), "--notebooks", str(nbs),
+                     "--set", "n_customers=50"]) == 0
+    manifest = json.loads((out / "2017-12-31" / "manifest.json").read_text())
+    prepared = (out / "2017-12-31" / manifest["prepared_data"]).resolve()
+    assert prepared.parent == (out / "prepared").resolve() and prepared.name == manifest["data_fingerprint"]
+    assert not (out / "2017-12-31" / "data").exists()  # the report reads the prepared data in place
+    capsys.readouterr()
+    again = tmp_path / "again"
+    assert cli.main(["report", "--data", str(prepared), "--as-of", manifest["as_of"], "--out", str(again),
+                     "--notebooks", str(nbs)]) == 0
+    assert "used as it is, not validating again" in capsys.readouterr().out
+    rerun = json.loads((again / "2017-12-31" / "manifest.json").read_text())
+    assert rerun["data_fingerprint"] == manifest["data_fingerprint"]
+    assert rerun["row_counts"] == manifest["row_counts"] and rerun["rejects"] == manifest["rejects"]

@@ -430,13 +430,19 @@ def _lines_at(path: Path, meta: dict, as_of: pd.Timestamp) -> dict[str, object]:
     lines = _lines_sql(path, meta)
     con = outofcore.connect(path)
     try:
-        kept_rows, kept_amount, returns, late_rows, late_amount = con.execute(
-            f"SELECT count(*) FILTER (ts < $1), coalesce(sum(amount) FILTER (ts < $1), 0), "
-            f"coalesce(sum(amount) FILTER (ts < $1 AND amount < 0), 0), count(*) FILTER (ts >= $1), "
-            f"sum(amount) FILTER (ts >= $1) FROM ({lines})", [cut]).fetchone()
-        late_first = [r for (r,) in con.execute(
-            f"SELECT _row FROM ({lines}) WHERE ts >= $1 ORDER BY _row LIMIT {_SAMPLE}",
-            [cut]).fetchall()]
+        # one pass over the lines: per customer, what is kept and what is after the cut-off
+        per = con.execute(
+            f"SELECT CAST(customer_id AS VARCHAR) AS c, kept, amount, returns, late, late_amount, "
+            f"late_rows FROM (SELECT customer_id, count(*) FILTER (ts < $1) AS kept, "
+            f"sum(amount) FILTER (ts < $1) AS amount, sum(amount) FILTER (ts < $1 AND amount < 0) "
+            f"AS returns, count(*) FILTER (ts >= $1) AS late, sum(amount) FILTER (ts >= $1) AS "
+            f"late_amount, min(_row, {_SAMPLE}) FILTER (ts >= $1) AS late_rows FROM ({lines}) "
+            "GROUP BY customer_id)", [cut]).df()
+        kept_rows, late_rows = int(per["kept"].sum()), int(per["late"].sum())
+        kept_amount, returns = float(per["amount"].sum()), float(per["returns"].sum())
+        late_amount = float(per["late_amount"].sum()) if late_rows else None
+        late_first = sorted(int(r) for rows in per["late_rows"].dropna() for r in rows)[:_SAMPLE]
+        customers = {"c": per.loc[per["kept"] > 0, "c"].to_numpy()}
         by_reason = con.execute(f"SELECT reason, count(*), sum(amount_parsed), count(*) FILTER "
                                 f"(amount_parsed IS NULL) FROM read_parquet('{rej}') GROUP BY reason "
                                 "ORDER BY reason").fetchall()
@@ -445,8 +451,6 @@ def _lines_at(path: Path, meta: dict, as_of: pd.Timestamp) -> dict[str, object]:
                              f"WHERE k <= {_SAMPLE} ORDER BY _row").fetchall()
         amb, gap = con.execute(f"SELECT count(*) FILTER (dst_ambiguous), count(*) FILTER (dst_gap) "
                                f"FROM read_parquet('{adj}') WHERE ts < $1", [cut]).fetchone()
-        customers = con.execute(f"SELECT DISTINCT CAST(customer_id AS VARCHAR) FROM ({lines}) "
-                                "WHERE ts < $1", [cut]).fetchnumpy()
     finally:
         con.close()
     counts = {reason: (n, amount, unparsed) for reason, n, amount, unparsed in by_reason}

@@ -90,6 +90,7 @@ def connect(temp: Path | None = None):
     import duckdb
 
     con = duckdb.connect(config={"memory_limit": memory_limit(), "preserve_insertion_order": True})
+    con.execute("SET enable_progress_bar = false")
     if temp is not None:
         con.execute(f"SET temp_directory = '{_sql_text(str(temp))}'")
     return con
@@ -268,7 +269,7 @@ class _Cleaner:
         self.cols = [c for c in _SPEC.columns if c in self.names]
         self.extra = [c for c in self.names if c not in _SPEC.columns]
         self.kinds = {c: _SPEC.kinds[c] for c in self.cols} | {c: "text" for c in self.extra}
-        self.value, self.fast, self.problem, self.out_type = {}, {}, {}, {}
+        self.value, self.fast, self.problem, self.out_type, self.cond = {}, {}, {}, {}, {}
         for c in [*self.cols, *self.extra]:
             self._plan_column(c, self.types[c], self.kinds[c])
 
@@ -287,9 +288,17 @@ class _Cleaner:
             hours = tuple(h for h in hours if lo - pd.Timedelta(hours=1) <= h <= hi)
             if not hours:
                 return "false"
-            if len(hours) <= 64:
-                return "(" + " OR ".join(f"({local} >= TIMESTAMP '{h}' AND {local} < TIMESTAMP "
-                                         f"'{h + pd.Timedelta(hours=1)}')" for h in hours) + ")"
+            if len(hours) <= 256:  # contiguous hours as ranges, compared in the column's own type
+                typ, x = self.types[c], _q(c)
+                ranges: list[list[pd.Timestamp]] = []
+                for h in hours:
+                    if ranges and ranges[-1][1] == h:
+                        ranges[-1][1] = h + pd.Timedelta(hours=1)
+                    else:
+                        ranges.append([h, h + pd.Timedelta(hours=1)])
+                lit = (lambda ts: f"DATE '{ts.date()}'") if typ == "DATE" else \
+                    (lambda ts: f"CAST(TIMESTAMP '{ts}' AS {typ})")
+                return "(" + " OR ".join(f"({x} >= {lit(a)} AND {x} < {lit(b)})" for a, b in ranges) + ")"
         if not getattr(self, "_dst_table", False):
             self.con.register("_dst_hours", pa.table({"h": pa.array(pd.DatetimeIndex(hours).as_unit("us"))}))
             self.con.execute("CREATE TEMP TABLE dst_hours AS SELECT h FROM _dst_hours")
@@ -328,25 +337,24 @@ class _Cleaner:
                         f"(regexp_full_match({x}, '{_WORD}') AND NOT regexp_full_match({x}, '{_DIGITS_ID}')))")
             else:
                 raise _Unsupported(f"{c}: {typ}")
-            problem = f"CASE WHEN {missing} THEN 'missing' END"
+            problem = (missing, "false")
         elif kind == "text":
             if typ != "VARCHAR":
                 raise _Unsupported(f"{c}: {typ}")
             value, out_type = x, "VARCHAR"
             fast = f"({x} IS NULL OR NOT ({self._odd_texts(c)}))"
-            problem = f"CASE WHEN {missing} THEN 'missing' END"
+            problem = (missing, "false")
         elif kind in ("money", "number"):
             out_type = "DOUBLE"
             if typ == "VARCHAR":
                 text = x if self.decimal == "." else f"replace({x}, ',', '.')"
                 value = f"CAST({text} AS DOUBLE)"
                 fast = f"({x} IS NULL OR regexp_full_match({x}, '{_PLAIN_NUMBER[self.decimal]}'))"
-                problem = f"CASE WHEN {missing} THEN 'missing' END"
+                problem = (missing, "false")
             elif typ in _NUMERIC_TYPES:
                 d = f"CAST({x} AS DOUBLE)"
                 value, fast = d, "true"
-                problem = (f"CASE WHEN {x} IS NULL OR isnan({d}) THEN 'missing' "
-                           f"WHEN NOT (abs({d}) <= {v.MAX_ABS_VALUE!r}) THEN 'range' END")
+                problem = (f"({x} IS NULL OR isnan({d}))", f"NOT (abs({d}) <= {v.MAX_ABS_VALUE!r})")
             else:
                 raise _Unsupported(f"{c}: {typ}")
         elif kind == "time":
@@ -355,17 +363,15 @@ class _Cleaner:
             if typ == "TIMESTAMP WITH TIME ZONE":
                 utc = f"timezone('UTC', {x})"
                 value, fast = f"timezone('{_sql_text(self.data_tz)}', {x})", "true"
-                problem = (f"CASE WHEN {x} IS NULL THEN 'missing' WHEN {utc} < TIMESTAMP '{lo}' OR "
-                           f"{utc} >= TIMESTAMP '{hi}' THEN 'range' END")
+                problem = (f"{x} IS NULL", f"({utc} < TIMESTAMP '{lo}' OR {utc} >= TIMESTAMP '{hi}')")
             else:
                 if typ == "VARCHAR":
                     local = f"TRY_CAST({x} AS TIMESTAMP)"
                     plain = f"regexp_full_match({x}, '{_PLAIN_TIME}') AND {local} IS NOT NULL"
-                    problem = f"CASE WHEN {missing} THEN 'missing' END"
+                    problem = (missing, "false")
                 elif typ in ("TIMESTAMP", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S", "DATE"):
                     local, plain = f"CAST({x} AS TIMESTAMP)", "true"
-                    problem = (f"CASE WHEN {x} IS NULL THEN 'missing' WHEN {local} < TIMESTAMP '{lo}' "
-                               f"OR {local} >= TIMESTAMP '{hi}' THEN 'range' END")
+                    problem = (f"{x} IS NULL", f"({local} < TIMESTAMP '{lo}' OR {local} >= TIMESTAMP '{hi}')")
                 else:
                     raise _Unsupported(f"{c}: {typ}")
                 near = self._near_dst(c, local)
@@ -377,23 +383,40 @@ class _Cleaner:
                              f"timezone('{_sql_text(self.source_tz)}', {local}))")
         else:
             raise _Unsupported(f"{c}: kind {kind}")
-        self.value[c], self.fast[c], self.problem[c], self.out_type[c] = value, fast, problem, out_type
+        # what is wrong with the value, as two SQL conditions: missing (or NaN), out of range
+        self.cond[c] = problem
+        self.problem[c] = f"CASE WHEN {problem[0]} THEN 'missing' WHEN {problem[1]} THEN 'range' END"
+        self.value[c], self.fast[c], self.out_type[c] = value, fast, out_type
 
     def _labels_sql(self) -> str:
-        """The row's reason from its columns' problems, first column first (as pandas does)."""
-        parts = []
+        """The row's reason from its columns' problems, first column first (as pandas does): one
+        flat CASE over boolean conditions."""
+        whens = []
         for c in self.cols:
-            required = c in _SPEC.required
-            names = {"missing": f"missing or unparseable {c}" if required else None,
-                     "range": f"{c} out of range"}
-            whens = " ".join(f"WHEN {self.problem[c]} = '{k}' THEN '{_sql_text(lbl)}'"
-                             for k, lbl in names.items() if lbl)
-            if whens:
-                parts.append(f"CASE {whens} END")
-        return f"coalesce({', '.join(parts)})" if parts else "NULL::VARCHAR"
+            missing, far = self.cond[c]
+            if c in _SPEC.required:
+                whens.append(f"WHEN {missing} THEN '{_sql_text(f'missing or unparseable {c}')}'")
+            if far != "false":
+                whens.append(f"WHEN {far} THEN '{_sql_text(f'{c} out of range')}'")
+        return f"CASE {' '.join(whens)} END" if whens else "NULL::VARCHAR"
+
+    def _any_problem(self) -> str:
+        """SQL: the row has a reason from its columns (a boolean, cheaper than the reason)."""
+        conds = []
+        for c in self.cols:
+            missing, far = self.cond[c]
+            if c in _SPEC.required:
+                conds.append(missing)
+            if far != "false":
+                conds.append(far)
+        return " OR ".join(f"({x})" for x in conds) or "false"
+
+    def _masked(self, c: str, value: str) -> str:
+        missing, far = self.cond[c]
+        return f"CASE WHEN ({missing}) OR ({far}) THEN NULL ELSE {value} END"
 
     def _fast_select(self) -> str:
-        cols = ", ".join(f"CASE WHEN ({self.problem[c]}) IS NULL THEN {self.value[c]} END AS {_q(c)}"
+        cols = ", ".join(f"{self._masked(c, self.value[c])} AS {_q(c)}"
                          for c in [*self.cols, *self.extra])
         return f"SELECT _row, {cols}, {self._labels_sql()} AS reason FROM raw WHERE {self._all_fast()}"
 
@@ -402,26 +425,54 @@ class _Cleaner:
 
     # the odd rows, through the pandas parsers ---------------------------------------------
     def _parse_odd(self, where: str) -> int:
+        """One pass over the input for the exceptions: the odd rows, parsed by pandas into
+        ``odd.parquet``, and the rows parsed in SQL that break a rule (``fastrej.parquet``)."""
         schema = pa.schema([("_row", pa.int64())]
                            + [(c, _ARROW[self.out_type[c]]) for c in [*self.cols, *self.extra]]
                            + [("reason", pa.string()), ("_dst_ambiguous", pa.bool_()),
                               ("_dst_gap", pa.bool_())])
         self.spellings: dict[str, list[pd.DataFrame]] = {c: [] for c in self.cols if self.kinds[c] == "id"}
         n = 0
+        rejected = []
         with pq.ParquetWriter(self.work / "odd.parquet", schema) as writer:
             if getattr(self, "pandas_frame", None) is not None:
                 chunks = [self.pandas_frame]
             else:
                 cols = ", ".join(_q(c) for c in [*self.cols, *self.extra])
-                rel = self.con.execute(f"SELECT {cols}, _row FROM raw WHERE {where}")
+                fast, reason = self._all_fast(), self._labels_sql()
+                rel = self.con.execute(f"SELECT {cols}, _row, {fast} AS _fast, {reason} AS _reason, "
+                                       f"{self._safe(s.AMOUNT)} AS _amount FROM raw "
+                                       f"WHERE NOT ({fast}) OR {self._any_problem()}")
                 chunks = _chunks(rel)
             for chunk in chunks:
                 if chunk is None or chunk.empty:
                     break
+                if "_fast" in chunk:
+                    ok = chunk["_fast"].to_numpy(dtype=bool)
+                    rejected.append(pd.DataFrame({"_row": chunk["_row"].to_numpy(dtype="int64")[ok],
+                                                  "reason": chunk["_reason"].to_numpy(dtype=object)[ok],
+                                                  "amount_parsed": chunk["_amount"].to_numpy(dtype="float64")[ok]}))
+                    chunk = chunk.loc[~ok, [*self.cols, *self.extra, "_row"]]
+                if chunk.empty:
+                    continue
                 n += len(chunk)
                 writer.write_table(pa.Table.from_pandas(self._parse_chunk(chunk.reset_index(drop=True)),
                                                         schema=schema, preserve_index=False))
+        fastrej = pd.concat(rejected, ignore_index=True) if rejected else \
+            pd.DataFrame({"_row": pd.Series([], dtype="int64"), "reason": pd.Series([], dtype=object),
+                          "amount_parsed": pd.Series([], dtype="float64")})
+        pq.write_table(pa.Table.from_pandas(fastrej, schema=pa.schema(
+            [("_row", pa.int64()), ("reason", pa.string()), ("amount_parsed", pa.float64())]),
+            preserve_index=False), self.work / "fastrej.parquet")
         return n
+
+    def _safe(self, c: str, *, masked: bool = True) -> str:
+        """SQL: column ``c`` parsed as on a fast row, NULL (not an error) on an odd row; with
+        ``masked``, NULL where the value has a problem (as pandas leaves it)."""
+        if c not in self.value:
+            return "NULL"
+        value = self.value[c].replace("CAST(", "TRY_CAST(").replace("TRY_TRY_CAST(", "TRY_CAST(")
+        return self._masked(c, value) if masked else value
 
     def _parse_chunk(self, frame: pd.DataFrame) -> pd.DataFrame:
         out = {"_row": frame["_row"].to_numpy(dtype="int64")}
@@ -485,7 +536,7 @@ class _Cleaner:
         self.out_type = {c: {"id": "VARCHAR", "text": "VARCHAR", "money": "DOUBLE", "number": "DOUBLE",
                              "time": "TIMESTAMP"}[k] for c, k in self.kinds.items()}
         self.fast = {c: "false" for c in self.kinds}
-        self.value, self.problem = {}, {}
+        self.value, self.problem, self.cond = {}, {}, {}
 
     def _finish(self, odd: int) -> Lines:
         con = self.con
@@ -505,7 +556,7 @@ class _Cleaner:
         label = "duplicate line" if s.PRODUCT_ID in names else "duplicate order line"
         # the rows set aside, with what their amount parsed to (NULL where it is the problem)
         con.execute(f"""CREATE TEMP TABLE rej AS
-            SELECT _row, reason, {_q(s.AMOUNT)} AS amount_parsed FROM fast WHERE reason IS NOT NULL
+            SELECT _row, reason, amount_parsed FROM read_parquet('{_sql_text(str(self.work / "fastrej.parquet"))}')
             UNION ALL SELECT _row, reason, {_q(s.AMOUNT)} FROM odd WHERE reason IS NOT NULL
             UNION ALL SELECT _row, '{label}', amount FROM dups""")
         rejects = self.out / "rejects.parquet"
@@ -520,7 +571,7 @@ class _Cleaner:
             con.execute(f"COPY (SELECT _row FROM rej UNION SELECT _row FROM odd ORDER BY _row) TO "
                         f"'{_sql_text(str(self.out / 'excluded.parquet'))}' (FORMAT parquet)")
             excluded = con.execute("SELECT (SELECT count(*) FROM rej) + (SELECT count(*) FROM odd)").fetchone()[0]
-            values = ", ".join(f"CASE WHEN ({self.problem[c]}) IS NULL THEN {self.value[c]} END AS {_q(c)}"
+            values = ", ".join(f"{self._masked(c, self.value[c])} AS {_q(c)}"
                                for c in names)
             lines_sql = f"SELECT {values}, _row FROM ({self.raw_sql})"
             if excluded:
@@ -551,19 +602,26 @@ class _Cleaner:
         """``dups``: rows equal to an earlier row in every parsed column, themselves without a
         reason (pandas ``duplicated(keep='first')``). Candidates first: rows sharing a hash of
         a few columns (order, time, amount, product or customer), found with a hash table in
-        pandas over one 8-byte hash per row; then the candidates are compared exactly."""
+        numpy over one 8-byte hash per row (sorted); then the candidates are compared exactly."""
         con = self.con
         con.execute(f"CREATE TEMP TABLE dups (_row BIGINT, amount DOUBLE)")
         if self.keep_duplicate_lines:
             return
         key = ", ".join(_q(c) for c in (s.ORDER_ID, s.TS, s.AMOUNT,
                                        s.PRODUCT_ID if s.PRODUCT_ID in names else s.CUSTOMER_ID))
-        hashes = [con.execute(f"SELECT hash({key}) AS h FROM {view}").fetchnumpy()["h"] for view in ("fast", "odd")]
+        # one hash per input row: of the SQL parse for the rows parsed in SQL, of the pandas
+        # parse for the odd rows
+        keys = [s.ORDER_ID, s.TS, s.AMOUNT, s.PRODUCT_ID if s.PRODUCT_ID in names else s.CUSTOMER_ID]
+        # (the key's values need no masking: a row with a problem there is set aside and equals
+        # no kept row on the key once parsed)
+        sources = [f"SELECT hash({', '.join(self._safe(c, masked=False) for c in keys)}) AS h FROM raw "
+                   f"WHERE {self._all_fast()}"] if self.value else []
+        hashes = [con.execute(sql).fetchnumpy()["h"] for sql in [*sources, f"SELECT hash({key}) AS h FROM odd"]]
         h = np.concatenate(hashes)
         del hashes
-        seen = pd.Series(h).duplicated(keep=False).to_numpy()
-        candidates = np.unique(h[seen])
-        del h, seen
+        h.sort()
+        candidates = np.unique(h[1:][h[1:] == h[:-1]])
+        del h
         if not len(candidates):
             return
         con.register("_candidates", pa.table({"h": pa.array(candidates, type=pa.uint64())}))
