@@ -77,9 +77,10 @@ def _rows(data, **_) -> str:
 
 
 def _named(values) -> list:
-    """Values that are column or feature names (in :data:`userops.labels.LABELS`, or category
-    features) as :func:`userops.labels.label` writes them; other values unchanged."""
-    return [names.label(v) if isinstance(v, str) and (v in names.LABELS or names.category_of(v))
+    """Values that are code names of columns or features (``snake_case`` names in
+    :data:`userops.labels.LABELS`, or category features) as :func:`userops.labels.label` writes
+    them; other values (a state "lapsed", a segment "champions") unchanged."""
+    return [names.label(v) if isinstance(v, str) and "_" in v and (v in names.LABELS or names.category_of(v))
             else v for v in values]
 
 
