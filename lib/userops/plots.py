@@ -211,7 +211,7 @@ def heatmap(table: pd.DataFrame, *, title: str, xlabel: str, ylabel: str, fmt: s
             ax: Axes | None = None) -> Axes:
     """Annotated heatmap of a cross table (rows x columns as given)."""
     ax = ax or plt.figure(figsize=(9, 5)).gca()
-    sns.heatmap(_short_axes(table), annot=True, fmt=fmt, cmap="Blues", cbar=False, ax=ax,
+    sns.heatmap(_short_axes(_number_order(table)), annot=True, fmt=fmt, cmap="Blues", cbar=False, ax=ax,
                 annot_kws={"fontsize": 8})
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
@@ -453,6 +453,17 @@ def _shorten(ax: Axes) -> Axes:
         limit = LABEL_LIMIT if text in entries or text in ticks else TEXT_LIMIT
         text.set_text(short_label(text.get_text(), limit))
     return ax
+
+
+def _number_order(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with row or column labels that are whole numbers written as text (strategy ids
+    pivoted into columns: 1, 10, 11, 2) put in number order (1, 2, 10, 11)."""
+    for axis in (0, 1):
+        keys = pd.Series(table.axes[axis].astype(str))
+        if len(keys) and keys.str.fullmatch(r"-?\d+").all():
+            table = table.iloc[np.argsort(keys.astype(int).to_numpy(), kind="stable")] if axis == 0 else \
+                table.iloc[:, np.argsort(keys.astype(int).to_numpy(), kind="stable")]
+    return table
 
 
 def _short_axes(table: pd.DataFrame) -> pd.DataFrame:
