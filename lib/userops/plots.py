@@ -30,7 +30,7 @@ from userops.display import blank_reason
 
 __all__ = ["setup", "cjk_font", "FONTS", "short_label", "return_curve", "treemap", "bars", "bubbles", "heatmap",
            "transition_heatmap", "flow", "stacked_shares", "timeline", "forest", "event_study",
-           "silhouette", "lines", "PALETTE", "LABEL_LIMIT", "TEXT_LIMIT"]
+           "silhouette", "lines", "predicted_actual", "waterfall", "PALETTE", "LABEL_LIMIT", "TEXT_LIMIT"]
 
 PALETTE = "tab10"
 LABEL_LIMIT = 60  # characters of a tick label, legend entry or name inside a chart
@@ -484,3 +484,68 @@ def _distinct_short(values) -> list[str]:
         shown[value] = label
     return [shown[str(v)] for v in values]
 
+
+def _nothing(ax: Axes, title: str) -> Axes:
+    ax.text(0.5, 0.5, "nothing to show for this data", ha="center", va="center",
+            transform=ax.transAxes, color="0.4")
+    ax.set_axis_off()
+    ax.set_title(title)
+    return ax
+
+
+@_short_labels
+def predicted_actual(frame: pd.DataFrame, *, x: str, title: str, xlabel: str, ylabel: str,
+                     ax: Axes | None = None) -> Axes:
+    """Side-by-side bars of ``predicted`` and ``actual`` per value of ``x`` (in the frame's
+    order), e.g. a model's holdout check per decile of prediction."""
+    ax = ax or plt.figure().gca()
+    if frame.empty:
+        return _nothing(ax, title)
+    pos = np.arange(len(frame))
+    ax.bar(pos - 0.2, frame["predicted"], width=0.4, color="C0", label="predicted")
+    ax.bar(pos + 0.2, frame["actual"], width=0.4, color="C1", label="actual")
+    ax.set_xticks(pos, [str(v) for v in frame[x]])
+    ax.legend(fontsize="small")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    return ax
+
+
+@_short_labels
+def waterfall(steps: pd.DataFrame, *, start: tuple[str, float], end: str, title: str, ylabel: str,
+              ax: Axes | None = None) -> Axes:
+    """A waterfall: the ``start`` bar (label, value), then one floating bar per row of ``steps``
+    (``label``, ``value``: a change, green up and red down, printed), then the total, labelled
+    ``end``."""
+    ax = ax or plt.figure(figsize=(9, 4.5)).gca()
+    if steps.empty:
+        return _nothing(ax, title)
+    values = steps["value"].to_numpy(dtype=float)
+    level = start[1] + np.concatenate([[0.0], np.cumsum(values)])
+    labels = [start[0], *_distinct_short(steps["label"]), end]
+    pos = np.arange(len(labels))
+    ax.bar(pos[0], start[1], color="0.55")
+    ax.bar(pos[1:-1], values, bottom=level[:-1], color=np.where(values >= 0, "C2", "C3"))
+    ax.bar(pos[-1], level[-1], color="0.55")
+    for p, top, text in [(pos[0], start[1], _compact(start[1])), (pos[-1], level[-1], _compact(level[-1]))] + [
+            (p, max(a, b), _compact(v, sign=True)) for p, a, b, v in zip(pos[1:-1], level[:-1], level[1:], values)]:
+        ax.annotate(text, (p, top), ha="center", va="bottom", fontsize="x-small", xytext=(0, 2),
+                    textcoords="offset points")
+    ax.set_xticks(pos, labels, rotation=30, ha="right")
+    # the changes are small beside the totals: the axis spans the running totals, not 0
+    low, high = float(min(level.min(), 0 if start[1] <= 0 else level.min())), float(level.max())
+    pad = 0.15 * (high - low) if high > low else max(abs(high), 1.0) * 0.1
+    cut = low - pad > 0
+    ax.set_ylim(low - pad if cut else min(0.0, low - pad), high + pad)
+    ax.set_ylabel(f"{ylabel} (axis does not start at 0)" if cut else ylabel)
+    ax.set_title(title)
+    return ax
+
+
+def _compact(value: float, *, sign: bool = False) -> str:
+    """A number shortened for a bar label: 1,234,567 -> 1.23M, 5,800 -> 5.8k (``sign``: +/-)."""
+    for size, unit in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= size:
+            return f"{value / size:{'+' if sign else ''}.3g}{unit}"
+    return f"{value:{'+' if sign else ''},.0f}"
