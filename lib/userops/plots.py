@@ -485,22 +485,13 @@ def _distinct_short(values) -> list[str]:
     return [shown[str(v)] for v in values]
 
 
-def _nothing(ax: Axes, title: str) -> Axes:
-    ax.text(0.5, 0.5, "nothing to show for this data", ha="center", va="center",
-            transform=ax.transAxes, color="0.4")
-    ax.set_axis_off()
-    ax.set_title(title)
-    return ax
-
-
 @_short_labels
+@_unless_blank(_rows)
 def predicted_actual(frame: pd.DataFrame, *, x: str, title: str, xlabel: str, ylabel: str,
                      ax: Axes | None = None) -> Axes:
     """Side-by-side bars of ``predicted`` and ``actual`` per value of ``x`` (in the frame's
     order), e.g. a model's holdout check per decile of prediction."""
     ax = ax or plt.figure().gca()
-    if frame.empty:
-        return _nothing(ax, title)
     pos = np.arange(len(frame))
     ax.bar(pos - 0.2, frame["predicted"], width=0.4, color="C0", label="predicted")
     ax.bar(pos + 0.2, frame["actual"], width=0.4, color="C1", label="actual")
@@ -513,14 +504,13 @@ def predicted_actual(frame: pd.DataFrame, *, x: str, title: str, xlabel: str, yl
 
 
 @_short_labels
+@_unless_blank(_rows)
 def waterfall(steps: pd.DataFrame, *, start: tuple[str, float], end: str, title: str, ylabel: str,
               ax: Axes | None = None) -> Axes:
     """A waterfall: the ``start`` bar (label, value), then one floating bar per row of ``steps``
     (``label``, ``value``: a change, green up and red down, printed), then the total, labelled
     ``end``."""
     ax = ax or plt.figure(figsize=(9, 4.5)).gca()
-    if steps.empty:
-        return _nothing(ax, title)
     values = steps["value"].to_numpy(dtype=float)
     level = start[1] + np.concatenate([[0.0], np.cumsum(values)])
     labels = [start[0], *_distinct_short(steps["label"]), end]
