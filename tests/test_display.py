@@ -170,3 +170,8 @@ def test_a_row_per_feature_is_written_as_that_feature(tmp_path):
     html = table_html(summary, name="t", out_dir=tmp_path)
     assert _cells(html)[:3] == ["Weekend share (%)", "2", "30.0%"]  # count stays a count
     assert _cells(html, 1)[:3] == ["Spend", "2", "2,000"]
+
+
+def test_numeric_ids_have_no_thousands_separator(tmp_path):
+    html = table_html(pd.DataFrame({"customer_id": [1234, 56789], "customers": [1234, 5]}), name="t", out_dir=tmp_path)
+    assert _cells(html) == ["1234", "1,234"]

@@ -103,7 +103,8 @@ def _labelled_charts():
     ax = plots.lines(frame, x="x", y="y", hue="k", title="L", xlabel="X", ylabel="Y")
     ax2 = plots.stacked_shares(pd.DataFrame({"o": ["T1"], "purchased_rate": [0.4], "up": [0.6]}), index="o",
                                columns=["purchased_rate", "up"], title="S", xlabel="x")
-    assert [t.get_text() for t in ax2.get_legend().get_texts()] == ["Bought while running (%)", "Up (%)"]
+    # a code name is labelled; a plain word (a state such as "up" or "lapsed") is left as it is
+    assert [t.get_text() for t in ax2.get_legend().get_texts()] == ["Bought while running (%)", "up"]
     plt.close("all")
 
 
@@ -176,3 +177,12 @@ def test_long_labels_that_share_a_start_stay_apart(ax):
     labels = [t.get_text() for t in ax.get_yticklabels()]
     assert len(set(labels)) == 3 and labels[2] == "b" and labels[1].endswith("#2")
     assert all(len(t) <= plots.LABEL_LIMIT for t in labels)
+
+
+def test_heatmap_puts_numeric_ids_in_number_order():
+    table = pd.DataFrame([[1, 2, 3]], index=["a"], columns=["1", "10", "2"])
+    ax = plots.heatmap(table, title="H", xlabel="strategy", ylabel="segment")
+    ax.figure.canvas.draw()
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["1", "2", "10"]
+    assert [t.get_text() for t in ax.texts] == ["1", "3", "2"]  # the values moved with their column
+    plt.close("all")

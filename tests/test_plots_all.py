@@ -98,7 +98,7 @@ def test_stacked_shares_draw_each_share_from_where_the_last_ended(ax):
     frame = pd.DataFrame({"origin": ["T1", "T2"], "up": [0.2, 0.5], "stay": [0.7, 0.04], "down": [0.1, 0.46]})
     assert plots.stacked_shares(frame, index="origin", columns=["up", "stay", "down"], title="S",
                                 xlabel="share", ax=ax) is ax
-    assert [c.get_label() for c in ax.containers] == ["Up (%)", "Stayed (%)", "Down (%)"]  # labels.label
+    assert [c.get_label() for c in ax.containers] == ["up", "stay", "down"]
     left = np.zeros(2)
     for col, container in zip(["up", "stay", "down"], ax.containers):
         widths = [b.get_width() for b in container]

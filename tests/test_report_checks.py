@@ -156,3 +156,27 @@ def test_real_alt_text_is_never_a_sentence_about_a_chart_not_drawn(real):
     for page in sorted(real.glob("[0-9][0-9]_*.html")):
         alts = [img.get("alt", "") for img in BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser").find_all("img")]
         assert all(alts) and not [a for a in alts if " is not drawn" in a], page.name
+
+
+def test_alt_text_is_the_charts_own_caption_never_a_neighbours():
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+    def chart():
+        return new_output("display_data", data={"image/png": "AAAA"})
+
+    def prose(text_):
+        return new_output("display_data", data={"text/markdown": text_})
+
+    nb = new_notebook(cells=[
+        new_markdown_cell("## 1. Groups"),
+        new_code_cell("", outputs=[chart()]),  # followed straight by another chart: no caption of its own
+        new_code_cell("", outputs=[chart(), prose("Group **A** is largest. More.")]),
+        new_markdown_cell("## 2. Seesaw"),
+        new_code_cell("", outputs=[chart(), prose("_The seesaw is not drawn: flat._ It falls. Rest")]),
+        new_markdown_cell("## 3. Budget"),
+        new_code_cell("", outputs=[prose("The plan spends 5.")]),
+    ])
+    report._add_alt_text(nb)
+    alts = [o.metadata["image/png"]["alt"] for c in nb.cells if c.cell_type == "code" for o in c.outputs
+            if "image/png" in o.data]
+    assert alts == ["Chart: Groups", "Group A is largest", "It falls"]

@@ -184,7 +184,9 @@ def _formatter(values: pd.Series, kind: str):
         return lambda v: f"{v:.1%}" if np.isfinite(v) else _inf(v)
     if kind == "p":
         return lambda v: "< 0.001" if v < 0.001 else f"{v:.3f}"
-    if kind in ("count", "id") or (whole and kind not in ("money", "ratio")):
+    if kind == "id":  # an id is a name: 1234, not 1,234
+        return lambda v: f"{v:.0f}" if np.isfinite(v) else _inf(v)
+    if kind == "count" or (whole and kind not in ("money", "ratio")):
         return lambda v: f"{v:,.0f}" if np.isfinite(v) else _inf(v)
     if kind == "money":
         return (lambda v: f"{v:,.0f}" if np.isfinite(v) else _inf(v)) if big >= 1000 else \

@@ -77,9 +77,10 @@ def _rows(data, **_) -> str:
 
 
 def _named(values) -> list:
-    """Values that are column or feature names (in :data:`userops.labels.LABELS`, or category
-    features) as :func:`userops.labels.label` writes them; other values unchanged."""
-    return [names.label(v) if isinstance(v, str) and (v in names.LABELS or names.category_of(v))
+    """Values that are code names of columns or features (``snake_case`` names in
+    :data:`userops.labels.LABELS`, or category features) as :func:`userops.labels.label` writes
+    them; other values (a state "lapsed", a segment "champions") unchanged."""
+    return [names.label(v) if isinstance(v, str) and "_" in v and (v in names.LABELS or names.category_of(v))
             else v for v in values]
 
 
@@ -210,7 +211,7 @@ def heatmap(table: pd.DataFrame, *, title: str, xlabel: str, ylabel: str, fmt: s
             ax: Axes | None = None) -> Axes:
     """Annotated heatmap of a cross table (rows x columns as given)."""
     ax = ax or plt.figure(figsize=(9, 5)).gca()
-    sns.heatmap(_short_axes(table), annot=True, fmt=fmt, cmap="Blues", cbar=False, ax=ax,
+    sns.heatmap(_short_axes(_number_order(table)), annot=True, fmt=fmt, cmap="Blues", cbar=False, ax=ax,
                 annot_kws={"fontsize": 8})
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
@@ -454,6 +455,17 @@ def _shorten(ax: Axes) -> Axes:
     return ax
 
 
+def _number_order(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with row or column labels that are whole numbers written as text (strategy ids
+    pivoted into columns: 1, 10, 11, 2) put in number order (1, 2, 10, 11)."""
+    for axis in (0, 1):
+        keys = pd.Series(table.axes[axis].astype(str))
+        if len(keys) and keys.str.fullmatch(r"-?\d+").all():
+            table = table.iloc[np.argsort(keys.astype(int).to_numpy(), kind="stable")] if axis == 0 else \
+                table.iloc[:, np.argsort(keys.astype(int).to_numpy(), kind="stable")]
+    return table
+
+
 def _short_axes(table: pd.DataFrame) -> pd.DataFrame:
     """``table`` with its row and column labels shortened (seaborn measures them while drawing)."""
     return table.set_axis(_distinct_short(_named(table.index)), axis=0).set_axis(
@@ -473,22 +485,13 @@ def _distinct_short(values) -> list[str]:
     return [shown[str(v)] for v in values]
 
 
-def _nothing(ax: Axes, title: str) -> Axes:
-    ax.text(0.5, 0.5, "nothing to show for this data", ha="center", va="center",
-            transform=ax.transAxes, color="0.4")
-    ax.set_axis_off()
-    ax.set_title(title)
-    return ax
-
-
 @_short_labels
+@_unless_blank(_rows)
 def predicted_actual(frame: pd.DataFrame, *, x: str, title: str, xlabel: str, ylabel: str,
                      ax: Axes | None = None) -> Axes:
     """Side-by-side bars of ``predicted`` and ``actual`` per value of ``x`` (in the frame's
     order), e.g. a model's holdout check per decile of prediction."""
     ax = ax or plt.figure().gca()
-    if frame.empty:
-        return _nothing(ax, title)
     pos = np.arange(len(frame))
     ax.bar(pos - 0.2, frame["predicted"], width=0.4, color="C0", label="predicted")
     ax.bar(pos + 0.2, frame["actual"], width=0.4, color="C1", label="actual")
@@ -501,14 +504,13 @@ def predicted_actual(frame: pd.DataFrame, *, x: str, title: str, xlabel: str, yl
 
 
 @_short_labels
+@_unless_blank(_rows)
 def waterfall(steps: pd.DataFrame, *, start: tuple[str, float], end: str, title: str, ylabel: str,
               ax: Axes | None = None) -> Axes:
     """A waterfall: the ``start`` bar (label, value), then one floating bar per row of ``steps``
     (``label``, ``value``: a change, green up and red down, printed), then the total, labelled
     ``end``."""
     ax = ax or plt.figure(figsize=(9, 4.5)).gca()
-    if steps.empty:
-        return _nothing(ax, title)
     values = steps["value"].to_numpy(dtype=float)
     level = start[1] + np.concatenate([[0.0], np.cumsum(values)])
     labels = [start[0], *_distinct_short(steps["label"]), end]

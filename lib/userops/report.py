@@ -609,21 +609,28 @@ def _mismatch(name: str, expected: str, value: object) -> ParameterError:
 
 def _add_alt_text(nb: nbformat.NotebookNode) -> None:
     """Give every chart an alt text: the first sentence printed after it, before the next chart
-    (its caption). A sentence saying that another chart is not drawn is no caption: a chart
-    that is not drawn has no image, and its sentence is not lent to its neighbour."""
-    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
-    for i, out in enumerate(outputs):
-        if "image/png" not in out.get("data", {}):
+    or section heading (its caption); without one, the section's heading. A sentence saying
+    that another chart is not drawn is no caption: a chart that is not drawn has no image, and
+    no sentence is lent across charts or sections."""
+    items, heading = [], ""  # (output or None at a section boundary, the heading above it)
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and cell.source.lstrip().startswith("#"):
+            heading = cell.source.lstrip().splitlines()[0].lstrip("#").strip()
+            items.append((None, heading))
+        elif cell.cell_type == "code":
+            items += [(o, heading) for o in cell.get("outputs", [])]
+    for i, (out, heading) in enumerate(items):
+        if out is None or "image/png" not in out.get("data", {}):
             continue
         sentences = []
-        for o in outputs[i + 1:]:
-            if "image/png" in o.get("data", {}):
+        for o, _ in items[i + 1:]:
+            if o is None or "image/png" in o.get("data", {}):
                 break
             if "text/markdown" in o.get("data", {}):
                 sentences += [t for t in show.plain_text(o["data"]["text/markdown"]).split(". ")
-                              if t and " is not drawn" not in t]
-        alt = (sentences[0] if sentences else "")[:300] or "chart"
-        out.setdefault("metadata", {}).setdefault("image/png", {})["alt"] = alt
+                              if t and " is not drawn" not in t and not t.startswith("#")]
+        alt = (sentences[0] if sentences else f"Chart: {show.plain_text(heading)}" if heading else "chart")
+        out.setdefault("metadata", {}).setdefault("image/png", {})["alt"] = alt[:300]
 
 
 def _seed_from_earlier(previous: Path, stage: Path, *, skip: list[str]) -> list[StepResult]:
