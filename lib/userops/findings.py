@@ -262,7 +262,8 @@ def review(decisions: pd.DataFrame, alloc: pd.DataFrame, *, budget: float, warn:
             fits = int((test["holdout_customers"] <= n_customers).sum())
             out.append(Finding(
                 f"{len(test)} strategies have an effect that is unknown or cannot be told apart from zero; "
-                f"for {fits} of them the holdout that would settle it fits within the {n_customers:,} customers.",
+                + (f"for {fits} of them" if fits else "for none of them")
+                + f" the holdout that would settle it fits within the {n_customers:,} customers.",
                 (f"Run those {fits} next time with the holdout given in the table; pool the others by type "
                  "or judge them on responses." if fits else
                  "No single holdout fits the customer base: pool similar strategies into one test, or judge "

@@ -120,27 +120,34 @@ def history_chart(path: Path) -> dict[str, str]:
     import matplotlib.pyplot as plt
 
     several = hist["data_source"].nunique() > 1  # one library may hold several data sources
-    hist = hist.assign(date=pd.to_datetime(hist["as_of"]),
-                       label=(hist["data_source"] + ": " if several else "") + hist["strategy_id"].astype(str))
-    hist = hist.sort_values(["label", "date"])
+    hist = hist.assign(label=(hist["data_source"] + ": " if several else "") + hist["strategy_id"].astype(str))
     runs = sorted(hist["as_of"].unique())
+    x = {r: i for i, r in enumerate(runs)}  # runs evenly spaced, labelled with their dates
+    numeric = pd.to_numeric(hist["strategy_id"], errors="coerce")
+    key = (hist.assign(_n=numeric).groupby("label")["_n"].first() if numeric.notna().all() and not several
+           else pd.Series({lab: lab for lab in hist["label"].unique()}))
+    labels = sorted(hist["label"].unique(), key=lambda lab: key[lab])
+    width = 0.5 / max(1, len(labels))  # strategies side by side within a run
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.6), dpi=80)
-    for sid, g in hist.groupby("label", sort=True):
+    for j, lab in enumerate(labels):
+        g = hist[hist["label"] == lab].sort_values("as_of")
+        pos = g["as_of"].map(x) + (j - (len(labels) - 1) / 2) * width
         for ax, (col, lo, hi) in zip(axes, (("incremental_gmv", "inc_low", "inc_high"),
                                             ("roi", "roi_low", "roi_high"))):
-            ax.errorbar(g["date"], g[col], yerr=[g[col] - g[lo], g[hi] - g[col]], marker="o",
-                        capsize=3, label=str(sid))
+            ax.errorbar(pos, g[col], yerr=[g[col] - g[lo], g[hi] - g[col]], marker="o", capsize=3,
+                        label=lab)
     for ax, name in zip(axes, ("incremental GMV (95% CI)", "ROI, net GMV per 1 of cost (95% CI)")):
         ax.axhline(0, color="grey", linewidth=0.8)
         ax.set_title(name, fontsize=10)
+        ax.set_xticks(range(len(runs)), runs, fontsize=8)
+        ax.set_xlim(-0.6, len(runs) - 0.4)
         ax.set_xlabel("run cut-off (as_of)")
-        ax.tick_params(axis="x", labelrotation=30, labelsize=8)
     axes[1].legend(title="strategy", fontsize=8, loc="center left", bbox_to_anchor=(1.02, 0.5))
     fig.tight_layout()
     buf = io.BytesIO()
     fig.savefig(buf, format="png", metadata={"Software": None})
     plt.close(fig)
-    names = ", ".join(sorted(hist["label"].unique()))
+    names = ", ".join(labels)
     alt = (f"Incremental GMV and ROI with 95% intervals of strategies {names} across {len(runs)} dated "
            f"run(s), {runs[0]} to {runs[-1]}.")
     return {"png": base64.b64encode(buf.getvalue()).decode(), "alt": alt}
