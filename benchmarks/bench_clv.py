@@ -6,6 +6,10 @@ process's peak RSS (imports included), for
     read in place), the model's only input;
   - forward: purchase days, then clv.forward as step 1 runs it (calibration fit, holdout
     check, the fit on all purchases, Gamma-Gamma, per-customer predictions);
+Then BG/NBD fits on planted customers (clv.simulate, three seeds) at the CDNOW and at the real
+data's parameters: each estimate with its distance from the truth in standard errors of the
+log estimate (z; the likelihood is maximised and its Hessian taken on the log scale).
+
   - bgnbd-distinct: one BG/NBD fit on as many *distinct* planted customers (clv.simulate at the
     real data's fitted parameters and ages) as the size has: the replicated file repeats each
     customer's history, which the likelihood sums once per distinct (x, t_x, T), so this row
@@ -45,7 +49,31 @@ def run(kind: str, path: str) -> int:
     return len(fw.customers)
 
 
+def planted() -> None:
+    """BG/NBD on planted customers: the parameters beside the truth, in standard errors."""
+    from pathlib import Path
+
+    import numpy as np
+    import pandas as pd
+
+    from userops import clv
+
+    cdnow = pd.read_csv(Path(__file__).resolve().parents[1] / "tests" / "data" / "cdnow_summary.csv")
+    cases = {"CDNOW (lifetimes)": ({"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}, np.repeat(cdnow["T"].to_numpy(), 4)),
+             "Complete Journey": (PARAMS, np.linspace(10.0, 104.0, CUSTOMERS))}
+    print(f"\n{'planted':<18} {'customers':>9} " + " ".join(f"{k + ' (z)':>18}" for k in clv.BGNBD))
+    for name, (truth, ages) in cases.items():
+        for seed in (1, 2, 3):
+            sim = clv.simulate(truth, T=ages, seed=seed)
+            fit = clv.fit_bgnbd(sim["frequency"], sim["recency"], sim["T"])
+            # the fit and its Hessian are on the log scale: z = (log estimate - log truth) / se(log estimate)
+            cells = [f"{fit.params[k]:>9.3f} ({np.log(fit.params[k] / truth[k]) / (fit.se[k] / fit.params[k]):+5.1f})"
+                     for k in clv.BGNBD]
+            print(f"{name:<18} {len(sim):>9,} " + " ".join(f"{c:>18}" for c in cells), flush=True)
+
+
 def report(args) -> None:
+    planted()
     print(f"{'size':>4} {'lines':>11} {'variant':<15} {'customers':>9} {'median s':>9} {'min s':>7} {'peak MiB':>9}")
     for size in (int(s) for s in args.sizes.split(",")):
         path = common.replicated(size)

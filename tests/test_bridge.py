@@ -76,3 +76,17 @@ def test_the_sample_data_bridge_adds_up_for_every_pair_and_tier(sample_dir):
     per_period = act.groupby("period")["spend"].sum().round(2) * 100
     t = bridge.bridge(moves)
     assert t.groupby("pair")["change"].sum().tolist() == np.diff(per_period.to_numpy()).round().astype(int).tolist()
+
+
+def test_the_bridge_prose_gives_the_change_and_its_check_from_the_table():
+    from userops import narrative as text
+
+    moves = _moves([("a", 0, "T1", 2, 4, 20.0, 40.0), ("c", 0, "T2", 1, 0, 15.0, 0.0), ("d", 0, "new", 0, 1, 0.0, 12.5)])
+    t = bridge.bridge(moves)
+    bounds = pd.DataFrame({"period": [0, 1], "label": ["Q1", "Q2"]})
+    prose = text.bridge_prose(t, bounds, check=bridge.check(t, moves),
+                              tier_check=bridge.check(bridge.bridge(moves, by="origin"), moves, by="origin"))
+    assert "From Q1 to Q2, GMV went from **35.00** to **52.50** (**+17.50**)" in prose
+    assert "new: **+12.50** (1 customer)" in prose and "lost: **-15.00** (1 customer)" in prose
+    assert "**to the cent** for all **1** pair(s) of periods and all **3** pair x tier rows" in prose
+    assert "no bridge" in text.bridge_prose(t.iloc[0:0], bounds, check=t.iloc[0:0], tier_check=t.iloc[0:0])

@@ -309,6 +309,9 @@ def forward(days: pd.DataFrame, *, as_of: str | pd.Timestamp, horizon_months: in
     with np.errstate(all="ignore"):
         orders = expected_purchases(fit.params, full["frequency"], full["recency"], full["T"], horizon / WEEK)
         alive = p_alive(fit.params, full["frequency"], full["recency"], full["T"])
+    if not (np.isfinite(orders).all() and np.isfinite(alive).all()):
+        return Forward("not fitted", f"{int((~np.isfinite(orders)).sum())} prediction(s) of the fit on all purchases are "
+                       "not finite; tiers do not use the model.", bgnbd=fit, **parts, **base)
     rep = full[(full["frequency"] > 0) & (full["monetary"] > 0)]
     gg, gg_reason, corr = None, "", float("nan")
     if len(rep) >= MIN_REPEATERS:
