@@ -52,12 +52,10 @@ class Dataset:
         """The validated transaction lines as an ibis Table, every column: read in place from the
         prepared folder's Parquet when there is one, else from the frame in memory. Steps read
         lines through this (and :mod:`userops.features`), never as a pandas frame."""
-        import ibis
-
         from userops import features
         if self.path is not None and (self.path / "transactions.parquet").exists():
-            return features.connect().read_parquet(str(self.path / "transactions.parquet"))
-        return ibis.memtable(self.tables["transactions"])
+            return features.engine().read_parquet(str(self.path / "transactions.parquet"))
+        return features.memtable(self.tables["transactions"])
 
     def has(self, table: str) -> bool:
         """Whether the optional table ``table`` is present and non-empty."""
