@@ -8,11 +8,15 @@ SparkSession (``local[2]``) is shared by the module; marked ``spark`` (``-m "not
 """
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from userops import features
+from conftest import tiny_notebook
+
+from userops import cli, features
 from userops import schema as s
 
 pytestmark = [pytest.mark.spark, pytest.mark.xdist_group("spark")]
@@ -187,3 +191,30 @@ def test_engine_follows_use_and_the_environment(spark_con, monkeypatch):
     monkeypatch.setenv("USEROPS_ENGINE", "postgres")
     with pytest.raises(ValueError, match="USEROPS_ENGINE='postgres' is not an engine"):
         features.engine()
+
+
+ENGINE_STEP = """from userops import artifacts, datasets, features
+ds = datasets.load(data)
+r = features.rfm(ds.lines(), as_of=ds.as_of)
+artifacts.write_headlines({"engine": features.engine_name(), "customers": len(r),
+                           "monetary_cents": int(round(r["monetary"].sum() * 100))}, out_dir=out_dir, step="01")
+"""
+
+
+@pytest.mark.slow
+def test_report_engine_reaches_the_kernels_and_the_manifest(tmp_path, spark_con):
+    """``--engine spark``: the step's features run on Spark in its kernel (same numbers as
+    DuckDB), and the manifest says which engine ran."""
+    nbs = tmp_path / "nbs"
+    nbs.mkdir()
+    tiny_notebook(nbs / "01_engine.ipynb", ENGINE_STEP)
+    got = {}
+    for engine in features.ENGINES:
+        out = tmp_path / engine
+        assert cli.main(["report", "--data", "synthetic", "--set", "n_customers=60", "--out", str(out),
+                         "--notebooks", str(nbs), "--engine", engine]) == 0
+        manifest = json.loads((out / "2017-12-31" / "manifest.json").read_text())
+        assert manifest["engine"] == engine and manifest["ok"]
+        got[engine] = manifest["steps"][0]["headlines"]
+    assert got["duckdb"].pop("engine") == "duckdb" and got["spark"].pop("engine") == "pyspark"
+    assert got["duckdb"] == got["spark"] and got["duckdb"]["customers"] > 0

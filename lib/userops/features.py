@@ -49,7 +49,8 @@ def connect(threads: int | None = None, memory_limit: str | None = None) -> ibis
 def spark(session: object | None = None, *, master: str = "local[2]") -> ibis.BaseBackend:
     """An ibis connection to Spark: ``session`` (a ``SparkSession`` the notebook already has, e.g.
     on a cluster) or, when none is given, a local session on ``master`` (``local[2]``: two
-    worker threads on this machine), started once and reused. Needs the ``spark`` extra
+    worker threads on this machine, with ``USEROPS_SPARK_MEMORY`` of memory, 4g by default),
+    started once and reused. Needs the ``spark`` extra
     (``pip install 'userops[spark]'``) and Java 17 or later. The session's time zone is set to
     UTC (ibis does so on connect): transaction times are local wall-clock times, never shifted.
     A NaN in a float column is read as missing (NULL), as DuckDB reads a pandas frame's NaN,
@@ -88,6 +89,7 @@ def _local_spark(master: str) -> ibis.BaseBackend:
                .config("spark.sql.session.timeZone", "UTC")
                .config("spark.driver.extraJavaOptions", "-Duser.timezone=UTC")
                .config("spark.executor.extraJavaOptions", "-Duser.timezone=UTC")
+               .config("spark.driver.memory", os.environ.get("USEROPS_SPARK_MEMORY", "4g"))
                # a local session has a few cores: a few shuffle partitions, not 200
                .config("spark.sql.shuffle.partitions", "4")
                .getOrCreate())
