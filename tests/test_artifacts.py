@@ -16,7 +16,8 @@ def _tiers(n: int = 3) -> pd.DataFrame:
     return pd.DataFrame({
         "customer_id": [str(i) for i in range(n)], "recency_days": [1] * n, "frequency": [2] * n,
         "monetary": [3.5] * n, "r_score": [1] * n, "f_score": [1] * n, "m_score": [1] * n,
-        "rf_segment": pd.Categorical(["a"] * n), "rfm_group": ["g"] * n, "lifecycle_stage": ["new"] * n})
+        "rf_segment": pd.Categorical(["a"] * n), "rfm_group": ["g"] * n, "lifecycle_stage": ["new"] * n,
+        "expected_orders": [1.5] * n, "expected_value": [20.0] * n, "p_alive": [0.9] * n})
 
 
 def _run(tmp_path, **over) -> Run:

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from userops import coverage, datasets, features, migration, review, synth, tiers
+from userops import coverage, datasets, features, labels, migration, review, synth, tiers
 from userops import narrative as text
 from userops.narrative import effects as narrative_effects
 
@@ -365,6 +365,10 @@ def test_exposure_prose_and_headline():
     assert bold(sentence) == ["mail", "+3.1%", "app"]
     assert "distinguishable from zero" in sentence and "not distinguishable" not in sentence
     assert_numbers(sentence, [4200, 0.031, 0.012, 0.05, 0.104, 30])
+    # issue 11: step 3 says which strategies it counts per type, and why step 4 counts more
+    counted = text.exposure_prose(eff.assign(strategies=[3, 12]))
+    assert_numbers(counted.split(";")[0], [3, 12])
+    assert "step 4 counts every strategy" in counted
     h = text.migration_headlines(pd.DataFrame({"origin": ["T1"], "customers": [1], "up": [0.0], "down": [0.0],
                                                "lapsed": [0.0]}), eff)
     assert_numbers(h["mail: exposure effect on moving up"], [0.031, 0.012, 0.05])
@@ -577,11 +581,11 @@ def test_drivers_prose():
            "converged": True}
     sentence = text.drivers_prose(tidy, auc)
     top = tidy.dropna().reindex(tidy["ame"].abs().dropna().sort_values(ascending=False).index).head(3)
-    assert bold(sentence)[2:5] == top["term"].tolist()
+    assert bold(sentence)[2:5] == [labels.label(t) for t in top["term"]]  # terms as people read them
     expect = [5321, 1402]
     for r in top.itertuples():
         expect += [r.ame, r.ame_low, r.ame_high]
-    assert_numbers(sentence, expect + [0.6849, 0.021], drop=tuple(tidy["term"]) + ("C(region)",))
+    assert_numbers(sentence, expect + [0.6849, 0.021], drop=tuple(labels.label(t) for t in tidy["term"]) + ("C(region)",))
     assert "did not converge" in text.drivers_prose(tidy, auc | {"converged": False})
     assert_numbers(text.drivers_prose(tidy.iloc[0:0], {"n": 40, "responders": 0}), [40, 0])
 
@@ -610,9 +614,12 @@ def test_kpi_prose():
     a = k.set_index("strategy_id").loc["A"]
     assert_numbers(sentence, [len(k), k["reach"].sum(), k["cost"].sum(), 0.5, 1.25, k["conversion"].min(),
                               k["conversion"].max(), a["incremental_gmv"], a["inc_low"], a["inc_high"],
-                              a["roi"], a["roi_low"], a["roi_high"], k["incremental_gmv"].isna().sum(), 5],
+                              a["roi"], a["roi_low"], a["roi_high"], k["incremental_gmv"].isna().sum(), 5,
+                              k["roi"].notna().sum()],
                    drop=("A",))  # "... from step 5"
     assert "not distinguishable from zero" in sentence  # A's interval spans 0
+    # one ROI: its chart is not drawn (issue 11: a one-row ROI chart), and the sentence says so
+    assert k["roi"].notna().sum() == 1 and "_The ROI chart is not drawn: only 1 strategy" in sentence
     none = text.kpi_prose(k.assign(incremental_gmv=np.nan), contact_cost=0.5, coupon_cost=1.25)
     assert "cannot be given" in none
     assert text.kpi_prose(k.iloc[0:0], contact_cost=0.5, coupon_cost=1.25).startswith("**This data has no")
@@ -652,3 +659,55 @@ def test_alerts_prose():
     calm = text.alerts_prose(review.alerts(cur, prev, threshold=0.9), prev, threshold=0.9)
     assert_numbers(calm, [0.9], drop=("2017-09-30",))
     assert text.alerts_prose(al, pd.DataFrame(), threshold=0.2).startswith("_No earlier run")
+
+
+# -- issue 11: prose that contradicted its own numbers ------------------------------------------
+
+def test_seesaw_prose_says_falls_only_when_it_falls_and_flat_lines_are_not_drawn():
+    falling = pd.DataFrame({"strategy_id": ["A", "A", "B"], "coverage": [0.1, 0.4, 0.2],
+                            "value_per_customer": [3.0, 1.5, 2.0]})
+    sentence = text.seesaw_prose(falling)
+    assert "**A** falls from +3.00 at 10% coverage to +1.50 at 40%" in sentence
+    assert "**B** stays at +2.00" in sentence and "not drawn" not in sentence
+    assert_numbers(sentence.split(": ", 1)[1], [3.0, 0.1, 1.5, 0.4, 2.0, 0.2])
+    flat = falling.assign(value_per_customer=[-1.83, -1.83, 0.5])
+    sentence = text.seesaw_prose(flat)
+    assert sentence.startswith("_The seesaw is not drawn: every line is flat") and "falls" not in sentence
+    assert_numbers(sentence, [-1.83, 0.5], drop=("step 5",))
+
+
+def test_allocation_prose_flat_frontier_is_not_drawn():
+    alloc = pd.DataFrame({"strategy_id": ["A"], "x": [0.0], "customers": [0.0], "spend": [0.0],
+                          "incremental_gmv": [0.0]})
+    front = pd.DataFrame({"budget": [0.0, 100.0], "incremental_gmv": [0.0, 0.0]})
+    sentence = text.allocation_prose(alloc, front, budget=100.0)
+    assert "spends nothing" in sentence and "_The budget frontier is not drawn: every budget buys the same" in sentence
+
+
+def test_matrix_prose_of_one_pair_is_not_called_pooled():
+    long = pd.DataFrame({"origin": ["T1", "T1"], "dest": ["T1", "lapsed"], "p": [0.7, 0.3], "n_origin": [10, 10],
+                         "ci_low": [0.4, 0.1], "ci_high": [0.9, 0.6]})
+    sentence = text.matrix_prose(long, n_transitions=10, n_customers=10, interval="Jeffreys", into="2017Q4")
+    assert sentence.startswith("Into **2017Q4**: **10** customers, one move each") and "Pooled" not in sentence
+
+
+def test_intensity_prose_prints_a_small_mean_as_itself_and_names_ties():
+    inten = pd.DataFrame({"rf_segment": ["a", "b", "c"], "mean_contacts": [5.4, 5.4, 0.04], "4+": [0.7, 0.6, 0.0]})
+    sentence = text.intensity_prose(inten, by="rf_segment")
+    assert "**a** and **b** customers were reached most often: **5.4**" in sentence
+    assert "**c** were reached least (0.04 on average)" in sentence  # not "0.0"
+
+
+def test_coverage_prose_names_every_cell_tied_at_the_printed_share():
+    m = pd.DataFrame({"type": ["A", "A", "B", "B"], "seg": ["x", "y", "x", "y"], "segment_size": [50, 40, 50, 40],
+                      "share_reached": [0.9, 0.2, 0.0, 0.001]})
+    sentence = text.coverage_prose(m, by="seg")
+    assert "The highest coverage is **A** in **x**: 90%" in sentence
+    assert "The lowest, 0%, among segments with at least 10 customers, is shared by 2 cells: **B** in **x** and **B** in **y**" in sentence
+
+
+def test_gate_reason_never_prints_equal_numbers_as_a_failure():
+    from userops.effects import _apart
+    assert _apart(49.74, 50.0) == ("49.7", "50.0")
+    assert _apart(12.0, 50.0) == ("12", "50")
+    assert _apart(0.1004, 0.1, decimals=2) == ("0.1004", "0.1000")

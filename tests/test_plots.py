@@ -62,9 +62,49 @@ def test_lines_honour_ax_and_handle_empty(ax):
     assert plots.lines(frame, x="x", y="y", hue="k", title="L", xlabel="X", ylabel="Y", ax=ax) is ax
     assert len(ax.lines) == 2 and ax.get_ylabel() == "Y"
     fig, ax2 = plt.subplots()
-    plots.lines(frame.iloc[0:0], x="x", y="y", hue=None, title="E", xlabel="X", ylabel="Y", ax=ax2)
-    assert ax2.texts[0].get_text() == "nothing to show for this data"
+    assert plots.lines(frame.iloc[0:0], x="x", y="y", hue=None, title="E", xlabel="X", ylabel="Y", ax=ax2) is None
+    assert not ax2.has_data() and ax2.get_title() == ""  # nothing drawn, not even a title
     plt.close(fig)
+
+
+def test_blank_charts_are_not_drawn_at_all():
+    # issue 11: a flat seesaw, a flat frontier, a one-row forest, an empty bar chart are not drawn:
+    # no figure is made, the function returns None and the prose says why in its place
+    before = plt.get_fignums()
+    flat = pd.DataFrame({"k": ["a", "a", "b", "b"], "x": [0.1, 0.5, 0.2, 0.9], "y": [3.0, 3.0, 1.0, 1.0]})
+    assert plots.lines(flat, x="x", y="y", hue="k", title="L", xlabel="X", ylabel="Y") is None
+    zero = pd.DataFrame({"x": [0, 1, 2], "y": [0.0, 0.0, 0.0]})
+    assert plots.lines(zero, x="x", y="y", hue=None, title="L", xlabel="X", ylabel="Y") is None
+    one = pd.DataFrame({"label": ["A"], "kind": ["k"], "estimate": [1.0], "ci_low": [0.0], "ci_high": [2.0]})
+    assert plots.forest(one, label="label", hue="kind", title="F", xlabel="x") is None
+    assert plots.bars(pd.DataFrame({"g": ["a", "b"], "n": [0, 0]}), x="n", y="g", title="T", xlabel="n") is None
+    assert plots.heatmap(pd.DataFrame(index=["a"], columns=["b"], dtype=float), title="H", xlabel="x", ylabel="y") is None
+    assert plt.get_fignums() == before
+    # one line that moves is drawn
+    assert plots.lines(flat.assign(y=[3.0, 2.0, 1.0, 1.0]), x="x", y="y", hue="k", title="L", xlabel="X",
+                       ylabel="Y") is not None
+    plt.close("all")
+
+
+def test_charts_label_column_and_feature_names_for_people():
+    from userops import labels
+    labels.remember_categories(["食品・飲料"])
+    with plt.rc_context():
+        plots.setup()  # the CJK font chain
+        _labelled_charts()
+
+
+def _labelled_charts():
+    table = pd.DataFrame([[1.0, -1.0], [0.5, 0.2]], index=["weekend_share", "cat_食品_飲料"], columns=["0: a", "1: b"])
+    ax = plots.heatmap(table, title="H", xlabel="cluster", ylabel="feature")
+    ax.figure.canvas.draw()
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["Weekend share (%)", "Share of 食品・飲料 (%)"]
+    frame = pd.DataFrame({"k": ["a", "a"], "x": [0, 1], "y": [1.0, 2.0]})
+    ax = plots.lines(frame, x="x", y="y", hue="k", title="L", xlabel="X", ylabel="Y")
+    ax2 = plots.stacked_shares(pd.DataFrame({"o": ["T1"], "purchased_rate": [0.4], "up": [0.6]}), index="o",
+                               columns=["purchased_rate", "up"], title="S", xlabel="x")
+    assert [t.get_text() for t in ax2.get_legend().get_texts()] == ["Bought while running (%)", "Up (%)"]
+    plt.close("all")
 
 
 # a 200,000-character label (issue 13, item 12): drawing it took minutes per chart

@@ -98,7 +98,7 @@ def test_stacked_shares_draw_each_share_from_where_the_last_ended(ax):
     frame = pd.DataFrame({"origin": ["T1", "T2"], "up": [0.2, 0.5], "stay": [0.7, 0.04], "down": [0.1, 0.46]})
     assert plots.stacked_shares(frame, index="origin", columns=["up", "stay", "down"], title="S",
                                 xlabel="share", ax=ax) is ax
-    assert [c.get_label() for c in ax.containers] == ["up", "stay", "down"]
+    assert [c.get_label() for c in ax.containers] == ["Up (%)", "Stayed (%)", "Down (%)"]  # labels.label
     left = np.zeros(2)
     for col, container in zip(["up", "stay", "down"], ax.containers):
         widths = [b.get_width() for b in container]
@@ -110,8 +110,8 @@ def test_stacked_shares_draw_each_share_from_where_the_last_ended(ax):
     assert sorted(v for v in labels if v) == sorted(["20%", "50%", "70%", "10%", "46%"])
     assert [t.get_text() for t in ax.get_yticklabels()] == ["T1", "T2"]
     fig, ax2 = plt.subplots()
-    plots.stacked_shares(frame.iloc[0:0], index="origin", columns=["up"], title="E", xlabel="", ax=ax2)
-    assert ax2.texts[0].get_text() == "nothing to show for this data"
+    assert plots.stacked_shares(frame.iloc[0:0], index="origin", columns=["up"], title="E", xlabel="", ax=ax2) is None
+    assert not ax2.has_data()
     plt.close(fig)
 
 
@@ -154,8 +154,8 @@ def test_forest_places_each_estimate_and_interval(ax):
     ok = frame.dropna(subset=["estimate"])
     assert sorted(spans) == sorted(zip(ok["ci_low"], ok["ci_high"]))
     fig, ax2 = plt.subplots()
-    plots.forest(frame.assign(estimate=np.nan), label="label", hue="kind", title="E", xlabel="", ax=ax2)
-    assert ax2.texts[0].get_text() == "nothing to show for this data"
+    assert plots.forest(frame.assign(estimate=np.nan), label="label", hue="kind", title="E", xlabel="", ax=ax2) is None
+    assert not ax2.has_data()
     plt.close(fig)
 
 
@@ -173,8 +173,8 @@ def test_event_study_line_band_and_run_period(ax):
     xs = span.get_path().transformed(span.get_patch_transform()).vertices[:, 0]
     assert xs.min() == pytest.approx(-0.5) and xs.max() == pytest.approx(2.5)
     fig, ax2 = plt.subplots()
-    plots.event_study(ev.iloc[0:0], title="E", ylabel="spend", ax=ax2)
-    assert ax2.texts[0].get_text() == "nothing to show for this data"
+    assert plots.event_study(ev.iloc[0:0], title="E", ylabel="spend", ax=ax2) is None
+    assert not ax2.has_data()
     plt.close(fig)
 
 

@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 from conftest import tiny_notebook
 
-from userops import cli, library, report
+from userops import cli, datasets, library, report
 
 # large enough that every section of every step has estimates to show (clusters, tiers, LP)
 SMALL = {"n_customers": 1500, "seed": 5}
@@ -92,7 +92,9 @@ def test_transactions_only_data_runs_every_step(sample_dir, tmp_path):
 @pytest.mark.slow
 def test_every_customer_tiered_in_the_artifact(published):
     tiers = pd.read_parquet(published.folder / "artifacts" / "01_customer_tiers.parquet")
-    tx = pd.read_parquet(published.folder / "data" / "transactions.parquet")
+    manifest = json.loads((published.folder / "manifest.json").read_text())
+    ds = datasets.open_prepared(published.folder / manifest["prepared_data"], as_of=manifest["as_of"])
+    tx = ds.lines().to_pandas()
     assert sorted(tiers["customer_id"]) == sorted(tx["customer_id"].unique())
     assert tiers[["rf_segment", "rfm_group", "lifecycle_stage"]].notna().all().all()
 
@@ -160,7 +162,9 @@ def test_monthly_series_gives_dated_reports_an_overview_and_a_history(tmp_path):
     args = ["report", "--data", "synthetic", "--out", str(out), "--notebooks", str(nbs),
             "--set", "n_customers=50", "--as-of", "2017-10-15:2017-12-31"]
     assert cli.main(args) == 0
-    assert sorted(p.name for p in out.iterdir() if p.is_dir()) == ["2017-10-31", "2017-11-30", "2017-12-31"]
+    assert sorted(p.name for p in out.iterdir() if p.is_dir()) == ["2017-10-31", "2017-11-30", "2017-12-31",
+                                                                  "prepared"]
+    assert len(list((out / "prepared").iterdir())) == 1  # one input, validated once for the three dates
     overview = (out / "index.html").read_text()
     assert all(d in overview for d in ("2017-10-31", "2017-11-30", "2017-12-31"))
     h = library.history(out / report.LIBRARY)
@@ -403,7 +407,7 @@ def test_the_next_run_restores_a_report_lost_between_the_renames(tmp_path, capsy
     assert cli.main(base + ["--as-of", "2017-11-30"]) == 0  # the next run, another date
     assert (out / "2017-12-31" / "01_one.ipynb").read_bytes() == good
     assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".userops")) == \
-        ["2017-11-30", "2017-12-31", "index.html"]
+        ["2017-11-30", "2017-12-31", "index.html", "prepared"]
     printed = capsys.readouterr().out
     assert "restored it as 2017-12-31" in printed and "staging-99-dead" in printed
 

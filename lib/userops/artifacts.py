@@ -9,7 +9,6 @@ another date, other data or other parameters refuses, naming the notebook to run
 """
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +17,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from userops import datasets, labels
 from userops.datasets import LOAD_PARAMETERS
 
 __all__ = ["Artifact", "ArtifactError", "REGISTRY", "Run", "data_fingerprint", "artifact_dir",
@@ -60,7 +60,10 @@ REGISTRY: dict[str, Artifact] = _registry(
     Artifact("01_customer_tiers", _S1, {
         "customer_id": "id", "recency_days": "int", "frequency": "int", "monetary": "number",
         "r_score": "int", "f_score": "int", "m_score": "int", "rf_segment": "label",
-        "rfm_group": "label", "lifecycle_stage": "label"}),
+        "rfm_group": "label", "lifecycle_stage": "label", "expected_orders": "number",
+        "expected_value": "number", "p_alive": "number"}),
+    Artifact("01_clv_fit", _S1, {"kind": "text", "model": "text", "param": "text", "estimate": "number",
+                                 "se": "number", "status": "text"}),
     Artifact("01_thresholds", _S1, {"cut": "text", "value": "number"}),
     Artifact("01_lifecycle_curve", _S1, {}),
     Artifact("02_customer_clusters", _S2, {"customer_id": "id", "cluster": "int", "cluster_name": "label"}),
@@ -70,12 +73,16 @@ REGISTRY: dict[str, Artifact] = _registry(
     Artifact("03_transitions", _S3, {
         "customer_id": "id", "pair": "int", "origin": "label", "dest": "label", "origin_rank": "int",
         "dest_rank": "int", "spend_before": "number", "spend_after": "number", "move": "label"}),
+    Artifact("03_bridge", _S3, {"pair": "int", "origin": "label", "group": "label", "change": "int",
+                                "customers_effect": "int", "orders_effect": "int", "basket_effect": "int"}),
     Artifact("03_transition_matrix", _S3, {"origin": "label", "dest": "label", "p": "number"}),
     Artifact("04_reach", _S4, {"customer_id": "id", "strategy_id": "id", "responded": "bool", "type": "label"}),
     Artifact("04_calendar", _S4, {"strategy_id": "id", "start": "time", "end": "time"}),
     Artifact("05_effects", _S5, {"strategy_id": "id", "type": "label", "outcome": "label",
                                  "estimate": "number", "se": "number", "ci_low": "number",
                                  "ci_high": "number"}),
+    Artifact("05_persistence", _S5, {"strategy_id": "id", "post_weeks": "int", "post_estimate": "number",
+                                     "persists": "bool"}),
     Artifact("05_pooled_effects", _S5, {"type": "label", "outcome": "label", "estimate": "number"}),
     Artifact("05_heterogeneity", _S5, {}),
     Artifact("05_cell_effects", _S5, {"strategy_id": "id", "pre_tier_rank": "int", "effect": "number",
@@ -83,6 +90,12 @@ REGISTRY: dict[str, Artifact] = _registry(
     Artifact("06_library_rows", _S6, {"run_id": "id", "strategy_id": "id"}),
     Artifact("06_kpis", _S6, {"strategy_id": "id"}),
     Artifact("06_allocation", _S6, {}),
+    Artifact("06_decisions", _S6, {"strategy_id": "id", "type": "label", "action": "label", "effect": "number",
+                                   "effect_low": "number", "effect_high": "number", "roi": "number",
+                                   "roi_low": "number", "roi_high": "number", "reach": "int",
+                                   "cost": "number", "holdout_customers": "number", "reason": "text"}),
+    Artifact("06_audiences", _S6, {"file": "text", "strategy_id": "id", "segment": "int", "customers": "int",
+                                   "holdout": "int"}),
 )
 
 _KIND_CHECKS = {
@@ -98,21 +111,10 @@ _KIND_CHECKS = {
 
 
 def data_fingerprint(data: str | Path, **load: object) -> str:
-    """A short hash that names one input: the prepared folder's description, the embedded
-    source with its load parameters, or a user's folder (file names, sizes, modification times).
-
-    Cheap by design: it is computed before any data is loaded.
-    """
-    path = Path(str(data))
-    parts: list[object] = [sorted((k, str(v)) for k, v in load.items() if k in LOAD_PARAMETERS)]
-    if (path / "dataset.json").is_file():
-        parts = ["prepared", (path / "dataset.json").read_text(encoding="utf-8")]
-    elif path.is_dir():
-        files = sorted(p for p in path.iterdir() if p.suffix in (".csv", ".parquet"))
-        parts += [(p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in files]
-    else:
-        parts.insert(0, str(data))
-    return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:16]
+    """The fingerprint of one input: :func:`userops.datasets.fingerprint` (a prepared folder
+    answers its input's; a user's folder: file names, sizes, modification times and the load
+    parameters). Cheap by design: it is computed before any data is loaded."""
+    return datasets.fingerprint(data, **load)
 
 
 @dataclass(frozen=True)
@@ -230,6 +232,7 @@ def read(*, out_dir: str | Path, name: str) -> pd.DataFrame:
                                 "first (same out_dir)")
     frame = pd.read_parquet(path)
     _check_columns(frame, spec, when="reading")
+    labels.remember(frame.attrs.get("categories", {}))  # the real names of category features
     return frame
 
 

@@ -2,7 +2,13 @@
 from __future__ import annotations
 
 import csv
+import hashlib
+import inspect
 import json
+import os
+import shutil
+import tempfile
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,10 +16,13 @@ from pathlib import Path
 import pandas as pd
 
 from userops import schema as s
-from userops.validation import DECIMALS, Cleaned, clean_table, reconcile, reject_summary
+import numpy as np
 
-__all__ = ["Dataset", "load", "check", "load_tables", "open_prepared", "DEFAULT_TZ", "CJ_AS_OF", "SOURCES",
-           "LOAD_PARAMETERS"]
+from userops.validation import _SAMPLE_ROWS as _SAMPLE
+from userops.validation import DECIMALS, Cleaned, _examples, clean_table, reconcile, reject_summary
+
+__all__ = ["Dataset", "load", "check", "load_tables", "open_prepared", "prepare", "fingerprint",
+           "DEFAULT_TZ", "CJ_AS_OF", "SOURCES", "LOAD_PARAMETERS", "PREPARED_VERSION"]
 
 DEFAULT_TZ = "America/New_York"
 # the keyword arguments of :func:`load` that shape the loaded data, with their types: the runner
@@ -23,6 +32,9 @@ LOAD_PARAMETERS = {"data_tz": "str", "encoding": "str", "seed": "int", "n_custom
 CJ_AS_OF = "2017-12-31"  # the documented end of The Complete Journey's year, not its last row
 SOURCES = ("completejourney", "synthetic")
 _MARKER = "dataset.json"
+# bumped whenever the prepared layout or a validation rule changes: older prepared data is not reused
+PREPARED_VERSION = 1
+_LINES = "lines"  # the layout of :func:`prepare` (transaction lines read in place)
 
 
 @dataclass
@@ -43,22 +55,46 @@ class Dataset:
     reconciliation: pd.DataFrame
     truth: dict[str, pd.DataFrame] = field(default_factory=dict)
     path: Path | None = None  # the prepared folder this dataset was opened from, if any
+    # of the input (:func:`fingerprint`), when the dataset was opened from :func:`prepare`'s folder
+    fingerprint: str | None = None
+    # kept transaction lines at the cut-off when they stay on disk (not in ``tables``), and the
+    # SQL reading them (all of them, before the cut)
+    line_count: int | None = None
+    lines_sql: str | None = None
 
     @property
     def transactions(self) -> pd.DataFrame:
-        return self.tables["transactions"]
+        """The kept lines as a pandas frame: for small data and tests; steps use :meth:`lines`."""
+        if "transactions" in self.tables:
+            return self.tables["transactions"]
+        return self.lines().to_pandas()
 
     def lines(self) -> "ibis.Table":
-        """The validated transaction lines as an ibis Table, every column: read in place from the
-        prepared folder's Parquet when there is one, else from the frame in memory. Steps read
+        """The validated transaction lines as an ibis Table, every column, on the engine of
+        :func:`userops.features.engine`: read in place from the prepared folder's Parquet when
+        there is one (cut at ``as_of``, ids as text), else from the frame in memory. Steps read
         lines through this (and :mod:`userops.features`), never as a pandas frame."""
         from userops import features
+        if self.lines_sql is not None:
+            con = features.engine()
+            if con.name == "duckdb":
+                name = f"_lines_{self.fingerprint}"
+                con.raw_sql(f"CREATE OR REPLACE TEMP VIEW {name} AS {self.lines_sql}")
+                t = con.table(name)
+            else:  # the SQL is DuckDB's: another engine reads its result, written once
+                t = con.read_parquet(str(_engine_lines(self.path, self.lines_sql)))
+            t = t.filter(t[s.TS] < _cutoff(self.as_of).to_pydatetime())
+            ids = {c: t[c].cast("string") for c, kind in s.TABLES["transactions"].kinds.items()
+                   if kind == "id" and c in t.columns and t[c].type().is_integer()}
+            return t.mutate(**ids).drop("_row")
         if self.path is not None and (self.path / "transactions.parquet").exists():
             return features.engine().read_parquet(str(self.path / "transactions.parquet"))
         return features.memtable(self.tables["transactions"])
 
     def has(self, table: str) -> bool:
         """Whether the optional table ``table`` is present and non-empty."""
+        if table == "transactions" and self.line_count is not None:
+            return self.line_count > 0
         return table in self.tables and not self.tables[table].empty
 
     def save(self, path: str | Path) -> Path:
@@ -78,7 +114,10 @@ class Dataset:
         return path
 
     def row_counts(self) -> dict[str, int]:
-        return {name: int(len(frame)) for name, frame in sorted(self.tables.items())}
+        counts = {name: int(len(frame)) for name, frame in self.tables.items()}
+        if self.line_count is not None:
+            counts["transactions"] = self.line_count
+        return dict(sorted(counts.items()))
 
 
 def load(data: str | Path = "completejourney", *, as_of: str | None = None,
@@ -144,9 +183,12 @@ def load_tables(folder: str | Path, *, encoding: str = "utf-8") -> dict[str, pd.
 
 
 def open_prepared(path: str | Path, *, as_of: str | None = None) -> Dataset:
-    """Reopen a dataset written by :meth:`Dataset.save` (already validated)."""
+    """Reopen a dataset written by :func:`prepare` (cut at ``as_of`` as it is read; the lines stay
+    on disk) or by :meth:`Dataset.save` (already validated and cut)."""
     path = Path(path)
     meta = json.loads((path / _MARKER).read_text())
+    if meta.get("layout") == _LINES:
+        return _open_lines(path, meta, as_of=as_of)
     if as_of is not None and _parse_as_of(as_of) != pd.Timestamp(meta["as_of"]):
         raise ValueError(f"the prepared data in {str(path)!r} was cut at {meta['as_of']}, "
                          f"not at as_of={as_of}; prepare it again for that date")
@@ -159,7 +201,334 @@ def open_prepared(path: str | Path, *, as_of: str | None = None) -> Dataset:
                    path=path)
 
 
+def fingerprint(data: str | Path, **load: object) -> str:
+    """A short hash that names one input, the key of its prepared data (:func:`prepare`).
+
+    A user's folder: the names, sizes and modification times of its table files; the embedded
+    or synthetic source: its name; then the load parameters (the defaults of :func:`load` filled
+    in, so that a parameter given at its default names the same input) and
+    :data:`PREPARED_VERSION`. A prepared folder answers the fingerprint of its input. Cheap by
+    design: nothing is read but file metadata.
+    """
+    path = Path(str(data))
+    if (path / _MARKER).is_file():
+        text = (path / _MARKER).read_text(encoding="utf-8")
+        meta = json.loads(text)
+        if meta.get("layout") == _LINES:
+            return meta["fingerprint"]
+        return _hash(["prepared", text])
+    params = {k: load.get(k, _LOAD_DEFAULTS[k]) for k in LOAD_PARAMETERS}
+    if str(data) in SOURCES:
+        used = params if str(data) == "synthetic" else {k: params[k] for k in _SHAPING}
+        parts: list[object] = [str(data)]
+    else:
+        used = {k: params[k] for k in _SHAPING}
+        parts = [str(path.resolve())]
+        if path.is_dir():
+            files = sorted(p for p in path.iterdir() if p.suffix in (".csv", ".parquet"))
+            parts += [(p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in files]
+    return _hash([PREPARED_VERSION, parts, sorted((k, str(v)) for k, v in used.items())])
+
+
+def prepare(data: str | Path = "completejourney", *, store: str | Path, as_of: str | None = None,
+            data_tz: str = DEFAULT_TZ, encoding: str = "utf-8", seed: int = 0, n_customers: int = 2000,
+            decimal: str = ".", keep_duplicate_lines: bool = False, log=print) -> Path:
+    """Validate ``data`` once into ``<store>/prepared/<fingerprint>/`` and return that folder.
+
+    When the folder exists (same files, same load parameters) it is reused without validating
+    again, and the log says so. The transaction lines are validated out of core
+    (:func:`userops.outofcore.clean_lines`); the other tables are kept as read and cleaned when
+    the folder is opened (:func:`open_prepared`), since what they keep depends on the cut-off.
+    ``as_of`` is only checked here (required for a user's folder); the cut is applied when
+    the data is read. A prepared folder given as ``data`` is returned as it is.
+    """
+    data = str(data)
+    if data not in SOURCES and (Path(data) / _MARKER).exists():
+        log(f"[data] {data} is prepared data: used as it is, not validating again")
+        return Path(data)
+    if data not in SOURCES and as_of is None:
+        raise ValueError(f"`as_of` is required for the folder {data!r}: give the cut-off date "
+                         "(YYYY-MM-DD); it is never taken from today or from the data")
+    if as_of is not None:
+        _parse_as_of(as_of)
+    if decimal not in DECIMALS:
+        raise ValueError(f"`decimal` must be one of {list(DECIMALS)}, not {decimal!r}")
+    load_kw = dict(data_tz=data_tz, encoding=encoding, seed=seed, n_customers=n_customers,
+                   decimal=decimal, keep_duplicate_lines=keep_duplicate_lines)
+    key = fingerprint(data, **load_kw)
+    target = Path(store) / "prepared" / key
+    if (target / _MARKER).exists():
+        log(f"[data] {data}: input unchanged (fingerprint {key}): using the prepared data in "
+            f"{target}, not validating again")
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{key}.partial-", dir=target.parent))
+    try:
+        _prepare_into(tmp, data, key=key, **load_kw, log=log)
+        if target.exists():  # a folder without its marker: an interrupted preparation
+            shutil.rmtree(target)
+        tmp.rename(target)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return target
+
+
 # -- private helpers ------------------------------------------------------------------------
+
+_LOAD_DEFAULTS = {k: p.default for k, p in inspect.signature(load).parameters.items() if k in LOAD_PARAMETERS}
+_SHAPING = ("data_tz", "encoding", "decimal", "keep_duplicate_lines")  # what shapes a folder's tables
+
+
+def _hash(parts: object) -> str:
+    return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:16]
+
+
+def _cutoff(as_of: pd.Timestamp) -> pd.Timestamp:
+    """Rows at or after this instant (the day after ``as_of``) are after the cut-off."""
+    return pd.Timestamp(as_of).normalize() + pd.Timedelta(days=1)
+
+
+def _prepare_into(folder: Path, data: str, *, key: str, data_tz: str, encoding: str, seed: int,
+                  n_customers: int, decimal: str, keep_duplicate_lines: bool, log) -> None:
+    from userops import outofcore
+
+    t0 = time.perf_counter()
+    default_as_of, truth = None, {}
+    if data == "completejourney":
+        raw, source_tz, default_as_of = _completejourney(), "UTC", CJ_AS_OF
+        tx_source = raw.pop("transactions")
+        kind, tx_path = "completejourney", None
+    elif data == "synthetic":
+        from userops import synth
+        sim = synth.generate(n_customers=n_customers, random_state=seed)
+        raw, source_tz, truth = dict(sim.tables), data_tz, sim.truth
+        default_as_of = pd.Timestamp(sim.as_of).date().isoformat()
+        tx_source = raw.pop("transactions")
+        kind, tx_path = "synthetic", None
+    else:
+        raw, tx_path = _user_tables(data, encoding=encoding)
+        source_tz, tx_source, kind = data_tz, tx_path, tx_path.suffix.lstrip(".")
+    lines = outofcore.clean_lines(tx_source, folder, data_tz=data_tz, source_tz=source_tz,
+                                  decimal=decimal, keep_duplicate_lines=keep_duplicate_lines,
+                                  encoding=encoding, log=log)
+    lines.examples.to_parquet(folder / "examples.parquet", index=False)
+    for name, frame in raw.items():
+        frame.to_parquet(folder / f"raw_{name}.parquet", index=False)
+    for name, frame in truth.items():
+        frame.to_parquet(folder / f"_truth_{name}.parquet", index=False)
+    meta = {"layout": _LINES, "version": PREPARED_VERSION, "fingerprint": key, "source": data,
+            "input": {"kind": kind, "transactions": str(tx_path.resolve()) if tx_path else None},
+            "data_tz": data_tz, "source_tz": source_tz, "encoding": encoding, "decimal": decimal,
+            "keep_duplicate_lines": keep_duplicate_lines, "seed": seed, "n_customers": n_customers,
+            "default_as_of": default_as_of, "tables": sorted(raw), "truth": sorted(truth),
+            "transactions": {"input_rows": lines.input_rows, "columns": lines.columns,
+                             "id_types": lines.id_types, "notes": lines.notes, "sql": lines.lines_sql,
+                             "parsed_by_pandas": lines.odd_rows}}
+    (folder / _MARKER).write_text(json.dumps(meta, indent=2, sort_keys=True))
+    log(f"[data] {data}: validated {lines.input_rows:,} transaction lines as {key} "
+        f"({lines.odd_rows:,} parsed by pandas) in {time.perf_counter() - t0:.1f} s")
+
+
+def _user_tables(folder: str, *, encoding: str) -> tuple[dict[str, pd.DataFrame], Path]:
+    """The tables of a user's folder other than transactions, read as :func:`load_tables` does,
+    and the path of the transactions file (read by :mod:`userops.outofcore`)."""
+    path = Path(folder)
+    if not path.is_dir():
+        raise s.DataError(f"data folder {str(path)!r} does not exist or is not a folder; "
+                          f"expected files named {list(s.TABLE_ORDER)} (.csv or .parquet)")
+    raw, tx = {}, None
+    for name in s.TABLE_ORDER:
+        found = sorted(p for p in path.glob(f"{name}.*") if p.suffix in (".csv", ".parquet"))
+        if len(found) > 1:
+            raise s.DataError(f"table '{name}': both {[p.name for p in found]} exist in {path}; "
+                              "keep one")
+        if found and name == "transactions":
+            tx = found[0]
+        elif found:
+            raw[name] = _read(found[0], table=name, encoding=encoding)
+    if tx is None:
+        raise s.DataError(f"table 'transactions': no transactions.csv or transactions.parquet in "
+                          f"{path}; rule: transactions is required")
+    return raw, tx
+
+
+def _open_lines(path: Path, meta: dict, *, as_of: str | None) -> Dataset:
+    """A dataset of :func:`prepare`: the lines stay on disk, cut at ``as_of`` when read; the
+    transactions' rejects and reconciliation at that cut; the other tables cleaned now."""
+    if as_of is None:
+        as_of = meta["default_as_of"]
+        if as_of is None:
+            raise ValueError(f"`as_of` is required for the folder {meta['source']!r}: give the "
+                             "cut-off date (YYYY-MM-DD); it is never taken from today or from the data")
+    as_of_ts = _parse_as_of(as_of)
+    truth = {n: pd.read_parquet(path / f"_truth_{n}.parquet") for n in meta.get("truth", [])}
+    common = dict(source=meta["source"], as_of=as_of_ts, data_tz=meta["data_tz"], truth=truth, path=path,
+                  fingerprint=meta["fingerprint"], lines_sql=_lines_sql(path, meta))
+    cache = path / f"at-{as_of_ts.date().isoformat()}"
+    if (cache / _MARKER).exists():  # opened at this cut-off before: what it gave
+        counts = json.loads((cache / _MARKER).read_text())
+        return Dataset(tables={n: pd.read_parquet(cache / f"{n}.parquet") for n in counts["tables"]},
+                       rejects=pd.read_parquet(cache / "_rejects.parquet"),
+                       reconciliation=pd.read_parquet(cache / "_reconciliation.parquet"),
+                       line_count=counts["line_count"], **common)
+    ds = _open_lines_at(path, meta, as_of_ts, common)
+    _save_cut(ds, cache)
+    return ds
+
+
+def _save_cut(ds: Dataset, cache: Path) -> None:
+    """Keep what opening the prepared folder at one cut-off gave (written once, atomically)."""
+    tmp = Path(tempfile.mkdtemp(prefix=f".{cache.name}-", dir=cache.parent))
+    try:
+        for name, frame in ds.tables.items():
+            frame.to_parquet(tmp / f"{name}.parquet", index=False)
+        ds.rejects.to_parquet(tmp / "_rejects.parquet", index=False)
+        ds.reconciliation.to_parquet(tmp / "_reconciliation.parquet", index=False)
+        (tmp / _MARKER).write_text(json.dumps({"tables": sorted(ds.tables), "line_count": ds.line_count}))
+        try:
+            tmp.rename(cache)
+        except OSError:  # another process kept it first
+            pass
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _open_lines_at(path: Path, meta: dict, as_of_ts: pd.Timestamp, common: dict) -> Dataset:
+    tx = _lines_at(path, meta, as_of_ts)
+    raw = {n: pd.read_parquet(path / f"raw_{n}.parquet") for n in meta["tables"]}
+    cleaned: dict[str, Cleaned] = {}
+    strategy_ids, customer_ids = None, tx.pop("customer_ids")
+    for name in s.TABLE_ORDER:  # strategies before the tables naming them
+        if name not in raw:
+            continue
+        cleaned[name] = clean_table(raw[name], table=name, data_tz=meta["data_tz"],
+                                    source_tz=meta["source_tz"], as_of=as_of_ts, strategy_ids=strategy_ids,
+                                    customer_ids=customer_ids, decimal=meta["decimal"],
+                                    keep_duplicate_lines=meta["keep_duplicate_lines"])
+        if name == "strategies":
+            strategy_ids = pd.Index(cleaned[name].clean[s.STRATEGY_ID])
+    if "strategies" not in cleaned and any(t in cleaned for t in ("exposures", "responses", "offers")):
+        raise s.DataError("table 'strategies': exposures/responses/offers were given without a "
+                          "strategies table; rule: they refer to strategy_id in strategies")
+    others = reject_summary(cleaned)
+    rejects = pd.concat([tx["rejects"], others], ignore_index=True) if len(others) else tx["rejects"]
+    rejects = rejects.sort_values(["table", "reason"], ignore_index=True)
+    reconciliation = pd.concat([tx["reconciliation"], reconcile(cleaned)], ignore_index=True) \
+        if cleaned else tx["reconciliation"]
+    return Dataset(tables={n: c.clean for n, c in cleaned.items()}, rejects=rejects,
+                   reconciliation=reconciliation, line_count=tx["kept_rows"], **common)
+
+
+def _lines_at(path: Path, meta: dict, as_of: pd.Timestamp) -> dict[str, object]:
+    """The transactions at the cut-off ``as_of``: rows kept, the rejects summary (validation's
+    reasons plus ``after as_of``) and the reconciliation row, as :func:`reconcile` and
+    :func:`reject_summary` give them for the in-memory path; and the kept customers' ids."""
+    from userops import outofcore
+
+    info = meta["transactions"]
+    cut = _cutoff(as_of).to_pydatetime()
+    rej, adj = (str(path / f) for f in ("rejects.parquet", "adjusted.parquet"))
+    lines = _lines_sql(path, meta)
+    con = outofcore.connect(path)
+    try:
+        kept_rows, kept_amount, returns, late_rows, late_amount = con.execute(
+            f"SELECT count(*) FILTER (ts < $1), coalesce(sum(amount) FILTER (ts < $1), 0), "
+            f"coalesce(sum(amount) FILTER (ts < $1 AND amount < 0), 0), count(*) FILTER (ts >= $1), "
+            f"sum(amount) FILTER (ts >= $1) FROM ({lines})", [cut]).fetchone()
+        late_first = [r for (r,) in con.execute(
+            f"SELECT _row FROM ({lines}) WHERE ts >= $1 ORDER BY _row LIMIT {_SAMPLE}",
+            [cut]).fetchall()]
+        by_reason = con.execute(f"SELECT reason, count(*), sum(amount_parsed), count(*) FILTER "
+                                f"(amount_parsed IS NULL) FROM read_parquet('{rej}') GROUP BY reason "
+                                "ORDER BY reason").fetchall()
+        firsts = con.execute(f"SELECT reason, _row FROM (SELECT reason, _row, row_number() OVER "
+                             f"(PARTITION BY reason ORDER BY _row) k FROM read_parquet('{rej}')) "
+                             f"WHERE k <= {_SAMPLE} ORDER BY _row").fetchall()
+        amb, gap = con.execute(f"SELECT count(*) FILTER (dst_ambiguous), count(*) FILTER (dst_gap) "
+                               f"FROM read_parquet('{adj}') WHERE ts < $1", [cut]).fetchone()
+        customers = con.execute(f"SELECT DISTINCT CAST(customer_id AS VARCHAR) FROM ({lines}) "
+                                "WHERE ts < $1", [cut]).fetchnumpy()
+    finally:
+        con.close()
+    counts = {reason: (n, amount, unparsed) for reason, n, amount, unparsed in by_reason}
+    if late_rows:
+        counts["after as_of"] = (late_rows, late_amount, 0)
+    examples = pd.read_parquet(path / "examples.parquet")
+    late = _late_examples(meta, late_first) if late_first else examples.iloc[:0]
+    examples = pd.concat([examples, late], ignore_index=True).drop_duplicates("_row")
+    rows_of = {reason: [r for why, r in firsts if why == reason] for reason in counts}
+    rows_of["after as_of"] = late_first
+    summary = []
+    for reason in sorted(counts):
+        n, amount, _ = counts[reason]
+        shown = examples.set_index("_row").loc[rows_of[reason]].reset_index(drop=True)
+        summary.append({"table": "transactions", "reason": reason, "rows": int(n),
+                        "amount": float(amount) if amount is not None else np.nan,
+                        "example_rows": _examples(shown)})
+    rejected_rows = sum(n for n, _, _ in counts.values())
+    rejected_amount = float(sum(a for _, a, _ in counts.values() if a is not None))
+    if kept_rows == 0:
+        order = sorted((r, why) for why, rs in rows_of.items() for r in rs)[:_SAMPLE]
+        shown = examples.set_index("_row").loc[[r for r, _ in order]].reset_index(drop=True)
+        reasons = ", ".join(f"{r}: {counts[r][0]}" for r in sorted(counts))
+        raise s.DataError(f"table 'transactions': all {info['input_rows']} rows were set aside "
+                          f"({reasons}); rule: at least one row must pass. Examples: {_examples(shown)}"
+                          if info["input_rows"] else
+                          "table 'transactions': no rows; rule: the table must not be empty")
+    recon = {"table": "transactions", "input_rows": info["input_rows"], "kept_rows": int(kept_rows),
+             "rejected_rows": int(rejected_rows), "input_amount": float(kept_amount) + rejected_amount,
+             "kept_amount": float(kept_amount), "rejected_amount": rejected_amount,
+             "rows_amount_unparseable": int(sum(u for _, _, u in counts.values())),
+             "return_amount": float(abs(returns)), "ts_dst_ambiguous_kept": int(amb),
+             "ts_dst_gap_shifted": int(gap), "ids_merged": int(info["notes"].get("ids_merged", 0)),
+             "customer_ids_in_transactions": np.nan, "strategy_ids_in_strategies": np.nan}
+    cols = ["table", "reason", "rows", "amount", "example_rows"]
+    return {"kept_rows": int(kept_rows), "rejects": pd.DataFrame(summary, columns=cols),
+            "reconciliation": pd.DataFrame([recon]),
+            "customer_ids": pd.Index(customers[next(iter(customers))]).astype(str)}
+
+
+def _engine_lines(path: Path, sql: str) -> Path:
+    """Every kept line of the prepared folder ``path`` as one Parquet file, for an engine other
+    than DuckDB (Spark): DuckDB writes the result of ``sql`` out of core on first use, beside
+    the rest of the prepared data, and later reports read it again."""
+    from userops import outofcore
+
+    target = path / "lines_for_engines.parquet"
+    if not target.exists():
+        work = Path(tempfile.mkdtemp(prefix=".lines-", dir=path))
+        try:
+            con = outofcore.connect(work)
+            con.execute(f"COPY ({sql}) TO '{str(work / 'lines.parquet').replace(chr(39), chr(39) * 2)}' "
+                        "(FORMAT parquet)")
+            con.close()
+            os.replace(work / "lines.parquet", target)  # whole or not at all
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+    return target
+
+
+def _lines_sql(path: Path, meta: dict) -> str:
+    """The SQL reading every kept line of the prepared folder ``path`` (before any cut)."""
+    return meta["transactions"]["sql"].replace("{folder}", str(path.resolve()).replace("'", "''"))
+
+
+def _late_examples(meta: dict, rows: list[int]) -> pd.DataFrame:
+    """The source values of the lines ``rows`` (after the cut-off), read again from the input."""
+    from userops import outofcore
+
+    kind = meta["input"]["kind"]
+    if kind == "completejourney":
+        source = _completejourney()["transactions"]
+    elif kind == "synthetic":
+        from userops import synth
+        source = synth.generate(n_customers=meta["n_customers"], random_state=meta["seed"]).tables["transactions"]
+    else:
+        source = Path(meta["input"]["transactions"])
+        if fingerprint(source.parent, **{k: meta[k] for k in _SHAPING}) != meta["fingerprint"]:
+            raise s.DataError(f"the input {str(source.parent)!r} changed since it was prepared into "
+                              f"{meta['fingerprint']}: run the report again to prepare it anew")
+    return outofcore.source_rows(source, rows, encoding=meta["encoding"])
 
 def _build(raw: dict[str, pd.DataFrame], *, source: str, as_of: pd.Timestamp | None, data_tz: str,
            source_tz: str, truth: dict[str, pd.DataFrame], decimal: str = ".",

@@ -334,8 +334,10 @@ def overlap(people: pd.DataFrame, *, gate: Gate = Gate()) -> dict[str, object]:
     ess = float(wc.sum() ** 2 / (wc ** 2).sum())
     smd = float(bal["smd_after"].abs().max())
     share = float(wc.max() / wc.sum())
-    problems = [f"effective comparison sample {ess:.0f} < {gate.min_ess:.0f}" if ess < gate.min_ess else "",
-                f"largest SMD after weighting {smd:.2f} > {gate.max_smd}" if smd > gate.max_smd else "",
+    problems = [f"effective comparison sample {_apart(ess, gate.min_ess)[0]} < {_apart(ess, gate.min_ess)[1]}"
+                if ess < gate.min_ess else "",
+                f"largest SMD after weighting {_apart(smd, gate.max_smd, decimals=2)[0]} > {gate.max_smd}"
+                if smd > gate.max_smd else "",
                 f"one comparison customer carries {share:.0%} of the weight"
                 if share > gate.max_weight_share else ""]
     problems = [f"insufficient overlap: {'; '.join(p for p in problems if p)}"] if any(problems) else []
@@ -1002,3 +1004,65 @@ def _dersimonian_laird(est: np.ndarray, se: np.ndarray) -> float:
     mean = np.sum(w * est) / np.sum(w)
     q = np.sum(w * (est - mean) ** 2)
     return float(max(0.0, (q - (len(est) - 1)) / (np.sum(w) - np.sum(w ** 2) / np.sum(w))))
+
+
+def _apart(value: float, bound: float, *, decimals: int = 0) -> tuple[str, str]:
+    """``value`` and ``bound`` with the fewest decimals that print them differently (49.74
+    against 50 reads "49.7 < 50.0", never "50 < 50")."""
+    for d in range(decimals, 7):
+        a, b = f"{value:.{d}f}", f"{bound:.{d}f}"
+        if a != b:
+            return a, b
+    return a, b
+PERSISTENCE_COLUMNS = (s.STRATEGY_ID, "run_estimate", "post_weeks", "post_estimate", "post_se", "post_ci_low",
+                       "post_ci_high", "persists", "persistence")
+
+
+def persistence(weekly: pd.DataFrame | ibis.Table, results: pd.DataFrame, designs: dict[str, Design], *,
+                as_of: pd.Timestamp, post_weeks: int = 8, outcome: str = "spend", gate: Gate = Gate()
+                ) -> pd.DataFrame:
+    """Does the effect last after the run? For every strategy whose ``outcome`` estimate passed
+    the gate: the same weighted DiD (same customers, weights and pre-window) with the post
+    window moved to the up to ``post_weeks`` weeks after the run's last week (the event study's
+    post-run weeks, pooled), cut at the week of ``as_of``.
+
+    ``persists`` is True when the run's estimate is positive and the post-run interval lies
+    above 0; ``persistence`` says so, or why not, in words. Columns :data:`PERSISTENCE_COLUMNS`.
+    """
+    if post_weeks < 1:
+        raise ValueError(f"`post_run_weeks` must be at least 1, not {post_weeks}")
+    ok = results[(results["outcome"] == outcome) & (results["gate"] == "passed")] if len(results) else results
+    rows = []
+    weekly = features.as_weekly(weekly)
+    last_week = week_start(pd.Timestamp(as_of))
+    if pd.Timestamp(as_of).normalize() < last_week + pd.Timedelta(days=6):
+        last_week -= pd.Timedelta(weeks=1)  # the week of as_of is not complete
+    for _, r in ok.iterrows():
+        sid = r[s.STRATEGY_ID]
+        d = designs[sid]
+        n_run = int(r["weeks"])
+        w0 = d.periods.start
+        k = min(int(post_weeks), int((last_week - w0).days // 7) - n_run + 1)
+        base = {s.STRATEGY_ID: sid, "run_estimate": float(r["estimate"]), "post_weeks": max(k, 0)}
+        if k < 1:
+            rows.append(base | {"persists": False,
+                                "persistence": "not measurable: the run ends too close to the cut-off"})
+            continue
+        sums = _window_sums(weekly, w0=w0, windows={"pre": (-d.periods.n_pre, -1), "post": (n_run, n_run + k - 1),
+                                                    "holdout": (-1, -1)})
+        periods = _periods_from(sums, d.people[s.CUSTOMER_ID], n_pre=d.periods.n_pre, n_post=k, n_holdout=1, start=w0)
+        e = estimate(d.people, periods, outcome=outcome, gate=gate)
+        row = base | {"post_estimate": e["estimate"], "post_se": e["se"], "post_ci_low": e["ci_low"],
+                      "post_ci_high": e["ci_high"]}
+        if e["gate"] != "passed":
+            rows.append(row | {"persists": False, "persistence": f"not measurable: {e['gate']}"})
+            continue
+        lasts = bool(r["estimate"] > 0 and e["ci_low"] > 0)
+        rows.append(row | {"persists": lasts, "persistence": (
+            f"persists: the {k} weeks after the run stay above the comparison" if lasts else
+            f"does not persist: the {k} weeks after the run cannot be told from no effect"
+            if e["ci_low"] <= 0 <= e["ci_high"] else
+            f"does not persist: the {k} weeks after the run are below the comparison" if e["ci_high"] < 0 else
+            "does not persist: the run's own estimate is not positive")})
+    out = pd.DataFrame(rows).reindex(columns=list(PERSISTENCE_COLUMNS))
+    return out.astype({"persists": bool, "post_weeks": "int64"}) if len(out) else out.astype({"persists": bool})

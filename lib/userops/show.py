@@ -1,6 +1,7 @@
 """The one place prose reaches the report: markdown whose data and parameter text cannot become markup.
 
-Every notebook imports ``from userops.show import Markdown, display``. Sentences are built
+Every notebook imports ``from userops.show import Markdown, display, show_table``
+(:func:`userops.display.show_table` shows a frame as the report's tables look). Sentences are built
 from data (strategy ids and types, category names, customer attributes, parameter values), so
 the markdown is treated as untrusted as a whole before it is rendered:
 
@@ -33,7 +34,9 @@ from bleach.css_sanitizer import CSSSanitizer
 from IPython.display import Markdown as _Markdown
 from IPython.display import display
 
-__all__ = ["Markdown", "display", "safe_markdown", "clean_html", "plain_text", "SAFE_SCHEMES",
+from userops.display import show_table
+
+__all__ = ["Markdown", "display", "show_table", "safe_markdown", "clean_html", "plain_text", "SAFE_SCHEMES",
            "ALLOWED_TAGS"]
 
 SAFE_SCHEMES = ("http", "https", "mailto")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from userops.narrative.tiering import unavailable
+from userops.narrative.wording import extremes, name_list, nonzero
 
 NEEDS = "a strategies table with the exposures of who each one reached would give it"
 
@@ -35,15 +36,25 @@ def coverage_prose(m: pd.DataFrame, *, by: str, note: str = "", what: str = "cov
     m = m[m[by] != "(no orders)"] if len(m) else m
     if m.empty:
         return unavailable(what, why=note or "no strategy in the window reached anyone", needs=needs)
-    hi = m.sort_values(["share_reached", by], ascending=[False, True]).iloc[0]
-    text = (f"The highest coverage is **{hi['type']}** in **{hi[by]}**: {hi['share_reached']:.0%} of its "
-            f"{int(hi['segment_size']):,} customers were reached.")
+    pct = "{:.0%}".format
+    m = m.sort_values(["type", by])
+    his, hi_p = extremes(m, "share_reached", largest=True, shown=pct)
+    where = name_list([f"**{r['type']}** in **{r[by]}**" for _, r in his.iterrows()], bold=False)
+    if len(his) == 1:
+        hi = his.iloc[0]
+        text = (f"The highest coverage is {where}: {hi_p} of its {int(hi['segment_size']):,} customers "
+                "were reached.")
+    else:
+        text = f"The highest coverage, {hi_p} of the customers reached, is shared by {len(his)} cells: {where}."
     big = m[m["segment_size"] >= min_size]
     if big.empty:
         return text + f" No segment has {min_size} customers or more, so no lowest coverage is named."
-    lo = big.sort_values(["share_reached", by]).iloc[0]
-    return text + (f" The lowest, among segments with at least {min_size} customers, is **{lo['type']}** "
-                   f"in **{lo[by]}** ({lo['share_reached']:.0%}).")
+    los, lo_p = extremes(big, "share_reached", largest=False, shown=pct)
+    where = name_list([f"**{r['type']}** in **{r[by]}**" for _, r in los.iterrows()], bold=False)
+    if len(los) == 1:
+        return text + f" The lowest, among segments with at least {min_size} customers, is {where} ({lo_p})."
+    return text + (f" The lowest, {lo_p}, among segments with at least {min_size} customers, is shared by "
+                   f"{len(los)} cells: {where}.")
 
 
 def uncovered_prose(summary: pd.DataFrame, *, n_customers: int, file: str) -> str:
@@ -64,12 +75,15 @@ def intensity_prose(inten: pd.DataFrame, *, by: str, note: str = "") -> str:
     if inten.empty or inten["mean_contacts"].sum() == 0:
         return unavailable("contact intensity", why=note or "no strategy in the window reached a "
                            "customer with orders", needs=NEEDS)
-    hi = inten.sort_values(["mean_contacts", by], ascending=[False, True]).iloc[0]
-    lo = inten.sort_values(["mean_contacts", by]).iloc[0]
+    inten = inten.sort_values(by)
+    shown = (lambda v: nonzero(v, decimals=1)) if inten["mean_contacts"].min() > 0 else "{:.1f}".format
+    his, hi_v = extremes(inten, "mean_contacts", largest=True, shown=shown)
+    los, lo_v = extremes(inten, "mean_contacts", largest=False, shown=shown)
     top_col = inten.columns[-1]
-    return (f"**{hi[by]}** customers were reached most often: **{hi['mean_contacts']:.1f}** strategies "
-            f"on average, and {hi[top_col]:.0%} of them {top_col} times. **{lo[by]}** were reached least "
-            f"({lo['mean_contacts']:.1f} on average).")
+    hi = his.iloc[0]
+    most = (f"{name_list(list(his[by]))} customers were reached most often: **{hi_v}** strategies on average"
+            + (f", and {hi[top_col]:.0%} of them {top_col} times." if len(his) == 1 else "."))
+    return most + f" {name_list(list(los[by]))} were reached least ({lo_v} on average)."
 
 
 def overlap_prose(ov: pd.DataFrame, *, note: str = "") -> str:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from userops.labels import label
+from userops.narrative.wording import extremes, name_list, not_drawn
 
 __all__ = ["effects_prose", "placebo_prose", "dropped_prose", "holdout_prose", "balance_prose", "event_prose", "heterogeneity_prose", "drivers_prose", "effects_headlines"]
 
@@ -131,21 +133,31 @@ def event_prose(ev: pd.DataFrame) -> str:
             f"**{post['estimate'].mean():+.2f}**.")
 
 
-def heterogeneity_prose(het: pd.DataFrame, *, by: str, min_cell: int, missing: str = "") -> str:
+def heterogeneity_prose(het: pd.DataFrame, *, by: str, min_cell: int, missing: str = "",
+                        chart: str = "") -> str:
+    """Effects per group shrunk toward the overall; ``chart`` names the chart drawn from the
+    groups with an estimate of their own, said not to be drawn when fewer than two have one."""
     if het.empty:
         return f"_{missing or 'No strategy passed the overlap checks, so there is no effect to split by group: a strategy with an estimate would let this section show one.'}_"
     shown = het.dropna(subset=["estimate"])
     hidden = het[het["estimate"].isna()]
-    text = (f"Effects per {by} are shrunk toward the overall **{het['overall'].iloc[0]:+.2f}** "
+    what = label(by)
+    what = what[:1].lower() + what[1:]
+    text = (f"Effects per {what} are shrunk toward the overall **{het['overall'].iloc[0]:+.2f}** "
             f"(between-group spread τ = {het['tau'].iloc[0]:.2f}).")
     if len(shown):
-        hi = shown.sort_values("shrunk", ascending=False).iloc[0]
-        lo = shown.sort_values("shrunk").iloc[0]
-        text += (f" Highest: **{hi[by]}** ({hi['shrunk']:+.2f}); lowest: **{lo[by]}** "
-                 f"({lo['shrunk']:+.2f}).")
+        his, hi_v = extremes(shown.sort_values(by), "shrunk", largest=True, shown="{:+.2f}".format)
+        los, lo_v = extremes(shown.sort_values(by), "shrunk", largest=False, shown="{:+.2f}".format)
+        text += (f" Highest: {name_list(list(his[by].astype(str)))} ({hi_v}); lowest: "
+                 f"{name_list(list(los[by].astype(str)))} ({lo_v}).")
     if len(hidden):
         text += (f" {len(hidden)} group(s) have fewer than {min_cell} exposed or comparison customers "
                  "and no estimate of their own.")
+    if chart and shown["shrunk"].notna().sum() < 2:
+        text += " " + not_drawn(chart, why=("no group has an estimate of its own" if shown.empty else
+                                            "only one group has an estimate of its own"),
+                                needs=f"{min_cell} or more exposed and comparison customers in two or more "
+                                      "groups would fill it")
     return text
 
 
@@ -159,7 +171,7 @@ def drivers_prose(tidy: pd.DataFrame, auc: dict[str, float]) -> str:
                 "say who responds._")
     t = tidy[tidy["term"] != "Intercept"].dropna(subset=["ame"])
     top = t.reindex(t["ame"].abs().sort_values(ascending=False).index).head(3)
-    parts = ", ".join(f"**{r.term}** ({r.ame:+.1%} [{r.ame_low:+.1%}, {r.ame_high:+.1%}])" for r in top.itertuples())
+    parts = ", ".join(f"**{label(r.term)}** ({r.ame:+.1%} [{r.ame_low:+.1%}, {r.ame_high:+.1%}])" for r in top.itertuples())
     note = f" Left out: {', '.join(gone)}." if gone else ""
     if not auc.get("converged", True):
         note += (" **The model did not converge** (too few responders for its terms, or terms that "

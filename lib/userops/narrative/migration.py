@@ -46,8 +46,11 @@ def bands_prose(bands: tuple[float, ...], bounds: pd.DataFrame, *, reference: in
 
 
 def matrix_prose(long: pd.DataFrame, *, n_transitions: int, n_customers: int,
-                 interval: str = "customer-bootstrap") -> str:
-    head = f"Pooled over **{n_transitions:,}** transitions of **{n_customers:,}** customers."
+                 interval: str = "customer-bootstrap", into: str = "") -> str:
+    """Stability and lapse per state; pooled over consecutive periods, or (``into``: the label of
+    the later period) one pair of periods, one move per customer."""
+    head = (f"Into **{into}**: **{n_customers:,}** customers, one move each from the period before."
+            if into else f"Pooled over **{n_transitions:,}** transitions of **{n_customers:,}** customers.")
     origin, dest = long["origin"].astype(str), long["dest"].astype(str)
     stay = long[(origin == dest) & (long["n_origin"] > 0)]
     if stay.empty:
@@ -104,7 +107,10 @@ def exposure_prose(eff: pd.DataFrame, *, has_strategies: bool = True) -> str:
         return unavailable("the comparison of reached and not reached customers",
                            why="no strategy starts inside a later period of the window",
                            needs="strategies that start after the first period would give it")
-    parts = []
+    counts = ", ".join(f"{int(n):,} of {t}" for t, n in zip(eff["type"], eff.get("strategies", [])))
+    parts = [] if not counts else [f"A move can be set against a strategy only when the strategy starts inside a later period of "
+             f"the window, so the strategies counted here are those ({counts}); step 4 counts every strategy "
+             "that ran in its window, including those that started in the first period or before it."]
     for r in eff.itertuples():
         if np.isnan(r.adjusted_diff):
             parts.append(f"**{r.type}**: {r.note}.")

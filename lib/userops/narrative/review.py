@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import pandas as pd
 
+from userops.display import blank_reason
+from userops.narrative.wording import name_list, not_drawn
 
-__all__ = ["kpi_prose", "allocation_prose", "alerts_prose", "review_headlines"]
+__all__ = ["kpi_prose", "seesaw_prose", "allocation_prose", "alerts_prose", "review_headlines"]
+
+_CELLS = ("effects by spend tier from step 5 (a strategy with at least min_cell exposed and comparison "
+          "customers in two or more tiers, or a random holdout) would fill it")
 
 
 def kpi_prose(k: pd.DataFrame, *, contact_cost: float, coupon_cost: float) -> str:
@@ -26,25 +31,65 @@ def kpi_prose(k: pd.DataFrame, *, contact_cost: float, coupon_cost: float) -> st
         parts.append(f"**{r.strategy_id}**: incremental GMV {r.incremental_gmv:+,.0f} [{r.inc_low:+,.0f}, "
                      f"{r.inc_high:+,.0f}], ROI {r.roi:+.1f} [{r.roi_low:+.1f}, {r.roi_high:+.1f}]{clear}")
     none = len(k) - len(est)
-    rest = (f" **{none}** strategies have no effect estimate from step 5 (the `effect_status` column says why), "
+    rest = (f" **{none}** strategies have no effect estimate from step 5 (the Effect column of the table says why), "
             "so their incremental GMV and ROI are not given." if none else "")
-    return text + " With an effect estimate: " + "; ".join(parts) + "." + rest
+    roi = est["roi"].notna().sum()
+    chart = (" " + not_drawn("ROI chart", why=f"only {roi} strategy has an ROI with an interval, given above",
+                             needs="effect estimates for two or more strategies would let it compare them")
+             if roi < 2 else "")
+    return text + " With an effect estimate: " + "; ".join(parts) + "." + rest + chart
+
+
+def seesaw_prose(curve: pd.DataFrame) -> str:
+    """What the seesaw shows: for each strategy the effect per reached customer from its first
+    tier to all tiers; when every line is flat or a single point, that it is not drawn and why."""
+    if curve.empty:
+        return not_drawn("seesaw", why="no strategy has an effect estimate from step 5",
+                         needs="a strategy with an estimate (or a random holdout, see the decisions below) "
+                               "would let this section show one")
+    why = blank_reason(curve["value_per_customer"], groups=curve["strategy_id"])
+    if why:
+        flat = curve.groupby("strategy_id", sort=True)["value_per_customer"].mean()
+        return not_drawn("seesaw", why=(
+            f"{why}: step 5 gives {name_list(list(flat.index.astype(str)))} one effect for every spend tier "
+            f"({', '.join(f'{v:+.2f}' for v in flat)} per customer-week), so adding tiers does not change "
+            "the effect per reached customer"), needs=_CELLS)
+    parts = []
+    for sid, g in curve.groupby("strategy_id", sort=True):
+        first, last = g["value_per_customer"].iloc[0], g["value_per_customer"].iloc[-1]
+        if len(g) == 1 or f"{last:+.2f}" == f"{first:+.2f}":
+            parts.append(f"**{sid}** stays at {first:+.2f} up to {g['coverage'].iloc[-1]:.0%} coverage")
+            continue
+        move = "falls" if last < first else "rises"
+        parts.append(f"**{sid}** {move} from {first:+.2f} at {g['coverage'].iloc[0]:.0%} coverage to "
+                     f"{last:+.2f} at {g['coverage'].iloc[-1]:.0%}")
+    return ("Each row adds the next spend tier (the one with the next-highest expected effect) to the "
+            "strategy's audience. Expected incremental spend per reached customer-week: "
+            + "; ".join(parts) + ".")
 
 
 def allocation_prose(alloc: pd.DataFrame, front: pd.DataFrame, *, budget: float) -> str:
+    """The recommended plan and the frontier's marginal return; when the frontier is flat, that
+    its chart is not drawn and why."""
+    flat = blank_reason(front["incremental_gmv"]) if len(front) else "no budget was tried"
+    chart = (" " + not_drawn("budget frontier", why=f"every budget buys the same expected incremental GMV "
+                             f"({front['incremental_gmv'].iloc[0]:,.0f})" if len(front) else flat,
+                             needs=_CELLS) if flat else "")
     if alloc.empty:
         return ("No strategy x tier cell has an effect estimate from step 5, so there is no budget to allocate: "
                 "effects measured with a random holdout would let this section recommend one.")
     if alloc["spend"].sum() == 0:
         return (f"With a budget of {budget:,.0f}, no strategy x tier cell has a positive expected net "
-                "value, so the best plan spends nothing: fund a randomised test instead.")
+                "value, so the best plan spends nothing: fund a randomised test instead." + chart)
     used = alloc[alloc["x"] > 0]
-    slope = front["incremental_gmv"].diff() / front["budget"].diff()
-    return (f"With a budget of **{budget:,.0f}** the best plan spends **{alloc['spend'].sum():,.0f}** on "
+    text = (f"With a budget of **{budget:,.0f}** the best plan spends **{alloc['spend'].sum():,.0f}** on "
             f"**{len(used)}** strategy x tier cells and reaches **{alloc['customers'].sum():,.0f}** customers "
-            f"for an expected incremental GMV of **{alloc['incremental_gmv'].sum():,.0f}**. Along the "
-            f"frontier each extra unit of budget returns {slope.dropna().iloc[0]:,.2f} at first and "
-            f"{slope.dropna().iloc[-1]:,.2f} at the end: the seesaw of coverage and effect.")
+            f"for an expected incremental GMV of **{alloc['incremental_gmv'].sum():,.0f}**.")
+    if flat:
+        return text + chart
+    slope = (front["incremental_gmv"].diff() / front["budget"].diff()).dropna()
+    return text + (f" Along the frontier each extra unit of budget returns {slope.iloc[0]:,.2f} at first and "
+                   f"{slope.iloc[-1]:,.2f} at the end: the seesaw of coverage and effect.")
 
 
 def alerts_prose(al: pd.DataFrame, prev: pd.DataFrame, *, threshold: float) -> str:

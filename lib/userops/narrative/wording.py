@@ -1,0 +1,43 @@
+"""Wording shared by the step modules: numbers printed so they never contradict their table, the
+rows tied at an extreme named together, and the sentence that stands where a chart is not drawn."""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pandas as pd
+
+__all__ = ["not_drawn", "nonzero", "extremes", "name_list"]
+
+
+def not_drawn(chart: str, *, why: str, needs: str) -> str:
+    """One sentence in place of a chart that would show nothing: why, and what data would fill it."""
+    return f"_The {chart} is not drawn: {why}; {needs}._"
+
+
+def nonzero(value: float, *, decimals: int = 1) -> str:
+    """``value`` with ``decimals`` decimals, or more when fewer would print a value that is not 0
+    as 0 (0.05 reads "0.05", not "0.0")."""
+    d = decimals
+    while value != 0 and float(f"{value:.{d}f}") == 0 and d < 6:
+        d += 1
+    return f"{value:,.{d}f}"
+
+
+def extremes(frame: pd.DataFrame, col: str, *, largest: bool, shown: Callable[[float], str]
+             ) -> tuple[pd.DataFrame, str]:
+    """The rows whose ``col`` prints (with ``shown``) the same as the largest (or smallest)
+    value, in the frame's order, and that printed value: ties are named together, never one of
+    them as if it alone were the maximum."""
+    values = frame[col].dropna()
+    top = values.max() if largest else values.min()
+    printed = shown(top)
+    return frame[frame[col].map(lambda v: pd.notna(v) and shown(v) == printed)], printed
+
+
+def name_list(names: list[str], *, most: int = 3, bold: bool = True) -> str:
+    """``**a**``, ``**a** and **b**``, ``**a**, **b** and **c**``; beyond ``most`` names, the
+    first ones and how many more (``bold=False``: names already marked up)."""
+    names = [f"**{n}**" if bold else str(n) for n in names]
+    if len(names) > most:
+        return ", ".join(names[:most]) + f" and {len(names) - most} more"
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]

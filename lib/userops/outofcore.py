@@ -1,0 +1,628 @@
+"""Transaction lines validated out of core: the rules of :mod:`userops.validation` as DuckDB SQL.
+
+:func:`clean_lines` reads the user's ``transactions`` file (CSV or Parquet, or the embedded
+data as a frame) with DuckDB, parses every column, sets rows aside with the same reasons as
+:func:`userops.validation.clean_table`, and writes the kept lines as one Parquet file and the
+set-aside rows (row number, reason, parsed amount) as another. The cut-off (``as_of``) is not
+applied here: it is a filter at read time (:func:`userops.datasets.open_prepared`), so one
+validated dataset serves every report date.
+
+Most values are written in a form whose parse is plain SQL: ids of digits without leading zeros
+or ASCII words, numbers like ``-12.50``, ISO times outside a daylight-saving change, typed Parquet
+columns. A row holding any other value (currency signs, thousands separators, odd spacing,
+full-width digits, UTC offsets in text, times near a daylight-saving change, ...) is an *odd*
+row: odd rows go through the pandas parsers of :mod:`userops.validation` in chunks, so their
+values and reasons are the ones users see from the in-memory path. Pandas only ever holds a
+chunk of odd rows, the reject examples and the summaries.
+
+DuckDB runs with a memory cap (``USEROPS_DUCKDB_MEMORY``, default 2GB) and spills to a
+temporary folder beside the output.
+"""
+from __future__ import annotations
+
+import functools
+import os
+import re
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from userops import schema as s
+from userops import validation as v
+
+__all__ = ["clean_lines", "Lines", "connect", "MEMORY_ENV", "CHUNK_ROWS", "source_rows"]
+
+MEMORY_ENV = "USEROPS_DUCKDB_MEMORY"
+CHUNK_ROWS = 100_000  # odd rows parsed by pandas at a time
+_SPEC = s.TABLES["transactions"]
+_INT_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER")
+_FLOAT_TYPES = ("FLOAT", "DOUBLE")
+_NUMERIC_TYPES = _INT_TYPES + _FLOAT_TYPES
+# a time written plainly: ISO date, optional time of day (no UTC offset), years 1900-2199
+_PLAIN_TIME = (r"(19|20|21)[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+               r"([ T]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?)?")
+_PLAIN_NUMBER = {".": r"-?[0-9]{1,12}(\.[0-9]{0,6})?", ",": r"-?[0-9]{1,12}(,[0-9]{0,6})?"}
+_PLAIN_ID = r"0|[1-9][0-9]*"  # digits as the canonical id spells them
+_DIGITS_ID = r"[0-9]+(\.0+)?"  # digits that the id rule rewrites unless plain
+_WORD = r"[!-~]+"  # printable ASCII without spaces: an id kept as written
+_TRIMMED = r"(?s)[!-~](.*[!-~])?"  # text starting and ending with printable ASCII
+_FEW = 10_000  # a text column with at most this many distinct values is checked value by value
+
+
+@dataclass
+class Lines:
+    """What :func:`clean_lines` wrote and found.
+
+    ``lines_sql`` (the kept rows, every column parsed, plus ``_row``, the row's position in the
+    input: a Parquet input is read in place, other inputs are written to ``lines.parquet``)
+    and ``rejects`` (``_row``, ``reason``, ``amount_parsed``) are Parquet files; ``examples`` the
+    source values (as text) of the first rows of each reason; ``columns`` the source's column
+    names after name mapping, in file order; ``notes`` what was kept but adjusted
+    (``ids_merged``), and ``adjusted`` the rows whose time was adjusted (``_row``, ``ts``,
+    ``dst_ambiguous``, ``dst_gap``), counted at read time once the cut-off is known.
+    """
+
+    lines_sql: str  # the kept lines: SQL with ``{folder}`` standing for the prepared folder
+    rejects: Path
+    adjusted: Path
+    input_rows: int
+    columns: list[str]
+    examples: pd.DataFrame
+    notes: dict[str, int] = field(default_factory=dict)
+    odd_rows: int = 0
+    id_types: dict[str, str] = field(default_factory=dict)
+
+
+def memory_limit() -> str:
+    limit = os.environ.get(MEMORY_ENV, "2GB").strip()
+    if not re.fullmatch(r"[0-9]+(\.[0-9]+)?\s*[KMGT]i?B", limit, flags=re.IGNORECASE):
+        raise ValueError(f"{MEMORY_ENV}={limit!r}: expected a size such as 2GB or 512MB")
+    return limit
+
+
+def connect(temp: Path | None = None):
+    """A DuckDB connection with the memory cap, spilling to ``temp``."""
+    import duckdb
+
+    con = duckdb.connect(config={"memory_limit": memory_limit(), "preserve_insertion_order": True})
+    if temp is not None:
+        con.execute(f"SET temp_directory = '{_sql_text(str(temp))}'")
+    return con
+
+
+def clean_lines(source: Path | pd.DataFrame, out: Path, *, data_tz: str, source_tz: str | None = None,
+                decimal: str = ".", keep_duplicate_lines: bool = False, encoding: str = "utf-8",
+                log=None) -> Lines:
+    """Validate the transaction lines of ``source`` (a ``.csv``/``.parquet`` file or a frame)
+    into ``out``: ``lines.parquet``, ``rejects.parquet`` and ``adjusted.parquet``.
+
+    The rules and reasons are those of :func:`userops.validation.clean_table` for the table
+    ``transactions``, without the cut-off. Raises :class:`userops.schema.DataError` as that
+    function does (missing columns, no row kept).
+    """
+    if decimal not in v.DECIMALS:
+        raise ValueError(f"`decimal` must be one of {list(v.DECIMALS)}, not {decimal!r}")
+    source_tz = source_tz or data_tz
+    out.mkdir(parents=True, exist_ok=True)
+    work = out / ".work"
+    work.mkdir(exist_ok=True)
+    con = connect(work)
+    try:
+        return _Cleaner(con, source, out=out, work=work, data_tz=data_tz, source_tz=source_tz,
+                        decimal=decimal, keep_duplicate_lines=keep_duplicate_lines,
+                        encoding=encoding, log=log or (lambda *_: None)).run()
+    finally:
+        con.close()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def source_rows(source: Path | pd.DataFrame, rows: list[int], *, encoding: str = "utf-8") -> pd.DataFrame:
+    """The rows ``rows`` (positions in the input) of the transactions source as pandas reads it
+    (columns named as in the file, values as text), in the order of ``rows``."""
+    rows = sorted(set(int(r) for r in rows))
+    if not rows:
+        return pd.DataFrame()
+    if isinstance(source, pd.DataFrame):
+        frame = source.iloc[rows]
+    elif Path(source).suffix == ".parquet":
+        frame = _parquet_rows(Path(source), rows)
+    else:
+        from userops.datasets import _csv_header, _read
+        path = Path(source)
+        try:
+            header = _csv_header(path, encoding=encoding)
+            con = connect()
+            try:
+                frame = con.execute(f"SELECT * FROM ({_csv_sql(path, header)}) WHERE _row IN "
+                                    f"({', '.join(map(str, rows))}) ORDER BY _row").df().drop(columns="_row")
+            finally:
+                con.close()
+        except Exception:  # another encoding, or a file DuckDB reads differently: as pandas does
+            frame = _read(path, table="transactions", encoding=encoding).iloc[rows]
+    frame = v.normalize_columns(frame.reset_index(drop=True), table="transactions")
+    return frame.astype("string").assign(_row=rows)
+
+
+# -- private helpers ------------------------------------------------------------------------
+
+def _sql_text(text: str) -> str:
+    return text.replace("'", "''")
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _parquet_rows(path: Path, rows: list[int]) -> pd.DataFrame:
+    """Rows of a Parquet file as :func:`pandas.read_parquet` gives them, reading only the row
+    groups that hold them."""
+    f = pq.ParquetFile(path)
+    starts = np.cumsum([0] + [f.metadata.row_group(i).num_rows for i in range(f.num_row_groups)])
+    parts = []
+    for group in sorted({int(np.searchsorted(starts, r, side="right") - 1) for r in rows}):
+        table = f.read_row_group(group)
+        take = [r - starts[group] for r in rows if starts[group] <= r < starts[group + 1]]
+        parts.append(table.take(pa.array(take)))
+    return pa.concat_tables(parts).to_pandas()
+
+
+@functools.lru_cache(maxsize=8)
+def _dst_hours(tz: str) -> tuple[pd.Timestamp, ...]:
+    """Local hours (naive, truncated) in ``tz`` near a change of its UTC offset, 1900-2200: a
+    naive time there may be repeated or skipped, so its row is parsed by pandas."""
+    days = pd.date_range("1899-12-30", "2200-01-03", freq="D", tz="UTC") + pd.Timedelta(hours=12)
+    local = days.tz_convert(tz)
+    offset = (local.tz_localize(None) - days.tz_localize(None)).to_numpy()
+    changed = np.flatnonzero(offset[1:] != offset[:-1]) + 1
+    if not len(changed):
+        return ()
+    # the change happened between noon UTC of day i-1 and of day i: look at every quarter hour
+    # of the local days around it
+    start = days[changed - 1].tz_localize(None).to_numpy() - np.timedelta64(1, "D")
+    steps = np.arange(0, 3 * 24 * 4 + 1) * np.timedelta64(15, "m")
+    naive = pd.DatetimeIndex((start[:, None] + steps[None, :]).ravel())
+    odd = naive[naive.tz_localize(tz, ambiguous="NaT", nonexistent="NaT").isna()].floor("h").unique()
+    hours = set(odd) | set(odd - pd.Timedelta(hours=1)) | set(odd + pd.Timedelta(hours=1))
+    return tuple(sorted(hours))
+
+
+class _Unsupported(Exception):
+    """A column type the SQL parse does not cover: the whole table goes through pandas."""
+
+
+class _Cleaner:
+    def __init__(self, con, source, *, out: Path, work: Path, data_tz: str, source_tz: str,
+                 decimal: str, keep_duplicate_lines: bool, encoding: str, log):
+        self.con, self.source, self.out, self.work = con, source, out, work
+        self.data_tz, self.source_tz, self.decimal = data_tz, source_tz, decimal
+        self.keep_duplicate_lines, self.encoding, self.log = keep_duplicate_lines, encoding, log
+
+    # the raw relation: the source with canonical column names and _row ------------------------
+    def _open_raw(self) -> None:
+        src = self.source
+        if isinstance(src, pd.DataFrame):
+            frame = v.normalize_columns(src, table="transactions").reset_index(drop=True)
+            self.con.register("_src", pa.Table.from_pandas(frame.assign(_row=np.arange(len(frame))),
+                                                           preserve_index=False))
+            mapped = list(frame.columns)
+            select = ", ".join(_q(c) for c in mapped)
+            self.con.execute(f"CREATE VIEW raw AS SELECT {select}, _row FROM _src")
+        elif Path(src).suffix == ".parquet":
+            path = Path(src)
+            try:
+                names = [c for c in pq.ParquetFile(path).schema_arrow.names]
+            except Exception as err:
+                raise _Unsupported(f"pyarrow cannot read {path.name}: {err}") from err
+            mapped = list(v.normalize_columns(pd.DataFrame(columns=names), table="transactions").columns)
+            select = ", ".join(f"{_q(a)} AS {_q(b)}" for a, b in zip(names, mapped))
+            self.raw_sql = (f"SELECT {select}, file_row_number AS _row "
+                            f"FROM read_parquet('{_sql_text(str(path.resolve()))}', file_row_number = true)")
+            self.con.execute(f"CREATE VIEW raw AS {self.raw_sql}")
+        else:
+            from userops.datasets import _csv_header, _read
+            path = Path(src)
+            if self.encoding.replace("-", "").replace("_", "").lower() not in ("utf8", "utf8sig"):
+                raise _Unsupported(f"encoding {self.encoding}")
+            try:
+                header = _csv_header(path, encoding=self.encoding)
+            except UnicodeDecodeError:
+                _read(path, table="transactions", encoding=self.encoding)  # raises the message
+                raise
+            if len(set(header)) != len(header) or not header:
+                _read(path, table="transactions", encoding=self.encoding)  # the message
+                raise _Unsupported("header")
+            mapped = list(v.normalize_columns(pd.DataFrame(columns=header), table="transactions").columns)
+            self.con.execute(f"CREATE VIEW raw AS {_csv_sql(path, mapped)}")
+        self.names = list(mapped)
+        self.types = dict(self.con.execute("SELECT column_name, column_type FROM (DESCRIBE raw)").fetchall())
+
+    def _from_pandas(self) -> None:
+        """The whole table read and parsed by pandas (one chunk): the shapes the SQL parse does
+        not cover."""
+        from userops.datasets import _read
+        src = self.source
+        frame = src if isinstance(src, pd.DataFrame) else _read(Path(src), table="transactions",
+                                                                encoding=self.encoding)
+        frame = v.normalize_columns(frame, table="transactions").reset_index(drop=True)
+        self.names = list(frame.columns)
+        self._check_columns()
+        self.pandas_frame = frame.assign(_row=np.arange(len(frame)))
+        self.con.execute("DROP VIEW IF EXISTS raw")
+        self.con.register("_pandas_raw", self.pandas_frame)
+        self.con.execute("CREATE VIEW raw AS SELECT * FROM _pandas_raw")
+        self.types = dict(self.con.execute("SELECT column_name, column_type FROM (DESCRIBE raw)").fetchall())
+
+    def _check_columns(self) -> None:
+        missing = [c for c in _SPEC.required if c not in self.names]
+        if missing:
+            raise s.DataError(f"table 'transactions': missing required column(s) {missing}; rule: "
+                              f"transactions needs {list(_SPEC.required)}; found {self.names}")
+
+    # per column: the SQL parse, whether it covers a row, and what is wrong --------------------
+    def _plan(self) -> None:
+        self.cols = [c for c in _SPEC.columns if c in self.names]
+        self.extra = [c for c in self.names if c not in _SPEC.columns]
+        self.kinds = {c: _SPEC.kinds[c] for c in self.cols} | {c: "text" for c in self.extra}
+        self.value, self.fast, self.problem, self.out_type = {}, {}, {}, {}
+        for c in [*self.cols, *self.extra]:
+            self._plan_column(c, self.types[c], self.kinds[c])
+
+    def _near_dst(self, c: str, local: str) -> str:
+        """SQL: the local time ``local`` of column ``c`` is near a daylight-saving change of the
+        source's zone (its row is then parsed by pandas). A typed column is checked against the
+        changes between its smallest and largest value only (Parquet statistics)."""
+        hours = _dst_hours(self.source_tz)
+        if not hours:
+            return "false"
+        if self.types[c] != "VARCHAR":
+            lo, hi = self.con.execute(f"SELECT min({_q(c)}), max({_q(c)}) FROM raw").fetchone()
+            if lo is None:
+                return "false"
+            lo, hi = pd.Timestamp(lo).tz_localize(None), pd.Timestamp(hi).tz_localize(None)
+            hours = tuple(h for h in hours if lo - pd.Timedelta(hours=1) <= h <= hi)
+            if not hours:
+                return "false"
+            if len(hours) <= 64:
+                return "(" + " OR ".join(f"({local} >= TIMESTAMP '{h}' AND {local} < TIMESTAMP "
+                                         f"'{h + pd.Timedelta(hours=1)}')" for h in hours) + ")"
+        if not getattr(self, "_dst_table", False):
+            self.con.register("_dst_hours", pa.table({"h": pa.array(pd.DatetimeIndex(hours).as_unit("us"))}))
+            self.con.execute("CREATE TEMP TABLE dst_hours AS SELECT h FROM _dst_hours")
+            self._dst_table = True
+        return f"date_trunc('hour', {local}) IN (SELECT h FROM dst_hours)"
+
+    def _odd_texts(self, c: str) -> str:
+        """SQL: the text in ``c`` is not written plainly (space or non-ASCII at an end). Few
+        distinct values (categories, channels) are checked once each, in Python."""
+        x = _q(c)
+        values = [r for (r,) in self.con.execute(f"SELECT DISTINCT {x} FROM raw WHERE {x} IS NOT NULL "
+                                                 f"LIMIT {_FEW + 1}").fetchall()]
+        if len(values) > _FEW:
+            return f"NOT regexp_full_match({x}, '{_TRIMMED}')"
+        odd = sorted(val for val in values if not re.fullmatch(_TRIMMED, val))
+        if not odd:
+            return "false"
+        return f"{x} IN ({', '.join(chr(39) + _sql_text(val) + chr(39) for val in odd)})"
+
+    def _plan_column(self, c: str, typ: str, kind: str) -> None:
+        x = _q(c)
+        missing = f"{x} IS NULL"
+        if kind == "id":
+            if typ in _INT_TYPES:
+                value, fast, out_type = f"CAST({x} AS BIGINT)", "true", "BIGINT"
+            elif typ in _FLOAT_TYPES:
+                whole = self.con.execute(f"SELECT coalesce(bool_and({x} = floor({x}) AND abs({x}) < 2^53), "
+                                         f"true) FROM raw WHERE {x} IS NOT NULL AND NOT isnan({x})").fetchone()[0]
+                if not whole:
+                    raise _Unsupported(f"{c}: {typ} ids that are not whole")
+                value, fast, out_type = f"CAST(CASE WHEN isnan({x}) THEN NULL ELSE {x} END AS BIGINT)", "true", "BIGINT"
+                missing = f"({x} IS NULL OR isnan({x}))"
+            elif typ == "VARCHAR":
+                value, out_type = x, "VARCHAR"
+                fast = (f"({x} IS NULL OR regexp_full_match({x}, '{_PLAIN_ID}') OR "
+                        f"(regexp_full_match({x}, '{_WORD}') AND NOT regexp_full_match({x}, '{_DIGITS_ID}')))")
+            else:
+                raise _Unsupported(f"{c}: {typ}")
+            problem = f"CASE WHEN {missing} THEN 'missing' END"
+        elif kind == "text":
+            if typ != "VARCHAR":
+                raise _Unsupported(f"{c}: {typ}")
+            value, out_type = x, "VARCHAR"
+            fast = f"({x} IS NULL OR NOT ({self._odd_texts(c)}))"
+            problem = f"CASE WHEN {missing} THEN 'missing' END"
+        elif kind in ("money", "number"):
+            out_type = "DOUBLE"
+            if typ == "VARCHAR":
+                text = x if self.decimal == "." else f"replace({x}, ',', '.')"
+                value = f"CAST({text} AS DOUBLE)"
+                fast = f"({x} IS NULL OR regexp_full_match({x}, '{_PLAIN_NUMBER[self.decimal]}'))"
+                problem = f"CASE WHEN {missing} THEN 'missing' END"
+            elif typ in _NUMERIC_TYPES:
+                d = f"CAST({x} AS DOUBLE)"
+                value, fast = d, "true"
+                problem = (f"CASE WHEN {x} IS NULL OR isnan({d}) THEN 'missing' "
+                           f"WHEN NOT (abs({d}) <= {v.MAX_ABS_VALUE!r}) THEN 'range' END")
+            else:
+                raise _Unsupported(f"{c}: {typ}")
+        elif kind == "time":
+            out_type = "TIMESTAMP"
+            lo, hi = (t.isoformat(sep=" ") for t in v.TIME_RANGE)
+            if typ == "TIMESTAMP WITH TIME ZONE":
+                utc = f"timezone('UTC', {x})"
+                value, fast = f"timezone('{_sql_text(self.data_tz)}', {x})", "true"
+                problem = (f"CASE WHEN {x} IS NULL THEN 'missing' WHEN {utc} < TIMESTAMP '{lo}' OR "
+                           f"{utc} >= TIMESTAMP '{hi}' THEN 'range' END")
+            else:
+                if typ == "VARCHAR":
+                    local = f"TRY_CAST({x} AS TIMESTAMP)"
+                    plain = f"regexp_full_match({x}, '{_PLAIN_TIME}') AND {local} IS NOT NULL"
+                    problem = f"CASE WHEN {missing} THEN 'missing' END"
+                elif typ in ("TIMESTAMP", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S", "DATE"):
+                    local, plain = f"CAST({x} AS TIMESTAMP)", "true"
+                    problem = (f"CASE WHEN {x} IS NULL THEN 'missing' WHEN {local} < TIMESTAMP '{lo}' "
+                               f"OR {local} >= TIMESTAMP '{hi}' THEN 'range' END")
+                else:
+                    raise _Unsupported(f"{c}: {typ}")
+                near = self._near_dst(c, local)
+                fast = f"({x} IS NULL OR ({plain} AND NOT ({near})))"
+                if self.source_tz == self.data_tz:
+                    value = local
+                else:
+                    value = (f"timezone('{_sql_text(self.data_tz)}', "
+                             f"timezone('{_sql_text(self.source_tz)}', {local}))")
+        else:
+            raise _Unsupported(f"{c}: kind {kind}")
+        self.value[c], self.fast[c], self.problem[c], self.out_type[c] = value, fast, problem, out_type
+
+    def _labels_sql(self) -> str:
+        """The row's reason from its columns' problems, first column first (as pandas does)."""
+        parts = []
+        for c in self.cols:
+            required = c in _SPEC.required
+            names = {"missing": f"missing or unparseable {c}" if required else None,
+                     "range": f"{c} out of range"}
+            whens = " ".join(f"WHEN {self.problem[c]} = '{k}' THEN '{_sql_text(lbl)}'"
+                             for k, lbl in names.items() if lbl)
+            if whens:
+                parts.append(f"CASE {whens} END")
+        return f"coalesce({', '.join(parts)})" if parts else "NULL::VARCHAR"
+
+    def _fast_select(self) -> str:
+        cols = ", ".join(f"CASE WHEN ({self.problem[c]}) IS NULL THEN {self.value[c]} END AS {_q(c)}"
+                         for c in [*self.cols, *self.extra])
+        return f"SELECT _row, {cols}, {self._labels_sql()} AS reason FROM raw WHERE {self._all_fast()}"
+
+    def _all_fast(self) -> str:
+        return " AND ".join(self.fast[c] for c in [*self.cols, *self.extra]) or "true"
+
+    # the odd rows, through the pandas parsers ---------------------------------------------
+    def _parse_odd(self, where: str) -> int:
+        schema = pa.schema([("_row", pa.int64())]
+                           + [(c, _ARROW[self.out_type[c]]) for c in [*self.cols, *self.extra]]
+                           + [("reason", pa.string()), ("_dst_ambiguous", pa.bool_()),
+                              ("_dst_gap", pa.bool_())])
+        self.spellings: dict[str, list[pd.DataFrame]] = {c: [] for c in self.cols if self.kinds[c] == "id"}
+        n = 0
+        with pq.ParquetWriter(self.work / "odd.parquet", schema) as writer:
+            if getattr(self, "pandas_frame", None) is not None:
+                chunks = [self.pandas_frame]
+            else:
+                cols = ", ".join(_q(c) for c in [*self.cols, *self.extra])
+                rel = self.con.execute(f"SELECT {cols}, _row FROM raw WHERE {where}")
+                chunks = _chunks(rel)
+            for chunk in chunks:
+                if chunk is None or chunk.empty:
+                    break
+                n += len(chunk)
+                writer.write_table(pa.Table.from_pandas(self._parse_chunk(chunk.reset_index(drop=True)),
+                                                        schema=schema, preserve_index=False))
+        return n
+
+    def _parse_chunk(self, frame: pd.DataFrame) -> pd.DataFrame:
+        out = {"_row": frame["_row"].to_numpy(dtype="int64")}
+        reason = pd.Series(pd.NA, index=frame.index, dtype="string")
+        amb = gap = np.zeros(len(frame), dtype=bool)
+        for c in self.cols:
+            parsed = v._parse(frame[c], self.kinds[c], data_tz=self.data_tz, source_tz=self.source_tz,
+                              decimal=self.decimal)
+            reason = reason.mask(reason.isna(), v._labels(parsed.problem, frame[c], col=c,
+                                                          required=c in _SPEC.required, decimal=self.decimal))
+            vals = parsed.values
+            if self.kinds[c] == "id":
+                vals = vals.where(parsed.problem.isna())
+                if self.out_type[c] == "BIGINT":
+                    vals = pd.to_numeric(vals).astype("Int64")
+                else:
+                    written = frame[c].astype("string").str.strip()
+                    self.spellings[c].append(pd.DataFrame({"id": vals.astype("string"),
+                                                           "written": written}).dropna())
+            if c == s.TS:
+                amb = parsed.notes["ts_dst_ambiguous_kept"].to_numpy(dtype=bool)
+                gap = parsed.notes["ts_dst_gap_shifted"].to_numpy(dtype=bool)
+            out[c] = vals
+        for c in self.extra:
+            out[c] = v._parse_text(frame[c], as_id=False).values
+        return pd.DataFrame(out).assign(reason=reason.astype(object).where(reason.notna(), None),
+                                        _dst_ambiguous=amb, _dst_gap=gap)
+
+    # the whole table ------------------------------------------------------------------------
+    def run(self) -> Lines:
+        self.pandas_frame = None
+        try:
+            self._open_raw()
+            self._check_columns()
+            self._plan()
+            where = f"NOT ({self._all_fast()})"
+        except _Unsupported as why:
+            self.log(f"[data] transactions: {why}: parsed by pandas in memory")
+            self._from_pandas()
+            self._plan_pandas()
+            where = "true"
+        except Exception as err:
+            import duckdb
+            if not isinstance(err, duckdb.Error):
+                raise
+            # DuckDB cannot read the file as the loader does: read it with pandas, which gives
+            # the user's message if the file is unusable
+            self.log(f"[data] transactions: DuckDB cannot read it ({str(err).splitlines()[0]}): "
+                     "parsed by pandas in memory")
+            self._from_pandas()
+            self._plan_pandas()
+            where = "true"
+        odd = self._parse_odd(where)
+        return self._finish(odd)
+
+    def _plan_pandas(self) -> None:
+        """Every row is odd: only the output types are planned."""
+        self.cols = [c for c in _SPEC.columns if c in self.names]
+        self.extra = [c for c in self.names if c not in _SPEC.columns]
+        self.kinds = {c: _SPEC.kinds[c] for c in self.cols} | {c: "text" for c in self.extra}
+        self.out_type = {c: {"id": "VARCHAR", "text": "VARCHAR", "money": "DOUBLE", "number": "DOUBLE",
+                             "time": "TIMESTAMP"}[k] for c, k in self.kinds.items()}
+        self.fast = {c: "false" for c in self.kinds}
+        self.value, self.problem = {}, {}
+
+    def _finish(self, odd: int) -> Lines:
+        con = self.con
+        names = [*self.cols, *self.extra]
+        cols = ", ".join(_q(c) for c in names)
+        odd_path = _sql_text(str(self.work / "odd.parquet"))
+        casts = ", ".join(f"CAST({_q(c)} AS {self.out_type[c]}) AS {_q(c)}" for c in names)
+        con.execute(f"CREATE VIEW odd AS SELECT _row, {casts}, reason, _dst_ambiguous, _dst_gap "
+                    f"FROM read_parquet('{odd_path}')")
+        if self.value:
+            con.execute(f"CREATE VIEW fast AS {self._fast_select()}")
+        else:  # every row went through pandas
+            con.execute(f"CREATE VIEW fast AS SELECT _row, {cols}, reason FROM odd WHERE false")
+        con.execute(f"CREATE VIEW parsed AS SELECT _row, {cols}, reason FROM fast "
+                    f"UNION ALL SELECT _row, {cols}, reason FROM odd")
+        self._duplicates(names)
+        label = "duplicate line" if s.PRODUCT_ID in names else "duplicate order line"
+        # the rows set aside, with what their amount parsed to (NULL where it is the problem)
+        con.execute(f"""CREATE TEMP TABLE rej AS
+            SELECT _row, reason, {_q(s.AMOUNT)} AS amount_parsed FROM fast WHERE reason IS NOT NULL
+            UNION ALL SELECT _row, reason, {_q(s.AMOUNT)} FROM odd WHERE reason IS NOT NULL
+            UNION ALL SELECT _row, '{label}', amount FROM dups""")
+        rejects = self.out / "rejects.parquet"
+        con.execute(f"COPY (SELECT * FROM rej ORDER BY _row) TO '{_sql_text(str(rejects))}' (FORMAT parquet)")
+        kept_odd = (f"SELECT {cols}, _row FROM odd WHERE reason IS NULL "
+                    "AND _row NOT IN (SELECT _row FROM dups)")
+        if self.value and getattr(self, "raw_sql", None):
+            # Parquet input: the kept lines are read in place, without the rows set aside or
+            # parsed by pandas; those parsed by pandas and kept come from a small file
+            con.execute(f"COPY ({kept_odd} ORDER BY _row) TO '{_sql_text(str(self.out / 'kept_odd.parquet'))}' "
+                        "(FORMAT parquet)")
+            con.execute(f"COPY (SELECT _row FROM rej UNION SELECT _row FROM odd ORDER BY _row) TO "
+                        f"'{_sql_text(str(self.out / 'excluded.parquet'))}' (FORMAT parquet)")
+            excluded = con.execute("SELECT (SELECT count(*) FROM rej) + (SELECT count(*) FROM odd)").fetchone()[0]
+            values = ", ".join(f"CASE WHEN ({self.problem[c]}) IS NULL THEN {self.value[c]} END AS {_q(c)}"
+                               for c in names)
+            lines_sql = f"SELECT {values}, _row FROM ({self.raw_sql})"
+            if excluded:
+                lines_sql += " WHERE _row NOT IN (SELECT _row FROM read_parquet('{folder}/excluded.parquet'))"
+            if odd:
+                lines_sql += f" UNION ALL SELECT {cols}, _row FROM read_parquet('{{folder}}/kept_odd.parquet')"
+        else:
+            lines = self.out / "lines.parquet"
+            con.execute(f"COPY (SELECT {cols}, _row FROM fast WHERE reason IS NULL AND _row NOT IN "
+                        f"(SELECT _row FROM dups) UNION ALL {kept_odd}) TO '{_sql_text(str(lines))}' "
+                        "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 1000000)")
+            lines_sql = "SELECT * FROM read_parquet('{folder}/lines.parquet')"
+        adjusted = self.out / "adjusted.parquet"
+        con.execute(f"COPY (SELECT _row, {_q(s.TS)} AS ts, _dst_ambiguous AS dst_ambiguous, _dst_gap AS dst_gap "
+                    f"FROM odd WHERE (_dst_ambiguous OR _dst_gap) AND reason IS NULL "
+                    f"AND _row NOT IN (SELECT _row FROM dups) ORDER BY _row) TO '{_sql_text(str(adjusted))}' "
+                    "(FORMAT parquet)")
+        input_rows = con.execute("SELECT count(*) FROM raw").fetchone()[0]
+        firsts = [r for (r,) in con.execute(
+            "SELECT _row FROM (SELECT _row, row_number() OVER (PARTITION BY reason ORDER BY _row) k "
+            f"FROM rej) WHERE k <= {v._SAMPLE_ROWS} ORDER BY _row").fetchall()]
+        examples = self._source_examples(firsts)
+        return Lines(lines_sql=lines_sql, rejects=rejects, adjusted=adjusted, input_rows=int(input_rows),
+                     columns=list(self.names), examples=examples, notes={"ids_merged": self._merged()},
+                     odd_rows=odd, id_types={c: self.out_type[c] for c in self.cols if self.kinds[c] == "id"})
+
+    def _duplicates(self, names: list[str]) -> None:
+        """``dups``: rows equal to an earlier row in every parsed column, themselves without a
+        reason (pandas ``duplicated(keep='first')``). Candidates first: rows sharing a hash of
+        a few columns (order, time, amount, product or customer), found with a hash table in
+        pandas over one 8-byte hash per row; then the candidates are compared exactly."""
+        con = self.con
+        con.execute(f"CREATE TEMP TABLE dups (_row BIGINT, amount DOUBLE)")
+        if self.keep_duplicate_lines:
+            return
+        key = ", ".join(_q(c) for c in (s.ORDER_ID, s.TS, s.AMOUNT,
+                                       s.PRODUCT_ID if s.PRODUCT_ID in names else s.CUSTOMER_ID))
+        hashes = [con.execute(f"SELECT hash({key}) AS h FROM {view}").fetchnumpy()["h"] for view in ("fast", "odd")]
+        h = np.concatenate(hashes)
+        del hashes
+        seen = pd.Series(h).duplicated(keep=False).to_numpy()
+        candidates = np.unique(h[seen])
+        del h, seen
+        if not len(candidates):
+            return
+        con.register("_candidates", pa.table({"h": pa.array(candidates, type=pa.uint64())}))
+        cols = ", ".join(_q(c) for c in names)
+        con.execute(f"""INSERT INTO dups
+            SELECT _row, {_q(s.AMOUNT)} FROM (
+              SELECT _row, reason, {_q(s.AMOUNT)},
+                     row_number() OVER (PARTITION BY {cols} ORDER BY _row) AS k
+              FROM parsed WHERE hash({key}) IN (SELECT h FROM _candidates))
+            WHERE k > 1 AND reason IS NULL""")
+
+    def _merged(self) -> int:
+        """Ids written more than one way in one column (pandas: ``ids_merged``): an id some odd
+        row writes differently from its canonical form, with more than one spelling over all
+        rows (rows parsed in SQL write their id as its canonical form)."""
+        total = 0
+        for c, parts in self.spellings.items():
+            if self.out_type[c] != "VARCHAR" or not parts:
+                continue
+            sp = pd.concat(parts, ignore_index=True).drop_duplicates()
+            touched = sp.loc[sp["id"] != sp["written"], "id"].unique()
+            if not len(touched):
+                continue
+            sp = sp[sp["id"].isin(touched)]
+            self.con.register("_touched", pd.DataFrame({"id": pd.Series(touched, dtype=object)}))
+            plain = {r for (r,) in self.con.execute(
+                f"SELECT DISTINCT {_q(c)} FROM fast WHERE {_q(c)} IN (SELECT id FROM _touched)").fetchall()}
+            self.con.unregister("_touched")
+            sp = pd.concat([sp, pd.DataFrame({"id": sorted(plain), "written": sorted(plain)})]).drop_duplicates()
+            total += int(sp.groupby("id")["written"].nunique().gt(1).sum())
+        return total
+
+    def _source_examples(self, rows: list[int]) -> pd.DataFrame:
+        if not rows:
+            return pd.DataFrame(columns=[*self.names, "_row"])
+        if getattr(self, "pandas_frame", None) is not None:
+            frame = self.pandas_frame[self.pandas_frame["_row"].isin(rows)]
+            return frame.drop(columns="_row").astype("string").assign(_row=frame["_row"].to_numpy())
+        return source_rows(self.source, rows, encoding=self.encoding)
+
+
+_ARROW = {"BIGINT": pa.int64(), "VARCHAR": pa.string(), "DOUBLE": pa.float64(),
+          "TIMESTAMP": pa.timestamp("us")}
+
+
+def _chunks(rel):
+    """The rows of a DuckDB result as pandas frames of about :data:`CHUNK_ROWS` rows."""
+    while True:
+        chunk = rel.fetch_df_chunk(max(1, CHUNK_ROWS // 2048))
+        if chunk is None or chunk.empty:
+            return
+        yield chunk
+
+
+def _csv_sql(path: Path, names: list[str]) -> str:
+    """The CSV file as text columns named ``names`` (file order) plus ``_row``, read as pandas
+    reads it (comma, double quotes; an empty field is missing)."""
+    cols = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(names))) + "}"
+    select = ", ".join(f"NULLIF(c{i}, '') AS {_q(m)}" for i, m in enumerate(names))
+    return (f"SELECT {select}, row_number() OVER () - 1 AS _row FROM "
+            f"read_csv('{_sql_text(str(path))}', header = true, columns = {cols}, delim = ',', "
+            "quote = '\"', escape = '\"', auto_detect = false, strict_mode = true, null_padding = false)")

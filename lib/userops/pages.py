@@ -1,0 +1,154 @@
+"""The report's own pages: the dated ``index.html`` (decisions and findings), the top-level
+``<out>/index.html`` (every dated report and the strategy library's history) and the
+navigation of the step pages.
+
+Pages are rendered by Jinja templates in ``templates/pages`` with autoescaping on: every string
+from data or parameters is escaped. Charts are static PNGs embedded with alt text; no page
+loads a script or anything from the network.
+"""
+from __future__ import annotations
+
+import base64
+import io
+import sqlite3
+from pathlib import Path
+
+import jinja2
+import numpy as np
+import pandas as pd
+
+from userops import findings, library
+
+__all__ = ["DECISION_HEADERS", "decision_table", "decision_note", "step_nav", "render_index",
+           "render_overview", "history_chart", "INDEX_FINDINGS"]
+
+_ENV = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates" / "pages"),
+                          autoescape=True, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+DECISION_HEADERS = {
+    "strategy_id": "Strategy", "type": "Type", "action": "Action",
+    "effect": "Effect on spend per reached customer-week (95% CI)",
+    "roi": "ROI, net GMV per 1 of cost (95% CI)", "reach": "Reached", "reach_recommended": "Best reach",
+    "cost": "Cost", "holdout_customers": "Holdout to test", "reason": "Why"}
+_MISSING = "-"
+INDEX_FINDINGS = 3  # findings per step on the report index
+
+
+def decision_table(decided: pd.DataFrame):
+    """The decision summary (:func:`userops.review.decision_summary`) as a pandas Styler for people:
+    human headers, intervals in one cell, "-" where there is no estimate, no index."""
+    d = decided
+    shown = pd.DataFrame({
+        "strategy_id": d["strategy_id"].astype(str), "type": d["type"].astype(str),
+        "action": d["action"].astype(str),
+        "effect": [_interval(e, lo, hi) for e, lo, hi in zip(d["effect"], d["effect_low"], d["effect_high"])],
+        "roi": [_interval(e, lo, hi) for e, lo, hi in zip(d["roi"], d["roi_low"], d["roi_high"])],
+        "reach": [f"{v:,.0f}" for v in d["reach"]],
+        "reach_recommended": [f"{v:,.0f}" for v in d["reach_recommended"]],
+        "cost": [f"{v:,.0f}" if np.isfinite(v) else _MISSING for v in d["cost"].astype(float)],
+        "holdout_customers": [f"{v:,.0f}" if np.isfinite(v) else "" for v in d["holdout_customers"].astype(float)],
+        "reason": d["reason"].astype(str)}).rename(columns=DECISION_HEADERS)
+    words = [DECISION_HEADERS[c] for c in ("strategy_id", "type", "action", "reason")]
+    return (shown.style.format(escape="html").hide(axis="index").set_uuid("decisions")
+            .set_table_attributes('class="decisions"')
+            .set_properties(subset=words, **{"text-align": "left"})
+            .set_table_styles([{"selector": "th", "props": [("text-align", "left")]}])
+            .set_caption(decision_note(decided)))
+
+
+def decision_note(decided: pd.DataFrame) -> str:
+    counts = decided["action"].value_counts()
+    said = ", ".join(f"{counts[a]} {a}" for a in ("expand", "keep", "test", "cut") if a in counts)
+    return (f"{len(decided)} strategies: {said}. \"-\": no effect estimate from step 5 (the reason says why); "
+            "a holdout size is given only where the effect is unclear.")
+
+
+def step_nav(stem: str, stems: list[str], titles: dict[str, str]) -> dict[str, object]:
+    """Links of a step page: the report index, the previous and the next step."""
+    i = stems.index(stem)
+    prev = stems[i - 1] if i > 0 else None
+    nxt = stems[i + 1] if i + 1 < len(stems) else None
+    return {"index": "index.html",
+            "prev": {"href": f"{prev}.html", "title": titles[prev]} if prev else None,
+            "next": {"href": f"{nxt}.html", "title": titles[nxt]} if nxt else None}
+
+
+def render_index(folder: Path, *, title: str, data_line: str, steps: list[dict[str, object]]) -> str:
+    """The dated report's ``index.html``: decisions, each step's findings linking to their
+    sections, then the run status. ``steps``: name, title, status, seconds, error, earlier,
+    headlines, page (whether its HTML exists)."""
+    decided_path = folder / "artifacts" / "06_decisions.parquet"
+    table, note = None, ""
+    if decided_path.exists():
+        decided = pd.read_parquet(decided_path)
+        if len(decided):
+            table = decision_table(decided).to_html()
+        else:
+            note = "No strategy ran before the cut-off, so there is nothing to decide."
+    else:
+        note = "Step 6 did not complete in this run, so there are no decisions; see the status below."
+    for st in steps:
+        # the first three (each step lists its findings most important first; its page has them all)
+        every = findings.read(folder, st["name"][:2]) if st["status"] == "ok" else []
+        st["findings"], st["more"] = every[:INDEX_FINDINGS], max(0, len(every) - INDEX_FINDINGS)
+    first = next((st for st in steps if st["page"]), None)
+    return _ENV.get_template("index.html.j2").render(
+        title=title, data_line=data_line, decisions=table, decisions_note=note, steps=steps, first=first)
+
+
+def render_overview(out: Path, *, reports: list[dict[str, object]]) -> str:
+    """``<out>/index.html``: every dated report and the strategy library's history."""
+    chart = history_chart(out / "strategy_library.sqlite")
+    return _ENV.get_template("overview.html.j2").render(reports=reports, chart=chart)
+
+
+def history_chart(path: Path) -> dict[str, str]:
+    """Each strategy's incremental GMV and ROI (95% intervals) across the dated runs of the
+    library, as an embedded PNG with alt text; or the sentence saying why there is none."""
+    if not path.exists():
+        return {"note": "The strategy library is empty: a complete run records its strategies there."}
+    try:
+        hist = library.history(path)
+    except (sqlite3.Error, pd.errors.DatabaseError) as err:
+        return {"note": f"The strategy library {path.name} cannot be read: {err}."}
+    hist = hist[(hist["segment"] == "all") & hist["incremental_gmv"].notna()] if len(hist) else hist
+    if hist.empty:
+        return {"note": "No strategy in the library has an effect estimate yet, so there is no history to "
+                        "draw: a strategy run with a random holdout (see each run's decisions) would give one."}
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    several = hist["data_source"].nunique() > 1  # one library may hold several data sources
+    hist = hist.assign(date=pd.to_datetime(hist["as_of"]),
+                       label=(hist["data_source"] + ": " if several else "") + hist["strategy_id"].astype(str))
+    hist = hist.sort_values(["label", "date"])
+    runs = sorted(hist["as_of"].unique())
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.6), dpi=80)
+    for sid, g in hist.groupby("label", sort=True):
+        for ax, (col, lo, hi) in zip(axes, (("incremental_gmv", "inc_low", "inc_high"),
+                                            ("roi", "roi_low", "roi_high"))):
+            ax.errorbar(g["date"], g[col], yerr=[g[col] - g[lo], g[hi] - g[col]], marker="o",
+                        capsize=3, label=str(sid))
+    for ax, name in zip(axes, ("incremental GMV (95% CI)", "ROI, net GMV per 1 of cost (95% CI)")):
+        ax.axhline(0, color="grey", linewidth=0.8)
+        ax.set_title(name, fontsize=10)
+        ax.set_xlabel("run cut-off (as_of)")
+        ax.tick_params(axis="x", labelrotation=30, labelsize=8)
+    axes[1].legend(title="strategy", fontsize=8, loc="center left", bbox_to_anchor=(1.02, 0.5))
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", metadata={"Software": None})
+    plt.close(fig)
+    names = ", ".join(sorted(hist["label"].unique()))
+    alt = (f"Incremental GMV and ROI with 95% intervals of strategies {names} across {len(runs)} dated "
+           f"run(s), {runs[0]} to {runs[-1]}.")
+    return {"png": base64.b64encode(buf.getvalue()).decode(), "alt": alt}
+
+
+# -- private helpers ------------------------------------------------------------------------
+
+def _interval(value: float, low: float, high: float) -> str:
+    if not np.isfinite(value):
+        return _MISSING
+    return f"{value:+,.2f} [{low:+,.2f}, {high:+,.2f}]"
