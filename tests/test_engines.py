@@ -113,7 +113,22 @@ def all_outputs(tx) -> dict[str, object]:
     out["first_line"] = features.first_line(tx)
     out["preferences"] = features.preferences(tx, as_of=AS_OF)
     out["preferences_90"] = features.preferences(tx, as_of=AS_OF, window_days=90)
+    out["purchase_days"] = features.purchase_days(tx, as_of=AS_OF)
+    out["purchase_days_collapsed"] = features.purchase_days(collapsed, as_of=AS_OF)
     return out
+
+
+# the public functions of features that compute tables, each called by all_outputs (directly,
+# or as the input of one that is: orders, lines, as_table, as_weekly, order_days_table)
+COVERED = {"rfm", "collapse", "recency_snapshots", "period_bounds", "period_activity", "monthly_activity",
+           "order_days", "order_days_table", "window_orders", "category_spend", "weekly_activity",
+           "weekly_table", "first_weeks", "week_windows", "week_rows", "window_spend", "first_line",
+           "preferences", "purchase_days", "orders", "lines", "as_table", "as_weekly"}
+ENGINE_HELPERS = {"ENGINES", "connect", "spark", "use", "engine", "engine_name", "memtable"}
+
+
+def test_every_public_feature_is_compared():
+    assert set(features.__all__) - ENGINE_HELPERS == COVERED
 
 
 def assert_same(duck: dict[str, object], spark: dict[str, object]) -> None:
@@ -176,6 +191,37 @@ def test_a_frame_in_memory_gives_the_same_tables_on_spark(spark_con, duck_output
     finally:
         features.use(None)
     assert_same({k: duck_outputs[k] for k in got}, got)
+
+
+def test_a_spark_table_and_a_user_folder_with_nanosecond_times(spark_con, duck_outputs, lines_file, tmp_path):
+    """A table of the Spark catalog (as a warehouse table would be) is read as it is; a user's
+    Parquet folder with nanosecond times (which Spark 4.0 cannot read: PARQUET_TYPE_ILLEGAL)
+    goes through the prepared lines, which DuckDB writes in microseconds for Spark."""
+    from userops import datasets
+
+    spark_con._session.read.parquet(str(lines_file)).createOrReplaceTempView("warehouse_tx")
+    folder = tmp_path / "user"
+    folder.mkdir()
+    lines = edge_lines()
+    lines.astype({s.TS: "datetime64[ns]"}).to_parquet(folder / "transactions.parquet", index=False)
+    import pyarrow.parquet as pq
+    assert pq.read_schema(folder / "transactions.parquet").field(s.TS).type.unit == "ns"
+    ds = datasets.open_prepared(datasets.prepare(folder, store=tmp_path / "out", as_of=str(AS_OF.date()),
+                                                 log=lambda *_: None), as_of=str(AS_OF.date()))
+    features.use(features.connect())
+    try:
+        duck = features.rfm(ds.lines(), as_of=AS_OF)
+    finally:
+        features.use(None)
+    con = features.use(spark_con._session)  # a SparkSession is wrapped in an ibis connection (README)
+    try:
+        assert con.name == "pyspark" and features.engine() is con
+        got = {"rfm": features.rfm(con.table("warehouse_tx"), as_of=AS_OF)}
+        prepared = features.rfm(ds.lines(), as_of=AS_OF)
+    finally:
+        features.use(None)
+    assert_same({"rfm": duck_outputs["rfm"]}, got)
+    assert_same({"rfm": duck}, {"rfm": prepared})
 
 
 def test_engine_follows_use_and_the_environment(spark_con, monkeypatch):
