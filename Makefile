@@ -21,7 +21,7 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade pip
-	$(BIN)/python -m pip install -e '.[test]'
+	$(BIN)/python -m pip install -e '.[test,spark]'
 	$(BIN)/python -m pip check
 	$(MAKE) strip-filter
 	touch $(STAMP)
@@ -29,11 +29,12 @@ $(STAMP): pyproject.toml
 report: $(STAMP)
 	$(BIN)/python -m userops report --data $(DATA) --as-of $(AS_OF) --out $(OUT)
 
+# --dist loadgroup: the Spark tests (xdist_group "spark") share one worker and one SparkSession
 test: $(STAMP)
-	$(BIN)/python -m pytest -n 2
+	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -m "not slow"
+	$(BIN)/python -m pytest -m "not slow and not spark"
 
 # rooted at the repository: the notebooks and the artifacts they write to reports/lab are both in view
 lab: $(STAMP)

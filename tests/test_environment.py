@@ -11,8 +11,8 @@ from conftest import ROOT
 # conda-forge name -> PyPI name
 CONDA_TO_PYPI = {"python-duckdb": "duckdb", "ibis-duckdb": "ibis-framework[duckdb]",
                  "matplotlib-base": "matplotlib", "seaborn-base": "seaborn",
-                 "bleach-with-css": "bleach[css]"}
-SKIP = {"python", "pip"}
+                 "bleach-with-css": "bleach[css]", "ibis-pyspark": "ibis-framework[pyspark]"}
+SKIP = {"python", "pip", "openjdk"}  # openjdk: Java for the spark extra, not a Python package
 
 
 def _split(req: str) -> tuple[str, str]:
@@ -22,7 +22,8 @@ def _split(req: str) -> tuple[str, str]:
 
 def _pip_requirements() -> dict[str, str]:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    reqs = project["dependencies"] + project["optional-dependencies"]["test"]
+    extra = project["optional-dependencies"]
+    reqs = project["dependencies"] + extra["test"] + extra["spark"]
     return dict(_split(r) for r in reqs)
 
 

@@ -41,6 +41,7 @@ def test_run_publishes_every_file(published):
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["ok"] and manifest["steps"][0]["status"] == "ok"
     assert manifest["parameters"] == SMALL and manifest["as_of"] == "2017-12-31"
+    assert manifest["engine"] == "duckdb"
     assert manifest["row_counts"]["transactions"] > 0 and "pandas" in manifest["versions"]
     assert len(library.history(folder.parent / report.LIBRARY)) > 0  # step 6 rows were recorded
     left = [p.name for p in folder.parent.iterdir() if ".staging" in p.name or p.name.endswith(".old")]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from userops import datasets, report
+from userops import datasets, features, report
 from userops.schema import DataError
 
 __all__ = ["main", "parse_assignment", "load_params", "as_of_dates"]
@@ -90,7 +90,7 @@ def _report(args: argparse.Namespace) -> int:
     ok = True
     for as_of in as_of_dates(args.as_of):
         result = report.run(data=args.data, as_of=as_of, out=args.out, steps=steps,
-                            params=params, timeout=args.timeout,
+                            params=params, timeout=args.timeout, engine=args.engine,
                             notebook_dir=Path(args.notebooks) if args.notebooks else report.NOTEBOOK_DIR)
         ok = ok and result.ok
     return 0 if ok else 1
@@ -156,6 +156,9 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("--set", action="append", metavar="NAME=VALUE", help="a notebook parameter")
     rep.add_argument("--params", metavar="FILE.yaml", help="notebook parameters from a YAML file")
     rep.add_argument("--timeout", type=int, default=1800, help="seconds per cell (default 1800)")
+    rep.add_argument("--engine", default="duckdb", choices=list(features.ENGINES),
+                     help="where the steps aggregate transaction lines: duckdb (default, embedded) "
+                     "or spark (a local Spark session; needs the spark extra and Java 17+)")
     rep.add_argument("--notebooks", help=argparse.SUPPRESS)
     rep.set_defaults(func=_report)
     val = sub.add_parser("validate", help="check a data folder and print what would be set aside")

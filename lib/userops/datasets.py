@@ -70,25 +70,26 @@ class Dataset:
         return self.lines().to_pandas()
 
     def lines(self) -> "ibis.Table":
-        """The validated transaction lines as an ibis Table, every column: read in place from the
-        prepared folder's Parquet when there is one (cut at ``as_of``, ids as text), else from the
-        frame in memory. Steps read lines through this (and :mod:`userops.features`), never as a
-        pandas frame."""
-        import ibis
-
+        """The validated transaction lines as an ibis Table, every column, on the engine of
+        :func:`userops.features.engine`: read in place from the prepared folder's Parquet when
+        there is one (cut at ``as_of``, ids as text), else from the frame in memory. Steps read
+        lines through this (and :mod:`userops.features`), never as a pandas frame."""
         from userops import features
         if self.lines_sql is not None:
-            con = features.connect()
-            name = f"_lines_{self.fingerprint}"
-            con.raw_sql(f"CREATE OR REPLACE TEMP VIEW {name} AS {self.lines_sql}")
-            t = con.table(name)
+            con = features.engine()
+            if con.name == "duckdb":
+                name = f"_lines_{self.fingerprint}"
+                con.raw_sql(f"CREATE OR REPLACE TEMP VIEW {name} AS {self.lines_sql}")
+                t = con.table(name)
+            else:  # the SQL is DuckDB's: another engine reads its result, written once
+                t = con.read_parquet(str(_engine_lines(self.path, self.lines_sql)))
             t = t.filter(t[s.TS] < _cutoff(self.as_of).to_pydatetime())
             ids = {c: t[c].cast("string") for c, kind in s.TABLES["transactions"].kinds.items()
                    if kind == "id" and c in t.columns and t[c].type().is_integer()}
             return t.mutate(**ids).drop("_row")
         if self.path is not None and (self.path / "transactions.parquet").exists():
-            return features.connect().read_parquet(str(self.path / "transactions.parquet"))
-        return ibis.memtable(self.tables["transactions"])
+            return features.engine().read_parquet(str(self.path / "transactions.parquet"))
+        return features.memtable(self.tables["transactions"])
 
     def has(self, table: str) -> bool:
         """Whether the optional table ``table`` is present and non-empty."""
@@ -489,6 +490,26 @@ def _lines_at(path: Path, meta: dict, as_of: pd.Timestamp) -> dict[str, object]:
     return {"kept_rows": int(kept_rows), "rejects": pd.DataFrame(summary, columns=cols),
             "reconciliation": pd.DataFrame([recon]),
             "customer_ids": pd.Index(customers[next(iter(customers))]).astype(str)}
+
+
+def _engine_lines(path: Path, sql: str) -> Path:
+    """Every kept line of the prepared folder ``path`` as one Parquet file, for an engine other
+    than DuckDB (Spark): DuckDB writes the result of ``sql`` out of core on first use, beside
+    the rest of the prepared data, and later reports read it again."""
+    from userops import outofcore
+
+    target = path / "lines_for_engines.parquet"
+    if not target.exists():
+        work = Path(tempfile.mkdtemp(prefix=".lines-", dir=path))
+        try:
+            con = outofcore.connect(work)
+            con.execute(f"COPY ({sql}) TO '{str(work / 'lines.parquet').replace(chr(39), chr(39) * 2)}' "
+                        "(FORMAT parquet)")
+            con.close()
+            os.replace(work / "lines.parquet", target)  # whole or not at all
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+    return target
 
 
 def _lines_sql(path: Path, meta: dict) -> str:

@@ -1,14 +1,19 @@
-"""The one place that aggregates raw transaction lines: ibis expressions run on embedded DuckDB.
+"""The one place that aggregates raw transaction lines: ibis expressions run on one engine.
 
-A pandas DataFrame enters through ``ibis.memtable``; a Parquet path is read in place (out of
-core); an ibis Table from another backend is used as it is. Money is summed as integer cents and
-converted once; outputs have explicit types and are sorted on return, so results do not depend
-on the engine or on the order of the input rows.
+The engine is embedded DuckDB by default, or Spark (:func:`spark`, a local session or one the
+notebook already has), or any ibis connection given to :func:`use`; ``USEROPS_ENGINE``
+(``duckdb`` or ``spark``, set by ``python -m userops report --engine``) chooses it for a run.
+A pandas DataFrame enters through :func:`memtable`; a Parquet path is read in place (out of
+core) by the engine; an ibis Table of the engine is used as it is. Money is summed as integer
+cents and converted once; outputs have explicit types and are sorted on return, so results do
+not depend on the engine or on the order of the input rows (tests/test_engines.py checks that
+DuckDB and Spark agree exactly).
 """
 from __future__ import annotations
 
 import functools
 import itertools
+import os
 from pathlib import Path
 
 import ibis
@@ -17,13 +22,17 @@ import pandas as pd
 
 from userops import schema as s
 
-__all__ = ["connect", "as_table", "lines", "orders", "collapse", "rfm", "recency_snapshots",
+__all__ = ["ENGINES", "connect", "spark", "use", "engine", "engine_name", "memtable",
+           "as_table", "lines", "orders", "collapse", "rfm", "recency_snapshots",
            "period_bounds", "period_activity", "monthly_activity", "order_days", "order_days_table",
            "window_orders", "category_spend",
            "weekly_activity", "weekly_table", "as_weekly", "first_weeks", "week_windows", "week_rows",
            "window_spend", "first_line", "preferences", "purchase_days"]
 
+ENGINES = ("duckdb", "spark")  # the names ``USEROPS_ENGINE`` and ``--engine`` accept
+_ENV = "USEROPS_ENGINE"
 _COUNTER = itertools.count()
+_CHOSEN: list[ibis.BaseBackend] = []  # the connection given to :func:`use`, if any
 _PERIODS = {"Q": pd.DateOffset(months=3), "M": pd.DateOffset(months=1),
             "13W": pd.Timedelta(days=91), "4W": pd.Timedelta(days=28)}
 
@@ -37,6 +46,99 @@ def connect(threads: int | None = None, memory_limit: str | None = None) -> ibis
     return con
 
 
+def spark(session: object | None = None, *, master: str = "local[2]") -> ibis.BaseBackend:
+    """An ibis connection to Spark: ``session`` (a ``SparkSession`` the notebook already has, e.g.
+    on a cluster) or, when none is given, a local session on ``master`` (``local[2]``: two
+    worker threads on this machine, with ``USEROPS_SPARK_MEMORY`` of memory, 4g by default),
+    started once and reused. Needs the ``spark`` extra
+    (``pip install 'userops[spark]'``) and Java 17 or later. The session's time zone is set to
+    UTC (ibis does so on connect): transaction times are local wall-clock times, never shifted.
+    A NaN in a float column is read as missing (NULL), as DuckDB reads a pandas frame's NaN,
+    and pandas frames cross to Spark through Arrow (both set on the session)."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError as err:
+        raise ImportError("the Spark engine needs pyspark and ibis's pyspark backend: "
+                          "pip install 'userops[spark]' (and Java 17 or later)") from err
+    # a missing number in a pandas frame is NaN; DuckDB reads it as NULL, Spark keeps NaN (and
+    # NaN * 100 cast to cents fails): read NaN as NULL on Spark too, as ibis offers
+    ibis.pyspark  # loads the backend and its options
+    ibis.options.pyspark.treat_nan_as_null = True
+    if session is None:
+        return _local_spark(master)
+    if not isinstance(session, SparkSession):
+        raise TypeError(f"`session` must be a pyspark SparkSession, not {type(session).__name__}")
+    return _connect_spark(session)
+
+
+def _connect_spark(session: object) -> ibis.BaseBackend:
+    # pandas frames cross to Spark through Arrow, which keeps a missing text value missing
+    # (without it pandas 3's missing text arrives as the string "NaN"); no silent fallback
+    session.conf.set("spark.sql.execution.arrow.pyspark.enabled", "true")
+    session.conf.set("spark.sql.execution.arrow.pyspark.fallback.enabled", "false")
+    return ibis.pyspark.connect(session)
+
+
+@functools.cache
+def _local_spark(master: str) -> ibis.BaseBackend:
+    from pyspark.sql import SparkSession
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # the driver listens on loopback only
+    session = (SparkSession.builder.master(master).appName("userops")
+               .config("spark.driver.bindAddress", "127.0.0.1").config("spark.driver.host", "127.0.0.1")
+               .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
+               .config("spark.sql.session.timeZone", "UTC")
+               .config("spark.driver.extraJavaOptions", "-Duser.timezone=UTC")
+               .config("spark.executor.extraJavaOptions", "-Duser.timezone=UTC")
+               .config("spark.driver.memory", os.environ.get("USEROPS_SPARK_MEMORY", "4g"))
+               # a local session has a few cores: a few shuffle partitions, not 200
+               .config("spark.sql.shuffle.partitions", "4")
+               .getOrCreate())
+    session.sparkContext.setLogLevel("ERROR")
+    return _connect_spark(session)
+
+
+def use(con: ibis.BaseBackend | object | None) -> ibis.BaseBackend | None:
+    """Run every features table on ``con`` from now on: an ibis connection (DuckDB, Spark, a
+    warehouse ibis supports) or a ``SparkSession``; ``None`` goes back to ``USEROPS_ENGINE``
+    (DuckDB by default). Returns the connection in use."""
+    _CHOSEN.clear()
+    if con is None:
+        return None
+    if not isinstance(con, ibis.BaseBackend):
+        con = spark(con)
+    _CHOSEN.append(con)
+    return con
+
+
+def engine() -> ibis.BaseBackend:
+    """The connection features run on: the one given to :func:`use`, else the engine named by
+    the environment variable ``USEROPS_ENGINE`` (``duckdb``, the default, or ``spark``)."""
+    if _CHOSEN:
+        return _CHOSEN[0]
+    name = os.environ.get(_ENV, "duckdb").strip().lower() or "duckdb"
+    if name == "duckdb":
+        return connect()
+    if name == "spark":
+        return spark()
+    raise ValueError(f"{_ENV}={name!r} is not an engine; expected one of {list(ENGINES)}")
+
+
+def engine_name(con: ibis.BaseBackend | None = None) -> str:
+    """The backend name of ``con`` (default: :func:`engine`), e.g. ``duckdb`` or ``pyspark``."""
+    return (con or engine()).name
+
+
+def memtable(frame: pd.DataFrame) -> ibis.Table:
+    """``frame`` as an in-memory ibis table that every engine reads alike. Text columns go in as
+    Python objects: pyspark 4.0 cannot take pandas 3's Arrow-backed text columns through Arrow
+    (a chunked column fails), and reads objects with the missing values kept missing."""
+    text = [c for c in frame.columns if isinstance(frame[c].dtype, pd.StringDtype)]
+    if not text:
+        return ibis.memtable(frame)
+    schema = ibis.memtable(frame).schema()  # the types as inferred from pandas' own dtypes
+    return ibis.memtable(frame.astype({c: object for c in text}), schema=schema)
+
+
 def as_table(tx: pd.DataFrame | str | Path | ibis.Table, *, con: ibis.BaseBackend | None = None,
              columns: tuple[str, ...] = (s.CUSTOMER_ID, s.ORDER_ID, s.TS, s.AMOUNT)) -> ibis.Table:
     """Wrap transactions as an ibis Table: a DataFrame, a Parquet file/glob, or a Table.
@@ -47,9 +149,9 @@ def as_table(tx: pd.DataFrame | str | Path | ibis.Table, *, con: ibis.BaseBacken
     if isinstance(tx, ibis.Table):
         return tx
     if isinstance(tx, pd.DataFrame):
-        return ibis.memtable(tx[[c for c in columns if c in tx.columns]])
+        return memtable(tx[[c for c in columns if c in tx.columns]])
     if isinstance(tx, (str, Path)):
-        return (con or connect()).read_parquet(str(tx))
+        return (con or engine()).read_parquet(str(tx))
     raise TypeError(f"`tx` must be a pandas DataFrame, a Parquet path or an ibis Table, "
                     f"not {type(tx).__name__}")
 
@@ -85,15 +187,12 @@ def orders(tx: pd.DataFrame | str | Path | ibis.Table, *, as_of: str | pd.Timest
 
 def collapse(tx: pd.DataFrame | str | Path | ibis.Table, *, as_of: str | pd.Timestamp,
              con: ibis.BaseBackend | None = None) -> ibis.Table:
-    """Collapse lines to orders once and keep them in DuckDB, for several features in a row.
+    """Collapse lines to orders once and keep them in the engine, for several features in a row.
 
     :func:`rfm` and :func:`recency_snapshots` accept the result in place of the lines; the
     line-level scan, the costly part, then runs once.
     """
-    con = con or connect()
-    expr = orders(tx, as_of=as_of)
-    name = f"_orders_{next(_COUNTER)}"
-    return con.create_table(name, expr, temp=True)
+    return _keep(orders(tx, as_of=as_of), con=con or engine(), prefix="_orders")
 
 
 def rfm(tx: pd.DataFrame | str | Path | ibis.Table, *, as_of: str | pd.Timestamp,
@@ -155,10 +254,10 @@ def recency_snapshots(tx: pd.DataFrame | str | Path | ibis.Table, *, snapshots: 
                              "returned": pd.Series(dtype=bool)})
     last = max(pd.Timestamp(d) for d in snapshots) + pd.Timedelta(days=horizon_days)
     o = orders(tx, as_of=last)
-    days = o.select(s.CUSTOMER_ID, "day").distinct()
+    days = _unique(o.select(s.CUSTOMER_ID, "day"))
     w = ibis.window(group_by=days[s.CUSTOMER_ID], order_by=days.day)
     days = days.mutate(nxt=days.day.lead().over(w))
-    snaps = ibis.memtable(pd.DataFrame({"snapshot": pd.to_datetime(list(snapshots)).date}))
+    snaps = memtable(pd.DataFrame({"snapshot": pd.to_datetime(list(snapshots)).date}))
     # each snapshot falls in exactly one interval [day, next day) of a customer who shopped before
     pairs = days.join(snaps, (days.day <= snaps.snapshot)
                       & (days.nxt.isnull() | (days.nxt > snaps.snapshot)))
@@ -203,7 +302,7 @@ def period_activity(tx: pd.DataFrame | str | Path | ibis.Table, *, bounds: pd.Da
                              "orders": pd.Series(dtype="int64"), "spend": pd.Series(dtype="float64"),
                              "first_day": pd.Series(dtype="datetime64[us]")})
     o = orders(tx, as_of=bounds["end"].max())
-    b = ibis.memtable(bounds[["period", "start", "end"]].assign(
+    b = memtable(bounds[["period", "start", "end"]].assign(
         start=bounds["start"].dt.date, end=bounds["end"].dt.date))
     first = o.group_by(s.CUSTOMER_ID).aggregate(first_day=o.day.min())
     j = o.join(b, (o.day > b.start) & (o.day <= b.end))
@@ -220,7 +319,7 @@ def monthly_activity(tx: pd.DataFrame | str | Path | ibis.Table, *, as_of: str |
     """Distinct (customer_id, month) pairs with a positive-value order, month as its first day."""
     o = orders(tx, as_of=as_of)
     o = o.filter(o.cents > 0)
-    out = o.select(s.CUSTOMER_ID, month=o.day.truncate("M")).distinct()
+    out = _unique(o.select(s.CUSTOMER_ID, month=o.day.truncate("M").cast("date")))
     return _fetch(out, con=con, order_by=[s.CUSTOMER_ID, "month"], dates=["month"])
 
 
@@ -228,14 +327,14 @@ def order_days(tx: pd.DataFrame | str | Path | ibis.Table, *, as_of: str | pd.Ti
                con: ibis.BaseBackend | None = None) -> pd.DataFrame:
     """Distinct (customer_id, day) pairs with an order of positive net value up to ``as_of``."""
     o = orders(tx, as_of=as_of)
-    out = o.filter(o.cents > 0).select(s.CUSTOMER_ID, "day").distinct()
+    out = _unique(o.filter(o.cents > 0).select(s.CUSTOMER_ID, "day"))
     return _fetch(out, con=con, order_by=[s.CUSTOMER_ID, "day"], dates=["day"])
 
 
 def order_days_table(tx: pd.DataFrame | str | Path | ibis.Table, *, as_of: str | pd.Timestamp) -> ibis.Table:
     """The rows of :func:`order_days` as an ibis expression, left in the engine."""
     o = orders(tx, as_of=as_of)
-    return o.filter(o.cents > 0).select(s.CUSTOMER_ID, "day").distinct()
+    return _unique(o.filter(o.cents > 0).select(s.CUSTOMER_ID, "day"))
 
 
 def window_orders(days: pd.DataFrame | ibis.Table, *, windows: pd.DataFrame, after_days: int,
@@ -247,10 +346,10 @@ def window_orders(days: pd.DataFrame | ibis.Table, *, windows: pd.DataFrame, aft
     if windows.empty:
         return pd.DataFrame({"during": pd.Series(dtype=bool), "after": pd.Series(dtype=bool)})
     if isinstance(days, pd.DataFrame):
-        days = ibis.memtable(days[[s.CUSTOMER_ID, "day"]].astype({s.CUSTOMER_ID: "str", "day": "datetime64[us]"}))
+        days = memtable(days[[s.CUSTOMER_ID, "day"]].astype({s.CUSTOMER_ID: "str", "day": "datetime64[us]"}))
     d = days.select(days[s.CUSTOMER_ID].cast("string"), ts=days.day.cast("timestamp"))
     end = pd.to_datetime(windows["end"]).astype("datetime64[us]")
-    r = ibis.memtable(pd.DataFrame({
+    r = memtable(pd.DataFrame({
         "_row": np.arange(len(windows), dtype="int64"),
         s.CUSTOMER_ID: windows[s.CUSTOMER_ID].astype(str).to_numpy(),
         "start": pd.to_datetime(windows["start"]).astype("datetime64[us]").to_numpy(),
@@ -259,7 +358,7 @@ def window_orders(days: pd.DataFrame | ibis.Table, *, windows: pd.DataFrame, aft
                  end=r.end.cast("timestamp"), last=r["last"].cast("timestamp"))
     j = r.join(d, [r[s.CUSTOMER_ID] == d[s.CUSTOMER_ID], d.ts >= r.start, d.ts <= r["last"]])
     out = j.group_by("_row").aggregate(during=(j.ts <= j.end).any(), after=(j.ts > j.end).any())
-    got = (con or connect()).execute(out.order_by("_row"))
+    got = (con or engine()).execute(out.order_by("_row"))
     flags = pd.DataFrame({"during": np.zeros(len(windows), dtype=bool), "after": np.zeros(len(windows), dtype=bool)})
     rows = got["_row"].to_numpy(dtype="int64")
     flags.loc[rows, "during"] = got["during"].to_numpy(dtype=bool)
@@ -281,7 +380,7 @@ def category_spend(tx: pd.DataFrame | str | Path | ibis.Table, *, as_of: str | p
                  _cents=(t[s.AMOUNT] * 100).round().cast("int64"))
     out = t.group_by([s.CUSTOMER_ID, "_cat"]).aggregate(cents=t._cents.sum()).select(
         s.CUSTOMER_ID, category=ibis._["_cat"], spend=ibis._["cents"].cast("float64") / 100.0)
-    frame = (con or connect()).execute(out.order_by([s.CUSTOMER_ID, "category"]))
+    frame = (con or engine()).execute(out.order_by([s.CUSTOMER_ID, "category"]))
     return frame.astype({s.CUSTOMER_ID: "str", "category": "str"}).reset_index(drop=True)
 
 
@@ -305,8 +404,7 @@ def weekly_table(tx: pd.DataFrame | str | Path | ibis.Table, *, as_of: str | pd.
     ``cents`` (net spend in integer cents). Step 5's designs and step 6's KPIs query it
     (:func:`week_windows`, :func:`week_rows`, :func:`window_spend`) and pull only customer-level
     sums into pandas."""
-    con = con or connect()
-    return con.create_table(f"_weekly_{next(_COUNTER)}", _weekly(tx, as_of=as_of), temp=True)
+    return _keep(_weekly(tx, as_of=as_of), con=con or engine(), prefix="_weekly")
 
 
 def as_weekly(weekly: pd.DataFrame | ibis.Table) -> ibis.Table:
@@ -315,7 +413,7 @@ def as_weekly(weekly: pd.DataFrame | ibis.Table) -> ibis.Table:
     or a frame like :func:`weekly_activity`'s (``spend`` in currency units becomes cents)."""
     if isinstance(weekly, pd.DataFrame):
         cols = [c for c in (s.CUSTOMER_ID, "week", "orders", "spend", "cents") if c in weekly.columns]
-        weekly = ibis.memtable(weekly[cols])
+        weekly = memtable(weekly[cols])
     if not isinstance(weekly, ibis.Table):
         raise TypeError(f"`weekly` must be a pandas DataFrame or an ibis Table, not {type(weekly).__name__}")
     cents = weekly.cents if "cents" in weekly.columns else (weekly.spend * 100).round()
@@ -344,7 +442,7 @@ def week_windows(weekly: pd.DataFrame | ibis.Table, *, windows: pd.DataFrame,
              for wk in pd.date_range(pd.Timestamp(r.start), pd.Timestamp(r.end), freq="7D")]
     grid = pd.DataFrame(weeks, columns=["window", "week"]).astype({"window": "int64", "week": "datetime64[us]"})
     w = as_weekly(weekly)
-    g = ibis.memtable(grid)
+    g = memtable(grid)
     g = g.select(window=g.window.cast("int64"), week=g.week.cast("date"))
     j = w.join(g, "week")
     out = j.group_by(["window", s.CUSTOMER_ID]).aggregate(
@@ -359,7 +457,7 @@ def week_rows(weekly: pd.DataFrame | ibis.Table, *, customers: pd.Series, start:
     """The rows of :func:`weekly_activity` for ``customers`` in the weeks ``start`` to ``end``
     (inclusive): the sparse input of one dense customer x week panel."""
     w = as_weekly(weekly)
-    ids = ibis.memtable(pd.DataFrame({s.CUSTOMER_ID: pd.Series(customers, dtype=object).astype(str).unique()}))
+    ids = memtable(pd.DataFrame({s.CUSTOMER_ID: pd.Series(customers, dtype=object).astype(str).unique()}))
     ids = ids.select(ids[s.CUSTOMER_ID].cast("string"))
     w = w.filter((w.week >= ibis.literal(pd.Timestamp(start).date()))
                  & (w.week <= ibis.literal(pd.Timestamp(end).date()))).semi_join(ids, s.CUSTOMER_ID)
@@ -378,13 +476,13 @@ def window_spend(weekly: pd.DataFrame | ibis.Table, *, windows: pd.DataFrame,
                          s.CUSTOMER_ID: windows[s.CUSTOMER_ID].astype(str).to_numpy(),
                          "start": pd.to_datetime(windows["start"]).dt.normalize().astype("datetime64[us]").to_numpy(),
                          "end": pd.to_datetime(windows["end"]).dt.normalize().astype("datetime64[us]").to_numpy()})
-    r = ibis.memtable(rows)
+    r = memtable(rows)
     r = r.select(r._row.cast("int64"), r[s.CUSTOMER_ID].cast("string"), start=r.start.cast("date"),
                  end=r.end.cast("date"))
     w = as_weekly(weekly)
     j = r.join(w, [r[s.CUSTOMER_ID] == w[s.CUSTOMER_ID], w.week >= r.start, w.week <= r.end])
     out = j.group_by("_row").aggregate(cents=j.cents.sum())
-    got = (con or connect()).execute(out.order_by("_row"))
+    got = (con or engine()).execute(out.order_by("_row"))
     spend = np.zeros(len(windows))
     spend[got["_row"].to_numpy(dtype="int64")] = got["cents"].to_numpy(dtype="int64") / 100.0
     return spend
@@ -393,7 +491,7 @@ def window_spend(weekly: pd.DataFrame | ibis.Table, *, windows: pd.DataFrame,
 def first_line(tx: pd.DataFrame | str | Path | ibis.Table, *, con: ibis.BaseBackend | None = None) -> pd.Timestamp:
     """The time of the earliest transaction line (NaT when there is none)."""
     t = as_table(tx, columns=(s.TS,))
-    return pd.Timestamp((con or connect()).execute(t[s.TS].min()))
+    return pd.Timestamp((con or engine()).execute(t[s.TS].min()))
 
 
 def preferences(tx: pd.DataFrame | str | Path | ibis.Table, *, as_of: str | pd.Timestamp,
@@ -433,7 +531,7 @@ def preferences(tx: pd.DataFrame | str | Path | ibis.Table, *, as_of: str | pd.T
         evening=(hour >= 17).cast("int64").sum(), stores=o.store.nunique())
     by_store = o.group_by([s.CUSTOMER_ID, "store"]).aggregate(n=o.count())
     main = by_store.group_by(s.CUSTOMER_ID).aggregate(main_n=by_store.n.max())
-    days = o.select(s.CUSTOMER_ID, day=o.ts.date()).distinct()
+    days = _unique(o.select(s.CUSTOMER_ID, day=o.ts.date()))
     w = ibis.window(group_by=days[s.CUSTOMER_ID], order_by=days.day)
     days = days.mutate(gap=days.day.delta(days.day.lag().over(w), unit="day"))
     gaps = days.group_by(s.CUSTOMER_ID).aggregate(median_gap=days.gap.median())
@@ -446,7 +544,7 @@ def preferences(tx: pd.DataFrame | str | Path | ibis.Table, *, as_of: str | pd.T
         weekend_share=per.weekend / per.orders, morning_share=per.morning / per.orders,
         afternoon_share=per.afternoon / per.orders, evening_share=per.evening / per.orders,
         median_gap_days=ibis._["median_gap"].cast("float64"))
-    frame = (con or connect()).execute(out.order_by(s.CUSTOMER_ID))
+    frame = (con or engine()).execute(out.order_by(s.CUSTOMER_ID))
     frame = frame.astype({s.CUSTOMER_ID: "str"}).reset_index(drop=True)
     if s.STORE_ID not in t.columns:
         frame[["stores", "main_store_share"]] = np.nan
@@ -464,12 +562,29 @@ def _weekly(tx: pd.DataFrame | str | Path | ibis.Table, *, as_of: str | pd.Times
                       cents=out.cents.cast("int64"))
 
 
+def _keep(expr: ibis.Table, *, con: ibis.BaseBackend, prefix: str) -> ibis.Table:
+    """``expr`` computed once and kept in the engine: a temporary table in DuckDB; a cached
+    view elsewhere (Spark has no temporary tables; ibis's cache persists the result in memory,
+    computed when first queried, and drops it when the returned table is garbage collected)."""
+    if con.name == "duckdb":
+        return con.create_table(f"{prefix}_{next(_COUNTER)}", expr, temp=True)
+    con._run_pre_execute_hooks(expr)  # registers the in-memory tables expr reads
+    return con._cached_table(expr)
+
+
+def _unique(t: ibis.Table) -> ibis.Table:
+    """The distinct rows of ``t``, as a group-by on every column. Not ``distinct()``: Spark 4.0
+    returned duplicates for a DISTINCT under an ORDER BY when the rows were filtered on a column
+    they do not keep (its optimizer added that column to the keys; tests/test_engines.py)."""
+    return t.group_by(list(t.columns)).aggregate()
+
+
 def _is_orders(t: ibis.Table) -> bool:
     return {"day", "cents"} <= set(t.columns) and s.TS not in t.columns
 
 
 def _recent_gaps(o: ibis.Table, *, recent_days: int) -> ibis.Table:
-    days = o.select(s.CUSTOMER_ID, "day", "age").distinct()
+    days = _unique(o.select(s.CUSTOMER_ID, "day", "age"))
     w = ibis.window(group_by=days[s.CUSTOMER_ID], order_by=days.day)
     days = days.mutate(prev=days.day.lag().over(w))
     gap = days.day.delta(days.prev, unit="day")
@@ -480,7 +595,7 @@ def _recent_gaps(o: ibis.Table, *, recent_days: int) -> ibis.Table:
 
 def _fetch(expr: ibis.Table, *, con: ibis.BaseBackend | None, order_by: list[str],
            dates: list[str]) -> pd.DataFrame:
-    frame = (con or connect()).execute(expr.order_by(order_by))
+    frame = (con or engine()).execute(expr.order_by(order_by))
     frame = frame.astype({s.CUSTOMER_ID: "str"})
     for col in dates:
         frame[col] = pd.to_datetime(frame[col]).astype("datetime64[us]")

