@@ -40,9 +40,9 @@ def test_one_file_per_funded_cell_and_uncovered_tier_with_exact_holdouts():
     # A holds out 20 / (20 + 180) = 10% in each of its audiences; B has no holdout from step 5
     for f, r in idx.iterrows():
         frame = aud.lists[f.removesuffix(".csv")]
-        assert len(frame) == r["customers"] and int(frame["holdout"].sum()) == r["holdout"]
+        assert len(frame) == r["customers"] and int(frame["holdout"].sum()) == r["held_out"]
         want = round(0.1 * len(frame)) if r["strategy_id"] == "A" else 0
-        assert r["holdout"] == want
+        assert r["held_out"] == want
     # the highest expected value goes first within a segment
     a1 = aud.lists[audiences.file_name("A", 1)]
     top = who[who["segment"] == 1].nlargest(len(a1), "expected_value")["customer_id"]

@@ -28,16 +28,16 @@ def test_groups_and_the_split_of_a_hand_made_pair():
     assert t.loc["up", "customers_effect"] == 0 and t.loc["up", "basket_effect"] == 0
     assert t.loc["up", "orders_effect"] == 2000
     assert t.loc["down", "orders_effect"] == 0 and t.loc["down", "basket_effect"] == -1000
-    assert t.loc["lost", "customers_before"] == 2 and t.loc["lost", "change"] == -2400
-    assert t.loc["returns only", "change"] == -400 and t.loc["returns only", "basket_effect"] == -400
+    assert t.loc["lost", "customers_before"] == 2 and t.loc["lost", "gmv_change"] == -2400
+    assert t.loc["returns only", "gmv_change"] == -400 and t.loc["returns only", "basket_effect"] == -400
     # new: from zero customers at the earlier period's average (a, b, c, f: 6 orders per 4
     # customers, 64.00 per 6 orders) to one customer with 1 order of 12.50 (Shapley weights 1/3, 1/6)
     f0, b0, f1, b1 = 6 / 4, 6400 / 6, 1, 1250
     assert t.loc["new", "customers_effect"] == round((f0 * b0 + f1 * b1) / 3 + (f0 * b1 + f1 * b0) / 6)
     assert t.loc["new", "orders_effect"] == round((f1 - f0) * (b1 / 3 + b0 / 6))
-    assert (t[list(bridge.COMPONENTS)].sum(axis=1) == t["change"]).all()
+    assert (t[list(bridge.COMPONENTS)].sum(axis=1) == t["gmv_change"]).all()
     total = round((moves["spend_after"].sum() - moves["spend_before"].sum()) * 100)
-    assert t["change"].sum() == total
+    assert t["gmv_change"].sum() == total
     start, steps, end = bridge.steps(bridge.bridge(moves), pair=0)
     assert start + steps["value"].sum() == end and end - start == total
 
@@ -56,9 +56,9 @@ def test_random_pairs_add_up_to_the_cent_for_every_pair_and_tier():
                     "spend_after": spend_a})
     for by in (None, "origin"):
         t = bridge.bridge(moves, by=by)
-        assert (t[list(bridge.COMPONENTS)].sum(axis=1) == t["change"]).all()
+        assert (t[list(bridge.COMPONENTS)].sum(axis=1) == t["gmv_change"]).all()
         chk = bridge.check(t, moves, by=by)
-        assert (chk["difference"] == 0).all() and (chk["change"] == chk["gmv_change"]).all()
+        assert (chk["difference"] == 0).all() and (chk["bridge_change"] == chk["gmv_change"]).all()
         assert len(chk) == (3 if by is None else moves.groupby(["pair", "origin"]).ngroups)
     assert bridge.bridge(moves.iloc[0:0]).empty
 
@@ -75,7 +75,7 @@ def test_the_sample_data_bridge_adds_up_for_every_pair_and_tier(sample_dir):
         assert (chk["difference"] == 0).all()
     per_period = act.groupby("period")["spend"].sum().round(2) * 100
     t = bridge.bridge(moves)
-    assert t.groupby("pair")["change"].sum().tolist() == np.diff(per_period.to_numpy()).round().astype(int).tolist()
+    assert t.groupby("pair")["gmv_change"].sum().tolist() == np.diff(per_period.to_numpy()).round().astype(int).tolist()
 
 
 def test_the_bridge_prose_gives_the_change_and_its_check_from_the_table():

@@ -73,7 +73,7 @@ REGISTRY: dict[str, Artifact] = _registry(
     Artifact("03_transitions", _S3, {
         "customer_id": "id", "pair": "int", "origin": "label", "dest": "label", "origin_rank": "int",
         "dest_rank": "int", "spend_before": "number", "spend_after": "number", "move": "label"}),
-    Artifact("03_bridge", _S3, {"pair": "int", "origin": "label", "group": "label", "change": "int",
+    Artifact("03_bridge", _S3, {"pair": "int", "origin": "label", "group": "label", "gmv_change": "int",
                                 "customers_effect": "int", "orders_effect": "int", "basket_effect": "int"}),
     Artifact("03_transition_matrix", _S3, {"origin": "label", "dest": "label", "p": "number"}),
     Artifact("04_reach", _S4, {"customer_id": "id", "strategy_id": "id", "responded": "bool", "type": "label"}),
@@ -95,7 +95,7 @@ REGISTRY: dict[str, Artifact] = _registry(
                                    "roi_low": "number", "roi_high": "number", "reach": "int",
                                    "cost": "number", "holdout_customers": "number", "reason": "text"}),
     Artifact("06_audiences", _S6, {"file": "text", "strategy_id": "id", "segment": "int", "customers": "int",
-                                   "holdout": "int"}),
+                                   "held_out": "int"}),
 )
 
 _KIND_CHECKS = {

@@ -26,7 +26,7 @@ __all__ = ["AUDIENCE_COLUMNS", "INDEX_COLUMNS", "Audiences", "members", "build",
            "file_name"]
 
 AUDIENCE_COLUMNS = (s.CUSTOMER_ID, "tier", "expected_value", "reason", "holdout")
-INDEX_COLUMNS = ("file", s.STRATEGY_ID, "segment", "tier", "customers", "holdout", "holdout_share",
+INDEX_COLUMNS = ("file", s.STRATEGY_ID, "segment", "tier", "customers", "held_out", "holdout_share",
                  "needed", "expected_value", "reason")
 UNCOVERED = "(uncovered)"
 NO_SEGMENT, NO_TIER = -1, "(no period tier)"
@@ -104,7 +104,7 @@ def build(alloc: pd.DataFrame, kpi: pd.DataFrame, who: pd.DataFrame, *, uncovere
                                     "expected_value": chosen["expected_value"].round(2).to_numpy(), "reason": reason,
                                     "holdout": mask})
         rows.append({"file": f"{name}.csv", s.STRATEGY_ID: sid, "segment": seg, "tier": _tier(who, seg), "customers": len(chosen),
-                     "holdout": int(mask.sum()), "holdout_share": share, "needed": needed,
+                     "held_out": int(mask.sum()), "holdout_share": share, "needed": needed,
                      "expected_value": float(chosen["expected_value"].sum()) if forward else np.nan, "reason": why})
     un = who[who[s.CUSTOMER_ID].isin(set(pd.Series(uncovered, dtype=object).astype(str)))]
     for seg, g in un.groupby("segment", sort=True):
@@ -117,11 +117,11 @@ def build(alloc: pd.DataFrame, kpi: pd.DataFrame, who: pd.DataFrame, *, uncovere
                                     "expected_value": g["expected_value"].round(2).to_numpy(), "reason": reason,
                                     "holdout": np.zeros(len(g), dtype=bool)})
         rows.append({"file": f"{name}.csv", s.STRATEGY_ID: UNCOVERED, "segment": int(seg), "tier": _tier(who, int(seg)),
-                     "customers": len(g), "holdout": 0, "holdout_share": 0.0, "needed": np.nan,
+                     "customers": len(g), "held_out": 0, "holdout_share": 0.0, "needed": np.nan,
                      "expected_value": float(g["expected_value"].sum()) if forward else np.nan,
                      "reason": f"{int(also.sum()):,} of them are in a recommended audience; no strategy, so no holdout"})
     index = pd.DataFrame(rows, columns=list(INDEX_COLUMNS))
-    return Audiences(index=index.astype({"customers": "int64", "holdout": "int64", "segment": "int64"}), lists=lists)
+    return Audiences(index=index.astype({"customers": "int64", "held_out": "int64", "segment": "int64"}), lists=lists)
 
 
 def write(aud: Audiences, *, out_dir: str | Path, folder: str = "06_audiences") -> list[Path]:

@@ -27,7 +27,7 @@ __all__ = ["GROUPS", "COMPONENTS", "MONEY", "bridge", "steps", "check", "in_curr
 
 GROUPS = ("new", "returned", "up", "down", "lost", "returns only")
 COMPONENTS = ("customers_effect", "orders_effect", "basket_effect")
-MONEY = ("gmv_before", "gmv_after", "change", *COMPONENTS)
+MONEY = ("gmv_before", "gmv_after", "gmv_change", *COMPONENTS)
 
 
 def bridge(moves: pd.DataFrame, *, by: str | None = None) -> pd.DataFrame:
@@ -35,12 +35,12 @@ def bridge(moves: pd.DataFrame, *, by: str | None = None) -> pd.DataFrame:
     transitions`), per group and, with ``by`` (e.g. ``"origin"``), per value of that column.
 
     Columns: ``pair`` (the earlier period), [``by``], ``group``, ``customers_before``/``_after``,
-    ``orders_before``/``_after``, ``gmv_before``/``_after`` and ``change`` (cents, int64) and the
-    three :data:`COMPONENTS` (cents, int64; they add up to ``change`` on every row).
+    ``orders_before``/``_after``, ``gmv_before``/``_after`` and ``gmv_change`` (cents, int64) and the
+    three :data:`COMPONENTS` (cents, int64; they add up to ``gmv_change`` on every row).
     """
     keys = ["pair"] + ([by] if by else [])
     cols = keys + ["group", "customers_before", "customers_after", "orders_before", "orders_after",
-                   "gmv_before", "gmv_after", "change", *COMPONENTS]
+                   "gmv_before", "gmv_after", "gmv_change", *COMPONENTS]
     if moves.empty:
         return pd.DataFrame({c: pd.Series(dtype="int64") for c in cols}).astype({"group": object})
     m = _customer_rows(moves, by=by)
@@ -58,7 +58,7 @@ def bridge(moves: pd.DataFrame, *, by: str | None = None) -> pd.DataFrame:
             s0, s1 = int(g["cents_before"].sum()), int(g["cents_after"].sum())
         rows.append(dict(zip(keys, key[:-1])) | {
             "pair": pair, "group": group, "customers_before": c0, "customers_after": c1, "orders_before": o0,
-            "orders_after": o1, "gmv_before": s0, "gmv_after": s1, "change": s1 - s0,
+            "orders_after": o1, "gmv_before": s0, "gmv_after": s1, "gmv_change": s1 - s0,
             **_split(group, c0, c1, o0, o1, s0, s1, ref.loc[pair])})
     out = pd.DataFrame(rows)
     idle = (out["group"] == "returns only") & (out["gmv_before"] == 0) & (out["gmv_after"] == 0)
@@ -88,19 +88,21 @@ def steps(table: pd.DataFrame, *, pair: int) -> tuple[int, pd.DataFrame, int]:
 
 
 def check(table: pd.DataFrame, moves: pd.DataFrame, *, by: str | None = None) -> pd.DataFrame:
-    """Per pair (and ``by``): the GMV change from the customers' own rows and from the bridge,
-    and the difference in cents (0 everywhere when the bridge adds up)."""
+    """Per pair (and ``by``): the GMV change from the customers' own rows (``gmv_change``), the
+    bridge's (``bridge_change``), the sum of its three terms (``parts``) and ``difference`` =
+    parts - gmv_change in cents (0 everywhere when the bridge adds up)."""
     m = _customer_rows(moves, by=by)
     keys = ["pair"] + ([by] if by else [])
     truth = m.assign(delta=m["total_after"] - m["total_before"]).groupby(keys)["delta"].sum()
-    got = table.assign(parts=table[list(COMPONENTS)].sum(axis=1)).groupby(keys)[["change", "parts"]].sum()
+    got = table.assign(parts=table[list(COMPONENTS)].sum(axis=1)).rename(columns={"gmv_change": "bridge_change"}
+                                                                          ).groupby(keys)[["bridge_change", "parts"]].sum()
     out = pd.concat([truth.rename("gmv_change"), got], axis=1).fillna(0).astype("int64").reset_index()
     return out.assign(difference=out["parts"] - out["gmv_change"])
 
 
 def in_currency(table: pd.DataFrame) -> pd.DataFrame:
     """``table`` (a bridge, or a check) with its money columns in currency units, for display."""
-    cols = [c for c in (*MONEY, "gmv_change", "parts") if c in table.columns]
+    cols = [c for c in (*MONEY, "bridge_change", "parts") if c in table.columns]
     return table.assign(**{c: table[c] / 100 for c in cols})
 
 

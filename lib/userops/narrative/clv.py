@@ -108,10 +108,10 @@ def bridge_prose(table: pd.DataFrame, bounds: pd.DataFrame, *, check: pd.DataFra
     pair = int(table["pair"].max())
     labels = bounds.set_index("period")["label"]
     t = table[table["pair"] == pair]
-    g = t.groupby("group", sort=False)[["gmv_before", "gmv_after", "change", "customers_effect", "orders_effect",
+    g = t.groupby("group", sort=False)[["gmv_before", "gmv_after", "gmv_change", "customers_effect", "orders_effect",
                                         "basket_effect", "customers_before", "customers_after"]].sum()
     start, end = g["gmv_before"].sum() / 100, g["gmv_after"].sum() / 100
-    parts = "; ".join(f"{k}: **{v['change'] / 100:+,.2f}**" + (
+    parts = "; ".join(f"{k}: **{v['gmv_change'] / 100:+,.2f}**" + (
         f" ({_n(int(v['customers_after'] if k in ('new', 'returned') else v['customers_before']), 'customer')})"
         if k != "returns only" else "") for k, v in g.iterrows())
     terms = g.drop(index="returns only", errors="ignore")[["customers_effect", "orders_effect", "basket_effect"]].sum() / 100
@@ -177,7 +177,7 @@ def audiences_prose(index: pd.DataFrame, *, folder: str, seed: int) -> str:
     rec = index[index["strategy_id"] != "(uncovered)"]
     un = index[index["strategy_id"] == "(uncovered)"]
     parts = [f"**{len(index)}** audience files in `{folder}/`: **{len(rec)}** for the recommended allocation "
-             f"({int(rec['customers'].sum()):,} customers, **{int(rec['holdout'].sum()):,}** of them held out) and "
+             f"({int(rec['customers'].sum()):,} customers, **{int(rec['held_out'].sum()):,}** of them held out) and "
              f"**{len(un)}** for the uncovered population ({int(un['customers'].sum()):,} customers), one per tier."]
     parts.append(f"Each file lists customer id, tier, expected value and the reason. A held-out customer is not "
                  f"contacted, so the next run can measure the effect: the share is the one step 5 sizes, and the "
