@@ -416,7 +416,10 @@ def test_the_next_run_restores_a_report_lost_between_the_renames(tmp_path, capsy
 def test_a_second_run_into_the_same_out_is_refused_while_the_first_runs(tmp_path):
     nbs = tmp_path / "nbs"
     nbs.mkdir()
-    tiny_notebook(nbs / "01_slow.ipynb", "import time\ntime.sleep(8)\nprint('first run done')")
+    release = tmp_path / "release"  # the first run's step waits for it: no race with a slow start
+    tiny_notebook(nbs / "01_slow.ipynb", "import pathlib, time\nt = time.time()\n"
+                  f"while not pathlib.Path({str(release)!r}).exists() and time.time() - t < 150:\n"
+                  "    time.sleep(0.2)\nprint('first run done')")
     out = tmp_path / "out"
     cmd = [sys.executable, "-m", "userops", "report", "--data", "synthetic", "--out", str(out),
            "--notebooks", str(nbs), "--set", "n_customers=50"]
@@ -427,10 +430,13 @@ def test_a_second_run_into_the_same_out_is_refused_while_the_first_runs(tmp_path
         time.sleep(0.2)
     stages = [p.name for p in out.glob(".2017-12-31.staging-*")]
     assert len(stages) == 1 and stages[0].startswith(f".2017-12-31.staging-{first.pid}-")
-    second = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
-    assert second.returncode == 2 and second.stdout == ""
-    assert second.stderr.count("\n") == 1 and f"in use by another run (pid {first.pid} on" in second.stderr
-    assert list(out.glob(".2017-12-31.staging-*")) == [out / stages[0]]  # the first run's work untouched
+    try:
+        second = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+        assert second.returncode == 2 and second.stdout == ""
+        assert second.stderr.count("\n") == 1 and f"in use by another run (pid {first.pid} on" in second.stderr
+        assert list(out.glob(".2017-12-31.staging-*")) == [out / stages[0]]  # the first run's work untouched
+    finally:
+        release.touch()
     stdout, stderr = first.communicate(timeout=180)
     assert first.returncode == 0, stderr
     nb = nbformat.read(str(out / "2017-12-31" / "01_slow.ipynb"), as_version=4)
