@@ -81,7 +81,16 @@ _WIDE_TABLES = """() => {
 
 
 @pytest.mark.slow
-def test_every_page_renders_offline_without_errors_and_fits(browser, published, tmp_path):
+def test_published_report_in_a_browser(published, request, tmp_path):
+    """One test, so that the report is published once per session (pytest-xdist gives each test
+    module's tests to several workers): first the HTML itself, then the pages in Chromium."""
+    _index_has_a_decision_per_strategy_and_pages_open_with_findings(published)
+    browser = request.getfixturevalue("browser")  # skips (fails in CI) without chromium
+    _every_page_renders_offline_without_errors_and_fits(browser, published, tmp_path)
+    _index_links_every_finding_to_a_section_of_its_page(browser, published)
+
+
+def _every_page_renders_offline_without_errors_and_fits(browser, published, tmp_path):
     keep = Path(os.environ["USEROPS_SCREENSHOTS"]) if os.environ.get("USEROPS_SCREENSHOTS") else tmp_path
     keep.mkdir(parents=True, exist_ok=True)
     pages = _pages(published)
@@ -130,8 +139,7 @@ def test_every_page_renders_offline_without_errors_and_fits(browser, published, 
     assert not problems, "\n".join(problems)
 
 
-@pytest.mark.slow
-def test_index_links_every_finding_to_a_section_of_its_page(browser, published):
+def _index_links_every_finding_to_a_section_of_its_page(browser, published):
     ctx = browser.new_context(viewport=VIEWPORT)
     page = ctx.new_page()
     page.goto((published / AS_OF / "index.html").as_uri())
@@ -145,8 +153,7 @@ def test_index_links_every_finding_to_a_section_of_its_page(browser, published):
     ctx.close()
 
 
-@pytest.mark.slow
-def test_index_has_a_decision_per_strategy_and_pages_open_with_findings(published):
+def _index_has_a_decision_per_strategy_and_pages_open_with_findings(published):
     """No browser needed: the published HTML itself."""
     import re
 
@@ -167,3 +174,15 @@ def test_index_has_a_decision_per_strategy_and_pages_open_with_findings(publishe
         before, after = text.split('id="Appendix:', 1)  # parameters and provenance after the evidence
         assert "Run parameters" not in before and "Provenance" not in before, page.name
         assert "Run parameters" in after and "Provenance" in after, page.name
+
+
+def test_missing_chromium_skips_here_and_fails_in_ci(monkeypatch):
+    import sys
+
+    monkeypatch.setattr(sys.modules[__name__], "CHROMIUM", "/nonexistent/chromium")
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="chromium"):
+        _browser_or_skip()
+    monkeypatch.setenv("CI", "1")
+    with pytest.raises(pytest.fail.Exception, match="CI must run the browser test"):
+        _browser_or_skip()
