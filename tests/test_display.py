@@ -175,3 +175,12 @@ def test_a_row_per_feature_is_written_as_that_feature(tmp_path):
 def test_numeric_ids_have_no_thousands_separator(tmp_path):
     html = table_html(pd.DataFrame({"customer_id": [1234, 56789], "customers": [1234, 5]}), name="t", out_dir=tmp_path)
     assert _cells(html) == ["1234", "1,234"]
+
+
+def test_split_tables_keep_long_text_columns_together_after_the_numbers(tmp_path):
+    frame = pd.DataFrame({"strategy_id": ["1"], "type": ["A"], "gate": ["a long reason"],
+                          **{f"v{i}_share": [0.1] for i in range(8)}, "pool": ["population"]})
+    heads = [[th.get_text() for th in t.find_all("th")]
+             for t in _soup(table_html(frame, name="w", out_dir=tmp_path)).find_all("table")]
+    assert heads[-1] == ["Strategy", "Strategy type", "Gate", "Comparison pool"]
+    assert heads[0][2:] == [labels.label(f"v{i}_share") for i in range(8)]

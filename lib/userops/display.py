@@ -76,7 +76,7 @@ def table_html(frame: pd.DataFrame, *, name: str, out_dir: str | Path, caption: 
         data = data.head(MAX_ROWS)
     if data.empty:
         return f"<p class=\"table-note\">{html.escape(caption + ': ' if caption else '')}no rows.</p>"
-    parts = _split(list(data.columns))
+    parts = _split(list(data.columns), text=[c for c in data.columns if not _numeric(data[c])])
     tables = [_styled(data[cols], uid=f"{name}-{i}" if len(parts) > 1 else name,
                       caption=caption if i == 0 else "", categories=categories, row_kinds=row_kinds)
               for i, cols in enumerate(parts)]
@@ -121,9 +121,10 @@ def _numeric_id_order(data: pd.DataFrame) -> pd.DataFrame:
     return data.iloc[np.argsort(as_num.to_numpy(), kind="stable")].reset_index(drop=True)
 
 
-def _split(columns: list[str]) -> list[list[str]]:
+def _split(columns: list[str], *, text: list[str] = ()) -> list[list[str]]:
     """Column groups of at most :data:`MAX_COLUMNS` value columns, each led by the key columns
-    (the leading id, text and date columns, at most two)."""
+    (the leading id, text and date columns, at most two); when split, the value columns holding
+    text (long reasons) come after the numbers, so the number tables stay short."""
     keys = []
     for c in columns[:2]:
         if labels.kind(c) not in _KEY_KINDS:
@@ -132,6 +133,7 @@ def _split(columns: list[str]) -> list[list[str]]:
     values = columns[len(keys):]
     if len(values) <= MAX_COLUMNS:
         return [columns]
+    values = [c for c in values if c not in text] + [c for c in values if c in text]
     return [keys + values[i:i + MAX_COLUMNS] for i in range(0, len(values), MAX_COLUMNS)]
 
 
