@@ -40,6 +40,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1,10")
     parser.add_argument("--reps", type=int, default=1, help="runs per variant (the median is shown)")
+    parser.add_argument("--variants", default=",".join(VARIANTS), help="which of " + ", ".join(VARIANTS))
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--path", help=argparse.SUPPRESS)
     parser.add_argument("--json", help="also write the figures to this JSON file")
@@ -53,7 +54,7 @@ def main() -> None:
         lines = common.lines_in(folder / "transactions.parquet")
         scratch = Path(tempfile.mkdtemp(prefix=f"bench-load-{size}x-", dir=common.DATA))
         try:
-            for kind in VARIANTS:
+            for kind in [k for k in VARIANTS if k in args.variants.split(",")]:
                 runs = [_measure(kind, folder, scratch) for _ in range(args.reps)]
                 runs.sort(key=lambda r: r["seconds"])
                 best = runs[len(runs) // 2]
