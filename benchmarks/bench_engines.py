@@ -66,7 +66,7 @@ def aggregation_layer(ds) -> dict[str, int]:
     rows["window_orders"] = int(flags["during"].sum())
     weekly = features.weekly_table(ds.lines(), as_of=as_of)
     rows["first_weeks"] = len(features.first_weeks(weekly))
-    monday = (as_of - pd.Timedelta(days=as_of.dayofweek)).normalize()
+    monday = (as_of - pd.Timedelta(days=as_of.day_of_week)).normalize()
     wins = pd.DataFrame({"window": [0, 1], "start": [monday - pd.Timedelta(weeks=25), monday - pd.Timedelta(weeks=12)],
                          "end": [monday - pd.Timedelta(weeks=13), monday]})
     rows["week_windows"] = len(features.week_windows(weekly, windows=wins))

@@ -11,9 +11,12 @@ DuckDB and Spark agree exactly).
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import itertools
 import os
+import sys
+import tempfile
 from pathlib import Path
 
 import ibis
@@ -50,8 +53,8 @@ def spark(session: object | None = None, *, master: str = "local[2]") -> ibis.Ba
     """An ibis connection to Spark: ``session`` (a ``SparkSession`` the notebook already has, e.g.
     on a cluster) or, when none is given, a local session on ``master`` (``local[2]``: two
     worker threads on this machine, with ``USEROPS_SPARK_MEMORY`` of memory, 4g by default),
-    started once and reused. Needs the ``spark`` extra
-    (``pip install 'userops[spark]'``) and Java 17 or later. The session's time zone is set to
+    started once and reused; its JVM logs to ``<temp dir>/userops-spark-<pid>.log``. Needs the
+    ``spark`` extra (``pip install 'userops[spark]'``) and Java 17 or later. The session's time zone is set to
     UTC (ibis does so on connect): transaction times are local wall-clock times, never shifted.
     A NaN in a float column is read as missing (NULL), as DuckDB reads a pandas frame's NaN,
     and pandas frames cross to Spark through Arrow (both set on the session)."""
@@ -83,7 +86,7 @@ def _connect_spark(session: object) -> ibis.BaseBackend:
 def _local_spark(master: str) -> ibis.BaseBackend:
     from pyspark.sql import SparkSession
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # the driver listens on loopback only
-    session = (SparkSession.builder.master(master).appName("userops")
+    builder = (SparkSession.builder.master(master).appName("userops")
                .config("spark.driver.bindAddress", "127.0.0.1").config("spark.driver.host", "127.0.0.1")
                .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
                .config("spark.sql.session.timeZone", "UTC")
@@ -91,10 +94,33 @@ def _local_spark(master: str) -> ibis.BaseBackend:
                .config("spark.executor.extraJavaOptions", "-Duser.timezone=UTC")
                .config("spark.driver.memory", os.environ.get("USEROPS_SPARK_MEMORY", "4g"))
                # a local session has a few cores: a few shuffle partitions, not 200
-               .config("spark.sql.shuffle.partitions", "4")
-               .getOrCreate())
+               .config("spark.sql.shuffle.partitions", "4"))
+    # the JVM writes its start-up notices (and later log lines) to the standard streams it
+    # inherits, which a notebook shows: it gets a log file instead, so pages stay the same
+    log = Path(tempfile.gettempdir()) / f"userops-spark-{os.getpid()}.log"
+    with _streams_to(log):
+        session = builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
     return _connect_spark(session)
+
+
+@contextlib.contextmanager
+def _streams_to(path: Path):
+    """Standard output and error of this process (file descriptors 1 and 2, which a child
+    process inherits) go to ``path`` inside the block."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = [os.dup(1), os.dup(2)]
+    try:
+        with open(path, "ab") as log:
+            os.dup2(log.fileno(), 1)
+            os.dup2(log.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for fd in saved:
+            os.close(fd)
 
 
 def use(con: ibis.BaseBackend | object | None) -> ibis.BaseBackend | None:
