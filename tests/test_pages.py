@@ -44,6 +44,18 @@ def test_decision_summary_has_one_row_per_strategy_with_action_effect_roi_and_re
     assert list(d.reset_index().columns) == list(review.DECISION_COLUMNS)
 
 
+def test_a_holdout_larger_than_the_customer_base_is_said_to_be_out_of_reach_not_prescribed():
+    # flat needs 5,000 held out + 1,000 reached, unknown 800 + 1,000: a base of 2,000 fits only the latter
+    d = review.decision_summary(_kpi(), _allocation(), n_customers=2000).set_index("strategy_id")
+    assert "hold out 5,000 customers" not in d.loc["flat", "reason"]
+    assert ("a holdout cannot settle it here" in d.loc["flat", "reason"]
+            and "needs 5,000 held-out and 1,000 reached customers, more than the 2,000 in the data" in d.loc["flat", "reason"])
+    assert "hold out 800 customers and reach 1,000" in d.loc["unknown", "reason"]
+    assert d.loc["unknown", "reason"].startswith("Step 5 could not estimate its effect: insufficient overlap: x;")
+    # without the base the sizing is given as it is
+    assert "hold out 5,000 customers" in review.decision_summary(_kpi(), _allocation()).set_index("strategy_id").loc["flat", "reason"]
+
+
 def test_decision_summary_of_no_strategy_is_empty_with_its_columns():
     d = review.decision_summary(_kpi().iloc[0:0], _allocation())
     assert d.empty and list(d.columns) == list(review.DECISION_COLUMNS)

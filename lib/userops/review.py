@@ -196,11 +196,14 @@ DECISION_COLUMNS = ("strategy_id", "type", "action", "effect", "effect_low", "ef
 _ACTIONS = {"expand": "expand", "keep": "keep", "cut": "cut", "cut or test": "test", "test with a holdout": "test"}
 
 
-def decision_summary(kpi: pd.DataFrame, allocation: pd.DataFrame, *, tolerance: float = 0.1) -> pd.DataFrame:
+def decision_summary(kpi: pd.DataFrame, allocation: pd.DataFrame, *, tolerance: float = 0.1,
+                     n_customers: int | None = None) -> pd.DataFrame:
     """One row per strategy for a manager: the action (expand / keep / cut / test, from
     :func:`decisions`), the effect on spend per reached customer-week with its 95% interval,
     incremental GMV, ROI with its interval (unit :data:`ROI_UNIT`), reach now and recommended,
-    cost, the holdout a test needs (only where the effect is unclear) and the reason in words."""
+    cost, the holdout a test needs (only where the effect is unclear) and the reason in words.
+    With ``n_customers`` (the customer base), a holdout that needs more customers than the base
+    has is said to be out of reach, not prescribed."""
     if kpi.empty:
         return pd.DataFrame(columns=list(DECISION_COLUMNS))
     d = decisions(kpi, allocation, tolerance=tolerance).set_index(s.STRATEGY_ID)
@@ -218,7 +221,7 @@ def decision_summary(kpi: pd.DataFrame, allocation: pd.DataFrame, *, tolerance: 
     out["cost"] = k["cost"].to_numpy(dtype=float)
     out["holdout_customers"] = np.where(out["action"] == "test", k["holdout_customers"].to_numpy(dtype=float),
                                         np.nan)
-    out["reason"] = [_reason(r, k.loc[r.strategy_id], tolerance) for r in out.itertuples()]
+    out["reason"] = [_reason(r, k.loc[r.strategy_id], tolerance, n_customers) for r in out.itertuples()]
     order = {"expand": 0, "keep": 1, "test": 2, "cut": 3}
     ids = out[s.STRATEGY_ID].astype(str)
     numeric = pd.to_numeric(ids, errors="coerce")  # ids sorted as numbers when they all are numbers
@@ -248,20 +251,26 @@ def alerts(current: pd.DataFrame, previous: pd.DataFrame, *, metrics: tuple[str,
 
 # -- private helpers ------------------------------------------------------------------------
 
-def _holdout_words(r) -> str:
-    """The holdout a decision needs, in numbers, from step 5's sizing (or why there is none)."""
+def _holdout_words(r, n_customers: int | None = None) -> str:
+    """The holdout a decision needs, in numbers, from step 5's sizing (or why there is none, or
+    why it is out of reach of a base of ``n_customers``)."""
     n = getattr(r, "holdout_customers", np.nan)
     if n is None or np.isnan(n):
         return "if it continues, keep a random holdout of the targeted customers (step 5 could not size it)"
+    need = n + float(getattr(r, "reached_needed", 0) or 0)
+    if n_customers and need > n_customers:
+        return (f"a holdout cannot settle it here: telling its break-even effect from zero needs {int(n):,} "
+                f"held-out and {int(r.reached_needed):,} reached customers, more than the {int(n_customers):,} "
+                "in the data; pool it with similar strategies into one test, or judge it on responses")
     return (f"to tell its break-even effect from zero, hold out {int(n):,} customers and reach "
             f"{int(r.reached_needed):,} for {int(r.holdout_weeks)} weeks (it reached {int(r.reach):,})")
 
 
-def _reason(r, k: pd.Series, tolerance: float) -> str:
+def _reason(r, k: pd.Series, tolerance: float, n_customers: int | None = None) -> str:
     """Why a strategy gets its action, in plain words and the row's own numbers."""
     now, new = int(r.reach), int(r.reach_recommended)
     if np.isnan(r.effect):
-        return (f"Step 5 could not estimate its effect ({k['effect_status']}); {_holdout_words(k)}.")
+        return (f"Step 5 could not estimate its effect: {k['effect_status']}; {_holdout_words(k, n_customers)}.")
     effect = f"{r.effect:+,.2f} [{r.effect_low:+,.2f}, {r.effect_high:+,.2f}] per reached customer-week"
     if r.effect_low <= 0 <= r.effect_high:
         said = f"Its effect on spend, {effect}, cannot be told apart from zero"
@@ -270,7 +279,7 @@ def _reason(r, k: pd.Series, tolerance: float) -> str:
     else:
         said = f"It adds {effect}"
     if r.action == "test":
-        return f"{said}; {_holdout_words(k)}."
+        return f"{said}; {_holdout_words(k, n_customers)}."
     if r.action == "cut" and new == 0:
         return (f"{said}; the budget returns more elsewhere: the best allocation funds none of the "
                 f"{now:,} customers it reaches now.")
