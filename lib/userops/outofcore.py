@@ -90,7 +90,9 @@ def connect(temp: Path | None = None):
     import duckdb
 
     con = duckdb.connect(config={"memory_limit": memory_limit(), "preserve_insertion_order": True})
-    con.execute("SET enable_progress_bar = false")
+    # off by default inside a Jupyter kernel, where setting it at all needs ipywidgets
+    if con.execute("SELECT current_setting('enable_progress_bar')").fetchone()[0]:
+        con.execute("SET enable_progress_bar = false")
     if temp is not None:
         con.execute(f"SET temp_directory = '{_sql_text(str(temp))}'")
     return con
