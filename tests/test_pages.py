@@ -51,6 +51,8 @@ def test_a_holdout_larger_than_the_customer_base_is_said_to_be_out_of_reach_not_
     assert ("a holdout cannot settle it here" in d.loc["flat", "reason"]
             and "needs 5,000 held-out and 1,000 reached customers, more than the 2,000 in the data" in d.loc["flat", "reason"])
     assert "hold out 800 customers and reach 1,000" in d.loc["unknown", "reason"]
+    # the table shows a size only where it fits: the reason says why the other has none
+    assert np.isnan(d.loc["flat", "holdout_customers"]) and d.loc["unknown", "holdout_customers"] == 800
     assert d.loc["unknown", "reason"].startswith("Step 5 could not estimate its effect: insufficient overlap: x;")
     # without the base the sizing is given as it is
     assert "hold out 5,000 customers" in review.decision_summary(_kpi(), _allocation()).set_index("strategy_id").loc["flat", "reason"]

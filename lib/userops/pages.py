@@ -59,7 +59,7 @@ def decision_note(decided: pd.DataFrame) -> str:
     counts = decided["action"].value_counts()
     said = ", ".join(f"{counts[a]} {a}" for a in ("expand", "keep", "test", "cut") if a in counts)
     return (f"{len(decided)} strategies: {said}. \"-\": no effect estimate from step 5 (the reason says why); "
-            "a holdout size is given only where the effect is unclear.")
+            "a holdout size is given only where the effect is unclear and the holdout fits the customer base.")
 
 
 def step_nav(stem: str, stems: list[str], titles: dict[str, str]) -> dict[str, object]:

@@ -221,6 +221,9 @@ def decision_summary(kpi: pd.DataFrame, allocation: pd.DataFrame, *, tolerance: 
     out["cost"] = k["cost"].to_numpy(dtype=float)
     out["holdout_customers"] = np.where(out["action"] == "test", k["holdout_customers"].to_numpy(dtype=float),
                                         np.nan)
+    if n_customers:  # a holdout out of reach of the base is not shown as a size to hold out
+        needed = k["reached_needed"].to_numpy(dtype=float) if "reached_needed" in k else 0.0
+        out.loc[out["holdout_customers"] + np.nan_to_num(needed) > n_customers, "holdout_customers"] = np.nan
     out["reason"] = [_reason(r, k.loc[r.strategy_id], tolerance, n_customers) for r in out.itertuples()]
     order = {"expand": 0, "keep": 1, "test": 2, "cut": 3}
     ids = out[s.STRATEGY_ID].astype(str)
