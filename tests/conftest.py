@@ -49,3 +49,15 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.write_line(battery.table(results))
         terminalreporter.write_line(battery.details(results))
 
+
+@pytest.fixture
+def ax():
+    """A fresh Axes on the Agg backend, closed after the test (the chart tests draw on it)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    yield ax
+    plt.close(fig)

@@ -12,13 +12,6 @@ import pytest  # noqa: E402
 from userops import plots  # noqa: E402
 
 
-@pytest.fixture
-def ax():
-    fig, ax = plt.subplots()
-    yield ax
-    plt.close(fig)
-
-
 def _frame():
     rng = np.random.default_rng(0)
     return pd.DataFrame({"g": list("aabbc") * 4, "x": rng.random(20), "y": rng.random(20),

@@ -22,13 +22,6 @@ def _numbers(text: str) -> list[float]:
     return [float(x.replace(",", "")) for x in NUMBER.findall(text)]
 
 
-@pytest.fixture
-def ax():
-    fig, ax = plt.subplots()
-    yield ax
-    plt.close(fig)
-
-
 def test_transition_heatmap_puts_each_cell_and_interval_in_its_place(ax):
     long = pd.DataFrame({
         "origin": ["a", "a", "b", "b"], "dest": ["x", "y", "x", "y"],

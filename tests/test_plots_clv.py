@@ -12,13 +12,6 @@ import pytest  # noqa: E402
 from userops import plots  # noqa: E402
 
 
-@pytest.fixture
-def ax():
-    fig, ax = plt.subplots()
-    yield ax
-    plt.close(fig)
-
-
 def test_predicted_actual_draws_both_bars_per_decile(ax):
     frame = pd.DataFrame({"decile": [1, 2, 3], "predicted": [5.0, 9.0, 20.0], "actual": [6.0, 8.0, 25.0]})
     plots.predicted_actual(frame, x="decile", title="T", xlabel="d", ylabel="n", ax=ax)
