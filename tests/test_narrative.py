@@ -711,3 +711,12 @@ def test_gate_reason_never_prints_equal_numbers_as_a_failure():
     assert _apart(49.74, 50.0) == ("49.7", "50.0")
     assert _apart(12.0, 50.0) == ("12", "50")
     assert _apart(0.1004, 0.1, decimals=2) == ("0.1004", "0.1000")
+
+
+def test_the_segment_conversion_chart_not_drawn_says_why_and_what_would_fill_it():
+    from userops import narrative
+
+    zero = narrative.segment_conversion_not_drawn("every value is 0")
+    assert "not drawn: every value is 0" in zero and "responses" in zero and "No reached customer" in zero
+    other = narrative.segment_conversion_not_drawn("only one value")
+    assert "not drawn: only one value" in other and "No reached customer" not in other

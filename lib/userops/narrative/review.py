@@ -7,7 +7,7 @@ import pandas as pd
 from userops.display import blank_reason
 from userops.narrative.wording import name_list, not_drawn
 
-__all__ = ["kpi_prose", "seesaw_prose", "allocation_prose", "alerts_prose", "review_headlines"]
+__all__ = ["kpi_prose", "segment_conversion_not_drawn", "seesaw_prose", "allocation_prose", "alerts_prose", "review_headlines"]
 
 _CELLS = ("effects by spend tier from step 5 (a strategy with at least min_cell exposed and comparison "
           "customers in two or more tiers, or a random holdout) would fill it")
@@ -38,6 +38,15 @@ def kpi_prose(k: pd.DataFrame, *, contact_cost: float, coupon_cost: float) -> st
                              needs="effect estimates for two or more strategies would let it compare them")
              if roi < 2 else "")
     return text + " With an effect estimate: " + "; ".join(parts) + "." + rest + chart
+
+
+def segment_conversion_not_drawn(why: str) -> str:
+    """Why the conversion per strategy x segment chart is not drawn (``why`` from
+    :func:`userops.display.blank_reason`) and what data would fill it."""
+    fill = ("No reached customer has a response in this data; responses (redemptions or orders tied to a "
+            "strategy) would fill it." if why == "every value is 0" else
+            "Reached customers in more segments, with responses, would fill it.")
+    return f"_The conversion chart is not drawn: {why}. {fill}_"
 
 
 def seesaw_prose(curve: pd.DataFrame) -> str:
