@@ -6,12 +6,16 @@ from collections.abc import Callable
 
 import pandas as pd
 
+from userops import i18n
+from userops.i18n import _
+
 __all__ = ["not_drawn", "nonzero", "extremes", "name_list"]
 
 
 def not_drawn(chart: str, *, why: str, needs: str) -> str:
-    """One sentence in place of a chart that would show nothing: why, and what data would fill it."""
-    return f"_The {chart} is not drawn: {why}; {needs}._"
+    """One sentence in place of a chart that would show nothing: why, and what data would fill it
+    (``chart``, ``why`` and ``needs`` already in the report's language)."""
+    return "_" + _("The {chart} is not drawn: {why}; {needs}.").format(chart=chart, why=why, needs=needs) + "_"
 
 
 def nonzero(value: float, *, decimals: int = 1) -> str:
@@ -20,7 +24,7 @@ def nonzero(value: float, *, decimals: int = 1) -> str:
     d = decimals
     while value != 0 and float(f"{value:.{d}f}") == 0 and d < 6:
         d += 1
-    return f"{value:,.{d}f}"
+    return i18n.number(value, d)
 
 
 def extremes(frame: pd.DataFrame, col: str, *, largest: bool, shown: Callable[[float], str]
@@ -38,6 +42,7 @@ def name_list(names: list[str], *, most: int = 3, bold: bool = True) -> str:
     """``**a**``, ``**a** and **b**``, ``**a**, **b** and **c**``; beyond ``most`` names, the
     first ones and how many more (``bold=False``: names already marked up)."""
     names = [f"**{n}**" if bold else str(n) for n in names]
+    comma = _(", ")
     if len(names) > most:
-        return ", ".join(names[:most]) + f" and {len(names) - most} more"
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+        return _("{names} and {n} more").format(names=comma.join(names[:most]), n=i18n.number(len(names) - most))
+    return names[0] if len(names) == 1 else _("{names} and {last}").format(names=comma.join(names[:-1]), last=names[-1])
