@@ -17,11 +17,12 @@ import numpy as np
 import pandas as pd
 
 from userops import artifacts
+from userops.i18n import N_, _
 
 __all__ = ["Finding", "HEADING", "anchor", "show", "read", "tiering", "profiles", "migration",
            "coverage", "effects", "review"]
 
-HEADING = "What this step found and what to do"
+HEADING = N_("What this step found and what to do")
 
 
 @dataclass(frozen=True)
@@ -47,11 +48,12 @@ def show(items: list[Finding], *, out_dir: str | Path, step: str) -> None:
     path = artifacts.artifact_dir(out_dir) / f"{step}_findings.json"
     path.write_text(json.dumps([asdict(f) | {"anchor": f.anchor} for f in items], indent=2),
                     encoding="utf-8")
-    lines = [f"## {HEADING}", ""]
-    lines += [f"- {_md(f.found)} **{_md(f.do)}** ([evidence: {_md(f.section)}](#{_url(f.anchor)}))"
-              for f in items]
+    lines = [f"## {_(HEADING)}", ""]
+    lines += ["- {found} **{do}** ([{evidence}](#{anchor}))".format(
+        found=_md(f.found), do=_md(f.do), anchor=_url(f.anchor),
+        evidence=_("evidence: {section}").format(section=_md(f.section))) for f in items]
     if not items:
-        lines.append("- Nothing in this data supports a finding here; the sections below say what each needs.")
+        lines.append("- " + _("Nothing in this data supports a finding here; the sections below say what each needs."))
     display(Markdown("\n".join(lines)))
 
 
