@@ -67,6 +67,9 @@ def read(out_dir: str | Path, step: str) -> list[dict[str, str]]:
 
 def tiering(tiered: pd.DataFrame, thresholds, sens: pd.DataFrame) -> list[Finding]:
     """Step 1: where the value sits, who is slipping away, how firm the tiers are."""
+    from userops import i18n
+    from userops.i18n import _
+
     out: list[Finding] = []
     if tiered.empty:
         return out
@@ -75,34 +78,42 @@ def tiering(tiered: pd.DataFrame, thresholds, sens: pd.DataFrame) -> list[Findin
     if champ.any() and gmv > 0:
         share = tiered.loc[champ, "monetary"].clip(lower=0).sum() / gmv
         out.append(Finding(
-            f"{int(champ.sum()):,} champions ({champ.mean():.1%} of customers) bring {share:.1%} of GMV.",
-            "Protect them with service and recognition rather than discounts, and watch their recency.",
-            "6. The ten R×F segments"))
+            _("{n} champions ({share} of customers) bring {gmv} of GMV.").format(
+                n=i18n.number(int(champ.sum())), share=i18n.percent(champ.mean(), 1), gmv=i18n.percent(share, 1)),
+            _("Protect them with service and recognition rather than discounts, and watch their recency."),
+            _("6. The ten R×F segments")))
     top = tiered["monetary"].clip(lower=0).sort_values(ascending=False)
     n20 = max(1, int(round(len(top) * 0.2)))
     if gmv > 0:
         out.append(Finding(
-            f"The top 20% of customers ({n20:,}) bring {top.iloc[:n20].sum() / gmv:.1%} of GMV.",
-            "Budget for retaining the top fifth before acquiring more of the bottom.",
-            "5. The eight RFM groups (high/low R, F and M)"))
+            _("The top 20% of customers ({n}) bring {gmv} of GMV.").format(
+                n=i18n.number(n20), gmv=i18n.percent(top.iloc[:n20].sum() / gmv, 1)),
+            _("Budget for retaining the top fifth before acquiring more of the bottom."),
+            _("5. The eight RFM groups (high/low R, F and M)")))
     risk = tiered["lifecycle_stage"] == "at_risk"
     dormant = tiered["lifecycle_stage"] == "dormant"
     if (risk | dormant).any():
+        counts = dict(risk=i18n.number(int(risk.sum())), dormant=i18n.number(int(dormant.sum())))
         out.append(Finding(
-            f"{int(risk.sum()):,} customers are at risk (no order for more than {thresholds.at_risk_days} days) "
-            f"and {int(dormant.sum()):,} dormant (more than {thresholds.dormant_days} days); the at-risk "
-            f"brought {tiered.loc[risk, 'monetary'].clip(lower=0).sum() / gmv:.1%} of GMV." if gmv > 0 else
-            f"{int(risk.sum()):,} customers are at risk and {int(dormant.sum()):,} dormant.",
-            f"Contact the at-risk before they pass {thresholds.dormant_days} days without an order.",
-            "7. Lifecycle stages"))
+            _("{risk} customers are at risk (no order for more than {at_risk} days) and {dormant} dormant (more "
+              "than {dormant_days} days); the at-risk brought {gmv} of GMV.").format(
+                at_risk=thresholds.at_risk_days, dormant_days=thresholds.dormant_days,
+                gmv=i18n.percent(tiered.loc[risk, "monetary"].clip(lower=0).sum() / gmv, 1), **counts)
+            if gmv > 0 else
+            _("{risk} customers are at risk and {dormant} dormant.").format(**counts),
+            _("Contact the at-risk before they pass {days} days without an order.").format(
+                days=thresholds.dormant_days),
+            _("7. Lifecycle stages")))
     if len(sens) and "changed_rf_segment" in sens:
         worst = sens.sort_values(["changed_rf_segment", "cut"], ascending=[False, True]).iloc[0]
         out.append(Finding(
-            f"Moving the cut point {worst['cut']} from {worst['value']:g} to {worst['moved_to']:g} moves "
-            f"{int(worst['changed_rf_segment']):,} customers ({worst['changed_rf_segment'] / len(tiered):.1%}) "
-            "to another R×F segment, the most of any cut.",
-            "Read segment counts as approximate by that much; target on the score, not the boundary.",
-            "8. How sensitive are the tiers to each cut point?"))
+            _("Moving the cut point {cut} from {value} to {moved} moves {n} customers ({share}) to another R×F "
+              "segment, the most of any cut.").format(
+                cut=worst["cut"], value=f"{worst['value']:g}", moved=f"{worst['moved_to']:g}",
+                n=i18n.number(int(worst["changed_rf_segment"])),
+                share=i18n.percent(worst["changed_rf_segment"] / len(tiered), 1)),
+            _("Read segment counts as approximate by that much; target on the score, not the boundary."),
+            _("8. How sensitive are the tiers to each cut point?")))
     return out
 
 
