@@ -186,67 +186,87 @@ def migration(mov: pd.DataFrame, effect: pd.DataFrame) -> list[Finding]:
 
 def coverage(cal: pd.DataFrame, summary: pd.DataFrame, n_uncovered: int, n_customers: int) -> list[Finding]:
     """Step 4: how many strategies ran, who none reached and how well they converted."""
+    from userops import i18n
+    from userops.i18n import _
+
     out: list[Finding] = []
     if len(cal):
         conv = cal["conversion"].dropna()
+        n = i18n.number(len(cal))
         out.append(Finding(
-            f"{len(cal)} strategies ran in the window" + (
-                f"; half converted more than {conv.median():.1%} of the customers they reached, the best "
-                f"{conv.max():.1%}." if len(conv) else "; none recorded responses."),
-            "Review the lowest converters in step 6 before renewing them.",
-            "1. Strategy calendar"))
+            _("{n} strategies ran in the window; half converted more than {median} of the customers they reached, "
+              "the best {best}.").format(n=n, median=i18n.percent(conv.median(), 1), best=i18n.percent(conv.max(), 1))
+            if len(conv) else _("{n} strategies ran in the window; none recorded responses.").format(n=n),
+            _("Review the lowest converters in step 6 before renewing them."),
+            _("1. Strategy calendar")))
     if n_customers:
-        text = f"{n_uncovered:,} customers ({n_uncovered / n_customers:.1%}) were reached by no strategy"
+        fields = dict(n=i18n.number(n_uncovered), share=i18n.percent(n_uncovered / n_customers, 1))
         if len(summary) and summary["uncovered_gmv"].sum() > 0:
             top = summary.sort_values(["uncovered_gmv", "lifecycle_stage"], ascending=[False, True]).iloc[0]
-            text += (f"; most of their GMV sits with {top['lifecycle_stage']} customers "
-                     f"({int(top['uncovered']):,} of them)")
+            text = _("{n} customers ({share}) were reached by no strategy; most of their GMV sits with {stage} "
+                     "customers ({k} of them).").format(stage=top["lifecycle_stage"],
+                                                        k=i18n.number(int(top["uncovered"])), **fields)
+        else:
+            text = _("{n} customers ({share}) were reached by no strategy.").format(**fields)
         out.append(Finding(
-            text + ".", "Use the uncovered list written beside this page to test a strategy on them.",
-            "3. The population no strategy covers"))
+            text, _("Use the uncovered list written beside this page to test a strategy on them."),
+            _("3. The population no strategy covers")))
     return out
 
 
 def effects(results: pd.DataFrame, pooled: pd.DataFrame) -> list[Finding]:
     """Step 5: how many effects could be estimated, how many are clear, and what a test needs."""
+    from userops import i18n
+    from userops.effects import say
+    from userops.i18n import _
+    from userops.narrative.effects import signed
+
+    section = _("1. The effect of each strategy on weekly spend")
     out: list[Finding] = []
     spend = results[results["outcome"] == "spend"] if len(results) else results
     if len(spend):
         ok = spend[spend["gate"] == "passed"]
         reasons = spend.loc[spend["gate"] != "passed", "gate"].astype(str).str.split(":").str[0]
-        why = (f"; the most common reason for no estimate: {reasons.value_counts().index[0]}"
-               if len(reasons) else "")
+        fields = dict(n=i18n.number(len(ok)), total=i18n.number(len(spend)))
         out.append(Finding(
-            f"The effect on spend could be estimated for {len(ok)} of {len(spend)} strategies{why}.",
-            "Give strategies without an estimate a random holdout next time they run.",
-            "1. The effect of each strategy on weekly spend"))
+            _("The effect on spend could be estimated for {n} of {total} strategies; the most common reason for "
+              "no estimate: {reason}.").format(reason=say(reasons.value_counts().index[0]), **fields)
+            if len(reasons) else
+            _("The effect on spend could be estimated for {n} of {total} strategies.").format(**fields),
+            _("Give strategies without an estimate a random holdout next time they run."),
+            section))
         if len(ok):
             clear = ok[(ok["ci_low"] > 0) | (ok["ci_high"] < 0)]
             out.append(Finding(
-                (f"None of the {len(ok)} estimated effects" if len(clear) == 0 else
-                 f"{len(clear)} of the {len(ok)} estimated effects") + " can be told apart from zero.",
-                "Do not scale a strategy whose interval includes zero; test it first."
-                if len(clear) < len(ok) else "Use these effects to set budgets in step 6.",
-                "1. The effect of each strategy on weekly spend"))
+                _("None of the {n} estimated effects can be told apart from zero.").format(n=i18n.number(len(ok)))
+                if len(clear) == 0 else
+                _("{k} of the {n} estimated effects can be told apart from zero.").format(
+                    k=i18n.number(len(clear)), n=i18n.number(len(ok))),
+                _("Do not scale a strategy whose interval includes zero; test it first.")
+                if len(clear) < len(ok) else _("Use these effects to set budgets in step 6."),
+                section))
         sized = spend["holdout_customers"].dropna() if "holdout_customers" in spend else pd.Series(dtype=float)
         if len(sized):
             base = int(spend["n_all"].max()) if "n_all" in spend and spend["n_all"].notna().any() else 0
             need = sized.median()
             out.append(Finding(
-                f"To tell a break-even effect from zero, the median strategy would need a holdout of "
-                f"{need:,.0f} customers" + (f", more than the {base:,} customers in the data." if need > base > 0
-                                            else "."),
-                "Judge such strategies on responses or orders, or pool similar strategies into one test."
-                if need > base > 0 else "Plan the holdouts of the next runs at that size.",
-                "1. The effect of each strategy on weekly spend"))
+                _("To tell a break-even effect from zero, the median strategy would need a holdout of {need} "
+                  "customers, more than the {base} customers in the data.").format(
+                    need=i18n.number(need), base=i18n.number(base)) if need > base > 0 else
+                _("To tell a break-even effect from zero, the median strategy would need a holdout of {need} "
+                  "customers.").format(need=i18n.number(need)),
+                _("Judge such strategies on responses or orders, or pool similar strategies into one test.")
+                if need > base > 0 else _("Plan the holdouts of the next runs at that size."),
+                section))
     for p in pooled.itertuples() if len(pooled) else []:
         if len(out) >= 5:
             break
         out.append(Finding(
-            f"{p.type} strategies together changed weekly spend per reached customer by {p.estimate:+.2f} "
-            f"[{p.ci_low:+.2f}, {p.ci_high:+.2f}].",
-            "Compare types on this pooled figure; single strategies are too small to rank.",
-            "1. The effect of each strategy on weekly spend"))
+            _("{type} strategies together changed weekly spend per reached customer by {estimate} "
+              "[{low}, {high}].").format(type=p.type, estimate=signed(p.estimate), low=signed(p.ci_low),
+                                         high=signed(p.ci_high)),
+            _("Compare types on this pooled figure; single strategies are too small to rank."),
+            section))
     return out
 
 

@@ -161,16 +161,25 @@ def bridge_check_prose(check_total: pd.DataFrame, check_tiers: pd.DataFrame) -> 
 
 def persistence_prose(persist: pd.DataFrame, *, post_weeks: int) -> str:
     """Which strategies' effects last after their run (step 6 carries only those forward)."""
+    from userops import i18n
+    from userops.i18n import _
+    from userops.narrative.effects import sentences, signed
+
     if persist.empty:
-        return ("_No strategy has an effect estimate that passed the gate, so there is no run whose after-effect "
-                "could be measured._")
+        return _("_No strategy has an effect estimate that passed the gate, so there is no run whose after-effect "
+                 "could be measured._")
     yes = persist[persist["persists"]]
-    listed = ", ".join(f"**{sid}** ({est:+,.2f} per customer-week over {int(k)} weeks)"
-                       for sid, est, k in zip(yes["strategy_id"], yes["post_estimate"], yes["post_weeks"]))
-    head = (f"Of **{len(persist)}** strategies with an estimate, **{len(yes)}** keep an effect above the comparison "
-            f"in the up to {post_weeks} weeks after the run" + (f": {listed}." if len(yes) else "."))
-    return (head + " The check is the same weighted comparison as the estimate, with the weeks after the run in "
-            "place of the run's weeks. Step 6 carries an effect over its forward horizon only for these strategies.")
+    listed = _(", ").join(_("**{id}** ({estimate} per customer-week over {weeks} weeks)").format(
+        id=sid, estimate=signed(est, 2), weeks=i18n.number(int(k)))
+        for sid, est, k in zip(yes["strategy_id"], yes["post_estimate"], yes["post_weeks"]))
+    fields = dict(n=i18n.number(len(persist)), lasting=i18n.number(len(yes)), weeks=i18n.number(post_weeks))
+    head = (_("Of **{n}** strategies with an estimate, **{lasting}** keep an effect above the comparison in the up "
+              "to {weeks} weeks after the run: {listed}.").format(listed=listed, **fields) if len(yes) else
+            _("Of **{n}** strategies with an estimate, **{lasting}** keep an effect above the comparison in the up "
+              "to {weeks} weeks after the run.").format(**fields))
+    return sentences(head, _("The check is the same weighted comparison as the estimate, with the weeks after the "
+                             "run in place of the run's weeks. Step 6 carries an effect over its forward horizon "
+                             "only for these strategies."))
 
 
 def forward_roi_prose(table: pd.DataFrame, *, horizon_days: int) -> str:
