@@ -273,47 +273,73 @@ def effects(results: pd.DataFrame, pooled: pd.DataFrame) -> list[Finding]:
 def review(decisions: pd.DataFrame, alloc: pd.DataFrame, *, budget: float, warn: pd.DataFrame,
            n_customers: int) -> list[Finding]:
     """Step 6: the decision count per action, the best return, the budget used and the alerts."""
+    from userops import i18n
+    from userops.i18n import _, ngettext
+    from userops.review import ACTION_WORDS
+
+    def signed(value: float) -> str:
+        text = i18n.number(value, 2)
+        return text if text.startswith(("-", "\u2212")) else "+" + text
+
     out: list[Finding] = []
     if len(decisions):
         counts = decisions["action"].value_counts()
-        said = ", ".join(f"{counts[a]} {a}" for a in ("expand", "keep", "test", "cut") if a in counts)
+        said = _(", ").join(_("{n} {action}").format(n=i18n.number(counts[a]), action=_(ACTION_WORDS[a]))
+                            for a in ("expand", "keep", "test", "cut") if a in counts)
         out.append(Finding(
-            f"Of {len(decisions)} strategies: {said}.",
-            "Act on the decision table: its \"Why\" column gives the reason for each strategy.",
-            "4. Budget allocation"))
+            ngettext("Of {n} strategy: {actions}.", "Of {n} strategies: {actions}.", len(decisions)).format(
+                n=i18n.number(len(decisions)), actions=said),
+            _("Act on the decision table: its \"Why\" column gives the reason for each strategy."),
+            _("4. Budget allocation")))
         roi = decisions.dropna(subset=["roi"])
         if len(roi):
             b = roi.sort_values(["roi", "strategy_id"], ascending=[False, True]).iloc[0]
             out.append(Finding(
-                f"The best return: strategy {b['strategy_id']}, ROI {b['roi']:+.2f} "
-                f"[{b['roi_low']:+.2f}, {b['roi_high']:+.2f}] ({b['roi_unit']}).",
-                "Expand it first: even the low end of its interval returns more than its cost."
-                if b["roi_low"] > 0 else "Its interval includes a loss: expand it only with a random holdout beside it.",
-                "2. KPIs per strategy"))
+                _("The best return: strategy {strategy}, ROI {roi} [{low}, {high}] ({unit}).").format(
+                    strategy=b["strategy_id"], roi=signed(b["roi"]), low=signed(b["roi_low"]),
+                    high=signed(b["roi_high"]), unit=_(b["roi_unit"])),
+                _("Expand it first: even the low end of its interval returns more than its cost.")
+                if b["roi_low"] > 0 else
+                _("Its interval includes a loss: expand it only with a random holdout beside it."),
+                _("2. KPIs per strategy")))
         test = decisions[decisions["action"] == "test"]
         if len(test):
             fits = int((test["holdout_customers"] <= n_customers).sum())
+            found = (ngettext("{n} strategy has an effect that is unknown or cannot be told apart from zero; for "
+                              "{fits} of them the holdout that would settle it fits within the {base} customers.",
+                              "{n} strategies have an effect that is unknown or cannot be told apart from zero; "
+                              "for {fits} of them the holdout that would settle it fits within the {base} "
+                              "customers.", len(test)) if fits else
+                     ngettext("{n} strategy has an effect that is unknown or cannot be told apart from zero; for "
+                              "none of them the holdout that would settle it fits within the {base} customers.",
+                              "{n} strategies have an effect that is unknown or cannot be told apart from zero; "
+                              "for none of them the holdout that would settle it fits within the {base} "
+                              "customers.", len(test)))
             out.append(Finding(
-                f"{len(test)} strategies have an effect that is unknown or cannot be told apart from zero; "
-                + (f"for {fits} of them" if fits else "for none of them")
-                + f" the holdout that would settle it fits within the {n_customers:,} customers.",
-                (f"Run those {fits} next time with the holdout given in the table; pool the others by type "
-                 "or judge them on responses." if fits else
-                 "No single holdout fits the customer base: pool similar strategies into one test, or judge "
-                 "them on responses."),
-                "2. KPIs per strategy"))
+                found.format(n=i18n.number(len(test)), fits=i18n.number(fits), base=i18n.number(n_customers)),
+                (_("Run those {n} next time with the holdout given in the table; pool the others by type "
+                   "or judge them on responses.").format(n=i18n.number(fits)) if fits else
+                 _("No single holdout fits the customer base: pool similar strategies into one test, or judge "
+                   "them on responses.")),
+                _("2. KPIs per strategy")))
     spent = float(alloc["spend"].sum()) if len(alloc) else 0.0
+    short = spent < budget * 0.99
     out.append(Finding(
-        f"The best allocation spends {spent:,.0f} of the {budget:,.0f} budget"
-        + (": no strategy with an estimate returns more than it costs beyond that." if spent < budget * 0.99
-           else "."),
-        "Hold the unspent budget back until tests give more strategies an estimate."
-        if spent < budget * 0.99 else "Spend it on the cells the allocation table lists.",
-        "4. Budget allocation"))
+        (_("The best allocation spends {spent} of the {budget} budget: no strategy with an estimate returns more "
+           "than it costs beyond that.") if short else
+         _("The best allocation spends {spent} of the {budget} budget.")).format(
+            spent=i18n.number(spent), budget=i18n.number(budget)),
+        _("Hold the unspent budget back until tests give more strategies an estimate.")
+        if short else _("Spend it on the cells the allocation table lists."),
+        _("4. Budget allocation")))
     if len(warn) and warn["alert"].any():
+        n = int(warn["alert"].sum())
         out.append(Finding(
-            f"{int(warn['alert'].sum())} KPI(s) moved beyond the alert threshold since the previous run.",
-            "Check the strategy types named in the alert table.", "5. The strategy library and early warnings"))
+            ngettext("{n} KPI moved beyond the alert threshold since the previous run.",
+                     "{n} KPIs moved beyond the alert threshold since the previous run.", n).format(
+                n=i18n.number(n)),
+            _("Check the strategy types named in the alert table."),
+            _("5. The strategy library and early warnings")))
     return out[:5]
 
 
