@@ -104,3 +104,10 @@ def test_a_legend_entry_that_names_a_column_shows_its_label(ja, ax):
     frame = pd.DataFrame({"origin": ["a", "b"], "up": [0.5, 0.2], "gmv_share": [0.5, 0.8]})
     plots.stacked_shares(frame, index="origin", columns=["up", "gmv_share"], title="t", xlabel="x", ax=ax)
     assert [t.get_text() for t in ax.get_legend().get_texts()][1] == "GMVの割合(%)"
+
+
+def test_dates_in_tables_are_iso_days_in_every_language(ja, tmp_path):
+    frame = pd.DataFrame({"start": pd.to_datetime(["2017-01-02"]), "note": [pd.Timestamp("2017-03-04")]})
+    cells = [td.get_text() for td in BeautifulSoup(display.table_html(frame, name="d", out_dir=tmp_path),
+                                                   "html.parser").find_all("td")]
+    assert cells == ["2017-01-02", "2017-03-04"]

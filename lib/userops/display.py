@@ -181,7 +181,7 @@ def _formatter(values: pd.Series, kind: str):
         return lambda v: yes if v else no
     if pd.api.types.is_datetime64_any_dtype(values):
         with_time = (values.dropna().dt.normalize() != values.dropna()).any()
-        return (lambda v: v.strftime("%Y-%m-%d %H:%M")) if with_time else (lambda v: i18n.date(v, style="short"))
+        return (lambda v: v.strftime("%Y-%m-%d %H:%M")) if with_time else (lambda v: i18n.date(v.date(), style="short"))
     if not _numeric(values):
         return lambda v: _text(v)
     finite = values[np.isfinite(values.astype(float))] if len(values) else values
@@ -234,7 +234,7 @@ def _text(value: object) -> str:
     if isinstance(value, (list, tuple, np.ndarray)):
         return _(", ").join(str(v) for v in value)
     if isinstance(value, pd.Timestamp):
-        return i18n.date(value, style="short")
+        return i18n.date(value.date(), style="short")
     if isinstance(value, float) and value.is_integer():
         return f"{value:.0f}"
     return str(value)

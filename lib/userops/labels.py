@@ -193,6 +193,21 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "table": (N_("Table"), "text"), "parameter": (N_("Parameter"), "text"), "period": (N_("Period"), "text"),
     "label": (N_("Label"), "text"), "group": (N_("Group"), "text"), "share": (N_("Share (%)"), "share"),
     "k": (N_("Number of clusters"), "count"), "statistic": (N_("Statistic"), "text"), "cut": (N_("Cut point"), "number"),
+    # names whose English label is the name itself, made words (listed to be translated)
+    "recency_band": (N_("Recency band"), "text"), "n": (N_("N"), "number"), "fitted": (N_("Fitted"), "number"),
+    "kind": (N_("Kind"), "text"), "state": (N_("State"), "text"), "pair": (N_("Pair"), "text"),
+    "both": (N_("Both"), "number"), "holdout_share": (N_("Holdout share"), "share"),
+    "rows_amount_unparseable": (N_("Rows amount unparseable"), "number"),
+    "ts_dst_ambiguous_kept": (N_("Ts dst ambiguous kept"), "number"),
+    "ts_dst_gap_shifted": (N_("Ts dst gap shifted"), "number"), "ids_merged": (N_("Ids merged"), "number"),
+    "customer_ids_in_transactions": (N_("Customer ids in transactions"), "number"),
+    "strategy_ids_in_strategies": (N_("Strategy ids in strategies"), "number"),
+    "r_score": (N_("R score"), "number"), "f_score": (N_("F score"), "number"), "m_score": (N_("M score"), "number"),
+    "origin_rank": (N_("Origin rank"), "number"), "dest_rank": (N_("Dest rank"), "number"),
+    "effect": (N_("Effect"), "number"), "effect_low": (N_("Effect low"), "number"),
+    "effect_high": (N_("Effect high"), "number"), "effect_se": (N_("Effect se"), "number"),
+    "period_days": (N_("Period days"), "days"), "run_id": (N_("Run id"), "id"),
+    "spend_before": (N_("Spend before"), "number"), "spend_after": (N_("Spend after"), "number"),
 }
 LABELS: dict[str, str] = {k: v[0] for k, v in _ENTRIES.items()}
 KINDS: dict[str, str] = {k: v[1] for k, v in _ENTRIES.items()}
