@@ -25,7 +25,9 @@ def _signed(value: float, digits: int = 0) -> str:
 
 
 def _day(value: object) -> str:
-    return i18n.date(value, style="short")
+    """A day as ISO (``2017-10-01``), the way the period labels write it (a time of day dropped:
+    :func:`userops.i18n.date` takes a Timestamp for a date)."""
+    return i18n.date(pd.Timestamp(value).date(), style="short")
 
 
 def periods_unavailable(bounds: pd.DataFrame, observed: pd.DataFrame, *, first_day: pd.Timestamp,
