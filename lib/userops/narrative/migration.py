@@ -14,6 +14,16 @@ from userops.narrative.tiering import unavailable
 __all__ = ["periods_unavailable", "bands_prose", "matrix_prose", "movement_prose", "decomposition_prose", "exposure_prose", "retention_prose", "projection_prose", "migration_headlines"]
 
 
+def _sentences(*parts: str) -> str:
+    """Sentences one after the other as the language writes them (a blank between them in
+    English, none in Japanese); empty parts left out."""
+    parts = [p for p in parts if p]
+    text = parts[0] if parts else ""
+    for part in parts[1:]:
+        text = _("{sentence} {next}").format(sentence=text, next=part)
+    return text
+
+
 def _signed_percent(share: float, digits: int = 1) -> str:
     """A share difference with its sign: ``+1.2%``, ``-0.4%``."""
     return ("-" if share < 0 else "+") + i18n.percent(abs(share), digits)
@@ -49,12 +59,12 @@ def bands_prose(bands: tuple[float, ...], bounds: pd.DataFrame, *, reference: in
                 asked: pd.DataFrame | None = None, first_day: pd.Timestamp | None = None) -> str:
     """The periods used (and those left out because the data starts inside or after them) and
     the frozen spend cut points."""
-    left_out = "" if asked is None or len(asked) == len(bounds) else " " + _(
+    left_out = "" if asked is None or len(asked) == len(bounds) else _(
         "The data starts on {day}: **{n}** of the {total} periods asked for begin before that and are left out, "
         "since every customer would seem to spend less in them.").format(
         day=_day(first_day), n=i18n.number(len(asked) - len(bounds)), total=i18n.number(len(asked)))
     if bounds.empty:
-        return _("No period is covered whole by the data.") + left_out
+        return _sentences(_("No period is covered whole by the data."), left_out)
     ref = (_("all periods pooled") if reference is None else
            _("period {label}").format(label=bounds.loc[reference, "label"]))
     tiers_ = (_("Spend tiers use cut points **{cuts}** (spend per period), frozen from {reference} and kept for every "
@@ -62,12 +72,12 @@ def bands_prose(bands: tuple[float, ...], bounds: pd.DataFrame, *, reference: in
                   cuts=_(", ").join(i18n.number(b, 2) for b in bands), reference=ref) if bands else
               _("Active customer-periods do not differ enough in spend for cut points, so there is one tier of "
                 "active customers."))
-    return (_("**{n}** periods from {start} to {end}.").format(
-                n=i18n.number(len(bounds)), start=bounds["label"].iloc[0].split("..")[0],
-                end=bounds["label"].iloc[-1].split("..")[1])
-            + left_out + " " + tiers_ + " "
-            + _("A customer with no order in a period after having shopped before is *{lapsed}*.").format(
-                lapsed=shown_state("lapsed")))
+    return _sentences(_("**{n}** periods from {start} to {end}.").format(
+                          n=i18n.number(len(bounds)), start=bounds["label"].iloc[0].split("..")[0],
+                          end=bounds["label"].iloc[-1].split("..")[1]),
+                      left_out, tiers_,
+                      _("A customer with no order in a period after having shopped before is *{lapsed}*.").format(
+                          lapsed=shown_state("lapsed")))
 
 
 def matrix_prose(long: pd.DataFrame, *, n_transitions: int, n_customers: int,
@@ -82,24 +92,24 @@ def matrix_prose(long: pd.DataFrame, *, n_transitions: int, n_customers: int,
     origin, dest = long["origin"].astype(str), long["dest"].astype(str)
     stay = long[(origin == dest) & (long["n_origin"] > 0)]
     if stay.empty:
-        return head + " " + _("Every transition starts from a customer first seen in the later period, so no share "
-                              "staying in a state can be shown yet.")
+        return _sentences(head, _("Every transition starts from a customer first seen in the later period, so no share "
+                              "staying in a state can be shown yet."))
     best = stay.sort_values(["p", "origin"], ascending=[False, True]).iloc[0]
     worst = stay.sort_values(["p", "origin"]).iloc[0]
-    text = head + " " + _("The most stable state is **{best}**: {share} stay [{low}, {high}]; the least stable is "
+    text = _sentences(head, _("The most stable state is **{best}**: {share} stay [{low}, {high}]; the least stable is "
                           "**{worst}** ({worst_share} stay).").format(
         best=shown_state(best["origin"]), share=i18n.percent(best["p"]), low=i18n.percent(best["ci_low"]),
-        high=i18n.percent(best["ci_high"]), worst=shown_state(worst["origin"]), worst_share=i18n.percent(worst["p"]))
+        high=i18n.percent(best["ci_high"]), worst=shown_state(worst["origin"]), worst_share=i18n.percent(worst["p"])))
     lapsed = long[(dest == "lapsed") & ~origin.isin(["lapsed", "new"])]
     if len(lapsed):
         top_lapse = lapsed.sort_values(["p", "origin"], ascending=[False, True]).iloc[0]
-        text += " " + _("The tier that lapses most is **{tier}**: {share} [{low}, {high}] order nothing in the next "
+        text = _sentences(text, _("The tier that lapses most is **{tier}**: {share} [{low}, {high}] order nothing in the next "
                         "period.").format(tier=shown_state(top_lapse["origin"]), share=i18n.percent(top_lapse["p"], 1),
                                           low=i18n.percent(top_lapse["ci_low"], 1),
-                                          high=i18n.percent(top_lapse["ci_high"], 1))
-    return text + " " + (_("Intervals are 95% Jeffreys intervals.") if interval == "Jeffreys" else
+                                          high=i18n.percent(top_lapse["ci_high"], 1)))
+    return _sentences(text, _("Intervals are 95% Jeffreys intervals.") if interval == "Jeffreys" else
                          _("Intervals are 95% customer-bootstrap intervals.") if interval == "customer-bootstrap" else
-                         _("Intervals are 95% {interval} intervals.").format(interval=interval))
+                      _("Intervals are 95% {interval} intervals.").format(interval=interval))
 
 
 def movement_prose(mov: pd.DataFrame) -> str:
@@ -163,7 +173,7 @@ def exposure_prose(eff: pd.DataFrame, *, has_strategies: bool = True) -> str:
                       _("**{type}**: among {n} eligible transitions, exposure changes the chance of moving up by "
                         "**{diff}** [{low}, {high}], not distinguishable from zero; the naive difference over everyone "
                         "is {naive}, which mixes in whom the strategy targeted and is not an effect.")).format(**fields))
-    return " ".join(parts)
+    return _sentences(*parts)
 
 
 def retention_prose(ret: pd.DataFrame) -> str:
@@ -185,7 +195,7 @@ def retention_prose(ret: pd.DataFrame) -> str:
         return unavailable(_("cohort retention"),
                            why=_("no cohort can be followed for a month after its first purchase"),
                            needs=_("data spanning two calendar months or more would give it"))
-    return " ".join(parts)
+    return _sentences(*parts)
 
 
 def projection_prose(proj: pd.DataFrame) -> str:

@@ -52,9 +52,9 @@ def cluster_prose(cl, names: pd.Series) -> str:
              "{k} clusters: {clusters}.").format(k=cl.k, silhouette=i18n.number(sil[cl.k], 2),
                                                  separation=_separation(sil[cl.k]), clusters=parts)
     if len(cl.stability):
-        text += " " + _("Rerun with {seeds} different seeds, the clusters agree with an adjusted Rand index of "
+        text = _("{sentence} {next}").format(sentence=text, next=_("Rerun with {seeds} different seeds, the clusters agree with an adjusted Rand index of "
                         "**{ari}** at worst (1 = identical).").format(
-            seeds=i18n.number(len(cl.stability) + 1), ari=i18n.number(cl.stability["ari_vs_first"].min(), 2))
+            seeds=i18n.number(len(cl.stability) + 1), ari=i18n.number(cl.stability["ari_vs_first"].min(), 2)))
     return text
 
 
