@@ -27,6 +27,14 @@ def ja():
         i18n.use("en")
 
 
+@pytest.fixture
+def house_style():
+    with matplotlib.rc_context():
+        plots.setup()  # the CJK font chain: read when a text is made, so before the figure
+        yield
+    plt.close("all")
+
+
 def _has_japanese(text: str) -> bool:
     return any("\u3040" <= c <= "\u30ff" or "\u4e00" <= c <= "\u9fff" for c in text)
 
@@ -100,7 +108,8 @@ def test_what_a_chart_writes_by_itself_is_japanese_and_drawn(ja):
     assert [str(w.message) for w in caught if "missing from" in str(w.message)] == []
 
 
-def test_a_legend_entry_that_names_a_column_shows_its_label(ja, ax):
+def test_a_legend_entry_that_names_a_column_shows_its_label(ja, house_style):
+    ax = plt.figure().gca()
     frame = pd.DataFrame({"origin": ["a", "b"], "up": [0.5, 0.2], "gmv_share": [0.5, 0.8]})
     plots.stacked_shares(frame, index="origin", columns=["up", "gmv_share"], title="t", xlabel="x", ax=ax)
     assert [t.get_text() for t in ax.get_legend().get_texts()][1] == "GMVの割合(%)"
@@ -111,3 +120,18 @@ def test_dates_in_tables_are_iso_days_in_every_language(ja, tmp_path):
     cells = [td.get_text() for td in BeautifulSoup(display.table_html(frame, name="d", out_dir=tmp_path),
                                                    "html.parser").find_all("td")]
     assert cells == ["2017-01-02", "2017-03-04"]
+
+
+def test_chart_rows_naming_features_show_labels_and_legend_heads_are_labels(ja, house_style):
+    ax = plt.figure().gca()
+    table = pd.DataFrame([[0.1, 0.2], [0.3, 0.4]], index=["stores", "weekend_share"], columns=["c1", "c2"])
+    plots.heatmap(table, title="t", xlabel="x", ylabel="y", fmt=".1f", ax=ax)
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["利用店舗数", "週末の注文の割合(%)"]
+    fig, ax2 = plt.subplots()
+    frame = pd.DataFrame({"x": [1.0, 2.0, 3.0], "y": [3.0, 1.0, 2.0], "recency_days": [5.0, 9.0, 1.0],
+                          "rfm_group": ["a", "b", "a"]})
+    plots.bubbles(frame, x="x", y="y", size="recency_days", hue="rfm_group", hue_order=["a", "b"],
+                  labels={"x": "X", "y": "Y", "recency_days": "最終購買からの日数"}, splits={}, title="t", ax=ax2)
+    entries = [t.get_text() for t in ax2.get_legend().get_texts()]
+    assert "RFMグループ" in entries and "最終購買からの日数" in entries
+    assert "rfm_group" not in entries and "recency_days" not in entries
