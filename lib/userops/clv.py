@@ -28,12 +28,13 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special
 
-from userops import schema as s
+from userops import i18n, schema as s
+from userops.i18n import N_, _
 
 __all__ = ["BGNBD", "GAMMA_GAMMA", "Fit", "Forward", "summarise", "holdout_purchases", "fit_bgnbd",
            "fit_gamma_gamma", "expected_purchases", "p_alive", "expected_spend", "simulate",
            "horizon_days", "forward", "attach", "stage_vs_alive", "TIER_COLUMNS", "MIN_REPEATERS",
-           "horizon_from", "forward_roi"]
+           "horizon_from", "forward_roi", "shown", "status_name", "signed_percent"]
 
 BGNBD = ("r", "alpha", "a", "b")
 GAMMA_GAMMA = ("p", "q", "v")
@@ -266,7 +267,7 @@ def forward(days: pd.DataFrame, *, as_of: str | pd.Timestamp, horizon_months: in
     hold_days = int(holdout_weeks) * 7
     base = {"holdout_days": hold_days, "tolerance": float(tolerance)}
     if days.empty:
-        return Forward("not fitted", "No customer has a purchase of positive value, so there is nothing to model.",
+        return Forward("not fitted", _("No customer has a purchase of positive value, so there is nothing to model."),
                        horizon_days=0, horizon_capped=True, **base)
     first = pd.to_datetime(days["day"]).min()
     horizon = horizon_days(as_of=as_of, first_day=first, months=horizon_months)
@@ -275,19 +276,25 @@ def forward(days: pd.DataFrame, *, as_of: str | pd.Timestamp, horizon_months: in
     cal_end = as_of - pd.Timedelta(days=hold_days)
     span = (as_of - first).days + 1
     if span < 2 * hold_days:
-        return Forward("not fitted", f"The data covers {span} days, fewer than twice the {hold_days}-day holdout: "
-                       "the model could not be checked on weeks it did not see, so tiers do not use it"
-                       + (f" (a holdout of at most {span // 14} weeks would fit this data)." if span >= 14 else "."),
+        return Forward("not fitted", (
+            _("The data covers {span} days, fewer than twice the {holdout}-day holdout: the model could not be "
+              "checked on weeks it did not see, so tiers do not use it (a holdout of at most {weeks} weeks would "
+              "fit this data).") if span >= 14 else
+            _("The data covers {span} days, fewer than twice the {holdout}-day holdout: the model could not be "
+              "checked on weeks it did not see, so tiers do not use it.")).format(
+                span=span, holdout=hold_days, weeks=span // 14),
                        calibration_end=cal_end, **base)
     cal = summarise(days, end=cal_end)
     repeaters = int((cal["frequency"] > 0).sum())
     if repeaters < MIN_REPEATERS:
-        return Forward("not fitted", f"Only {repeaters} customer(s) made a repeat purchase in the calibration period "
-                       f"(at least {MIN_REPEATERS} are needed), so the model was not fitted and tiers do not use it.",
+        return Forward("not fitted", _("Only {n} customer(s) made a repeat purchase in the calibration period (at "
+                                       "least {least} are needed), so the model was not fitted and tiers do not use "
+                                       "it.").format(n=repeaters, least=MIN_REPEATERS),
                        calibration_end=cal_end, **base)
     cal_fit = fit_bgnbd(cal["frequency"], cal["recency"], cal["T"])
     if not cal_fit.converged:
-        return Forward("not fitted", f"The calibration fit did not converge ({cal_fit.message}); tiers do not use the model.",
+        return Forward("not fitted", _("The calibration fit did not converge ({why}); tiers do not use the "
+                                       "model.").format(why=cal_fit.message),
                        calibration_end=cal_end, calibration_fit=cal_fit, **base)
     with np.errstate(all="ignore"):
         pred = expected_purchases(cal_fit.params, cal["frequency"], cal["recency"], cal["T"], hold_days / WEEK)
@@ -295,43 +302,49 @@ def forward(days: pd.DataFrame, *, as_of: str | pd.Timestamp, horizon_months: in
     table, total = _holdout_table(cal[s.CUSTOMER_ID], pred, actual, n_deciles=n_deciles)
     parts = dict(calibration_end=cal_end, holdout=table, total=total, calibration_fit=cal_fit)
     if not np.isfinite(pred).all():
-        return Forward("not fitted", f"{int((~np.isfinite(pred)).sum())} prediction(s) of the calibration fit are not finite; "
-                       "tiers do not use the model.", **parts, **base)
+        return Forward("not fitted", _("{n} prediction(s) of the calibration fit are not finite; tiers do not use "
+                                       "the model.").format(n=int((~np.isfinite(pred)).sum())), **parts, **base)
     if total["actual"] <= 0:
-        return Forward("failed holdout", "No customer of the calibration period bought again in the holdout weeks, "
-                       "so the predictions cannot be checked; tiers do not use the model.", **parts, **base)
+        return Forward("failed holdout", _("No customer of the calibration period bought again in the holdout "
+                                           "weeks, so the predictions cannot be checked; tiers do not use the "
+                                           "model."), **parts, **base)
     miss = abs(total["error"]) > tolerance
     full = summarise(days, end=as_of)
     fit = fit_bgnbd(full["frequency"], full["recency"], full["T"])
     if not fit.converged:
-        return Forward("not fitted", f"The fit on all purchases did not converge ({fit.message}); tiers do not use the model.",
+        return Forward("not fitted", _("The fit on all purchases did not converge ({why}); tiers do not use the "
+                                       "model.").format(why=fit.message),
                        bgnbd=fit, **parts, **base)
     with np.errstate(all="ignore"):
         orders = expected_purchases(fit.params, full["frequency"], full["recency"], full["T"], horizon / WEEK)
         alive = p_alive(fit.params, full["frequency"], full["recency"], full["T"])
     if not (np.isfinite(orders).all() and np.isfinite(alive).all()):
-        return Forward("not fitted", f"{int((~np.isfinite(orders)).sum())} prediction(s) of the fit on all purchases are "
-                       "not finite; tiers do not use the model.", bgnbd=fit, **parts, **base)
+        return Forward("not fitted", _("{n} prediction(s) of the fit on all purchases are not finite; tiers do not "
+                                       "use the model.").format(n=int((~np.isfinite(orders)).sum())),
+                       bgnbd=fit, **parts, **base)
     rep = full[(full["frequency"] > 0) & (full["monetary"] > 0)]
     gg, gg_reason, corr = None, "", float("nan")
     if len(rep) >= MIN_REPEATERS:
         corr = float(np.corrcoef(rep["frequency"], rep["monetary"])[0, 1]) if rep["frequency"].nunique() > 1 else float("nan")
         gg = fit_gamma_gamma(rep["frequency"], rep["monetary"])
         if not gg.converged or gg.params["q"] <= 1:
-            gg_reason = (f"The Gamma-Gamma fit did not converge ({gg.message})" if not gg.converged else
-                         f"The Gamma-Gamma fit gives q = {gg.params['q']:.2f} <= 1, so the mean purchase value is not defined")
+            gg_reason = (_("The Gamma-Gamma fit did not converge ({why})").format(why=gg.message) if not gg.converged
+                         else _("The Gamma-Gamma fit gives q = {q} <= 1, so the mean purchase value is not "
+                                "defined").format(q=i18n.number(gg.params["q"], 2)))
     else:
-        gg_reason = f"Only {len(rep)} customer(s) have a repeat purchase of positive value (at least {MIN_REPEATERS} are needed)"
+        gg_reason = _("Only {n} customer(s) have a repeat purchase of positive value (at least {least} are "
+                      "needed)").format(n=len(rep), least=MIN_REPEATERS)
     value_ok = gg is not None and not gg_reason
     spend = expected_spend(gg.params, full["frequency"], full["monetary"]) if value_ok else np.full(len(full), np.nan)
     customers = pd.DataFrame({s.CUSTOMER_ID: full[s.CUSTOMER_ID], "frequency_repeat": full["frequency"],
                               "expected_orders": orders, "p_alive": alive, "expected_spend_per_order": spend,
                               "expected_value": orders * spend})
     status = "failed holdout" if miss else "used"
-    reason = (f"Predicted repeat purchases in the holdout weeks miss the actual ones by {total['error']:+.1%}, "
-              f"beyond the tolerance of ±{tolerance:.0%}: tiers do not use the model." if miss else
-              f"Predicted repeat purchases in the holdout weeks are within {total['error']:+.1%} of the actual ones "
-              f"(tolerance ±{tolerance:.0%}): tiers use the model.")
+    reason = (_("Predicted repeat purchases in the holdout weeks miss the actual ones by {error}, beyond the "
+                "tolerance of ±{tolerance}: tiers do not use the model.") if miss else
+              _("Predicted repeat purchases in the holdout weeks are within {error} of the actual ones (tolerance "
+                "±{tolerance}): tiers use the model.")).format(error=signed_percent(total["error"], 1),
+                                                               tolerance=i18n.percent(tolerance))
     return Forward(status, reason, bgnbd=fit, gamma_gamma=gg, gg_reason=gg_reason, spend_frequency_corr=corr,
                    customers=customers.reset_index(drop=True), **parts, **base)
 
@@ -375,6 +388,46 @@ def stage_vs_alive(tiered: pd.DataFrame, *, level: float = 0.5) -> tuple[pd.Data
     dis = pd.DataFrame({"lifecycle_stage": stage, "disagreement": kind})
     dis = dis[dis["disagreement"] != ""].groupby(["disagreement", "lifecycle_stage"], sort=True).size()
     return cross.reset_index().astype({f"P(alive) >= {level:g}": "int64"}), dis.rename("customers").reset_index()
+
+
+# What a reader sees for the values of the model's tables (the message id is the internal value, so
+# the English report reads as before; artifacts keep the internal value)
+_SHOWN = {
+    "kind": {"parameter": N_("parameter"), "check": N_("check")},
+    "model": {"BG/NBD (calibration)": N_("BG/NBD (calibration)"), "check": N_("check")},
+    "param": {"holdout predicted": N_("holdout predicted"), "holdout actual": N_("holdout actual"),
+              "holdout error": N_("holdout error"), "holdout tolerance": N_("holdout tolerance"),
+              "holdout days": N_("holdout days"), "horizon days": N_("horizon days"), "used": N_("used")},
+    "status": {"used": N_("used"), "failed holdout": N_("failed holdout"), "not fitted": N_("not fitted")},
+    "disagreement": {"active stage, P(alive) low": N_("active stage, P(alive) low"),
+                     "at risk or dormant, P(alive) high": N_("at risk or dormant, P(alive) high")},
+}
+
+
+def status_name(status: str) -> str:
+    """The model's status (``used``, ``failed holdout``, ``not fitted``) in the report's language."""
+    return _(_SHOWN["status"].get(status, status))
+
+
+def shown(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of one of this module's tables (:meth:`Forward.table`, :func:`stage_vs_alive`)
+    for display: kinds, check names, statuses, disagreements and lifecycle stages in the report's
+    language."""
+    from userops import tiers
+
+    out = tiers.shown(frame)
+    for col, names in _SHOWN.items():
+        if col in out.columns:
+            out[col] = out[col].map(lambda v, names=names: _(names[v]) if isinstance(v, str) and v in names else v)
+    return out
+
+
+def signed_percent(share: float, digits: int) -> str:
+    """A share as a percent with its sign (``+3.2%``, ``-1.0%``), as the locale writes it."""
+    if not np.isfinite(share):
+        return f"{share:+.{digits}%}"
+    share = share + 0.0  # -0.0 reads +0.0%, as Python's format writes it
+    return ("+" if share >= 0 else "") + i18n.percent(share, digits)
 
 
 def horizon_from(fit_table: pd.DataFrame) -> tuple[int, bool]:
@@ -445,7 +498,7 @@ def _fit(model: str, names: tuple[str, ...], nll, *, n: int, start: np.ndarray) 
     """Minimise ``nll`` over positive parameters (on the log scale); standard errors from the
     inverse Hessian of the log-likelihood, carried to the natural scale (delta method)."""
     if n == 0:
-        return Fit(model, dict.fromkeys(names, np.nan), dict.fromkeys(names, np.nan), 0, np.nan, False, "no data")
+        return Fit(model, dict.fromkeys(names, np.nan), dict.fromkeys(names, np.nan), 0, np.nan, False, _("no data"))
 
     def f(z: np.ndarray) -> float:  # the mean negative log-likelihood: its scale does not grow with n
         with np.errstate(all="ignore"):
@@ -462,21 +515,22 @@ def _fit(model: str, names: tuple[str, ...], nll, *, n: int, start: np.ndarray) 
     hess = _hessian(f, z, h=1e-3) * n
     ok = bool(np.all(np.isfinite(theta)) and f(z) < 1e299)
     se = np.full(len(z), np.nan)
-    message = "" if ok else "the likelihood is not finite at the optimum"
+    message = "" if ok else _("the likelihood is not finite at the optimum")
     try:
         cov = np.linalg.inv(hess)
         var = np.diag(cov)
         if np.all(np.linalg.eigvalsh((hess + hess.T) / 2) > 0) and np.all(var > 0):
             se = theta * np.sqrt(var)
         else:
-            message = message or "the Hessian is not positive definite (a parameter is not identified)"
+            message = message or _("the Hessian is not positive definite (a parameter is not identified)")
             ok = False
     except np.linalg.LinAlgError:
-        message = message or "the Hessian is singular (a parameter is not identified)"
+        message = message or _("the Hessian is singular (a parameter is not identified)")
         ok = False
     if ok and np.any(theta > 1e6):
         name = names[int(np.argmax(theta))]
-        ok, message = False, f"{name} runs off to {theta.max():.2g}: the data do not pin it down"
+        ok, message = False, _("{name} runs off to {value}: the data do not pin it down").format(
+            name=name, value=f"{theta.max():.2g}")
     return Fit(model, dict(zip(names, map(float, theta))), dict(zip(names, map(float, se))), n, -f(z) * n, ok, message)
 
 

@@ -17,11 +17,12 @@ import numpy as np
 import pandas as pd
 
 from userops import artifacts
+from userops.i18n import N_, _
 
 __all__ = ["Finding", "HEADING", "anchor", "show", "read", "tiering", "profiles", "migration",
            "coverage", "effects", "review"]
 
-HEADING = "What this step found and what to do"
+HEADING = N_("What this step found and what to do")
 
 
 @dataclass(frozen=True)
@@ -47,11 +48,12 @@ def show(items: list[Finding], *, out_dir: str | Path, step: str) -> None:
     path = artifacts.artifact_dir(out_dir) / f"{step}_findings.json"
     path.write_text(json.dumps([asdict(f) | {"anchor": f.anchor} for f in items], indent=2),
                     encoding="utf-8")
-    lines = [f"## {HEADING}", ""]
-    lines += [f"- {_md(f.found)} **{_md(f.do)}** ([evidence: {_md(f.section)}](#{_url(f.anchor)}))"
-              for f in items]
+    lines = [f"## {_(HEADING)}", ""]
+    lines += ["- {found} **{do}** ([{evidence}](#{anchor}))".format(
+        found=_md(f.found), do=_md(f.do), anchor=_url(f.anchor),
+        evidence=_("evidence: {section}").format(section=_md(f.section))) for f in items]
     if not items:
-        lines.append("- Nothing in this data supports a finding here; the sections below say what each needs.")
+        lines.append("- " + _("Nothing in this data supports a finding here; the sections below say what each needs."))
     display(Markdown("\n".join(lines)))
 
 
@@ -65,6 +67,9 @@ def read(out_dir: str | Path, step: str) -> list[dict[str, str]]:
 
 def tiering(tiered: pd.DataFrame, thresholds, sens: pd.DataFrame) -> list[Finding]:
     """Step 1: where the value sits, who is slipping away, how firm the tiers are."""
+    from userops import i18n
+    from userops.i18n import _
+
     out: list[Finding] = []
     if tiered.empty:
         return out
@@ -73,34 +78,42 @@ def tiering(tiered: pd.DataFrame, thresholds, sens: pd.DataFrame) -> list[Findin
     if champ.any() and gmv > 0:
         share = tiered.loc[champ, "monetary"].clip(lower=0).sum() / gmv
         out.append(Finding(
-            f"{int(champ.sum()):,} champions ({champ.mean():.1%} of customers) bring {share:.1%} of GMV.",
-            "Protect them with service and recognition rather than discounts, and watch their recency.",
-            "6. The ten R×F segments"))
+            _("{n} champions ({share} of customers) bring {gmv} of GMV.").format(
+                n=i18n.number(int(champ.sum())), share=i18n.percent(champ.mean(), 1), gmv=i18n.percent(share, 1)),
+            _("Protect them with service and recognition rather than discounts, and watch their recency."),
+            _("6. The ten R×F segments")))
     top = tiered["monetary"].clip(lower=0).sort_values(ascending=False)
     n20 = max(1, int(round(len(top) * 0.2)))
     if gmv > 0:
         out.append(Finding(
-            f"The top 20% of customers ({n20:,}) bring {top.iloc[:n20].sum() / gmv:.1%} of GMV.",
-            "Budget for retaining the top fifth before acquiring more of the bottom.",
-            "5. The eight RFM groups (high/low R, F and M)"))
+            _("The top 20% of customers ({n}) bring {gmv} of GMV.").format(
+                n=i18n.number(n20), gmv=i18n.percent(top.iloc[:n20].sum() / gmv, 1)),
+            _("Budget for retaining the top fifth before acquiring more of the bottom."),
+            _("5. The eight RFM groups (high/low R, F and M)")))
     risk = tiered["lifecycle_stage"] == "at_risk"
     dormant = tiered["lifecycle_stage"] == "dormant"
     if (risk | dormant).any():
+        counts = dict(risk=i18n.number(int(risk.sum())), dormant=i18n.number(int(dormant.sum())))
         out.append(Finding(
-            f"{int(risk.sum()):,} customers are at risk (no order for more than {thresholds.at_risk_days} days) "
-            f"and {int(dormant.sum()):,} dormant (more than {thresholds.dormant_days} days); the at-risk "
-            f"brought {tiered.loc[risk, 'monetary'].clip(lower=0).sum() / gmv:.1%} of GMV." if gmv > 0 else
-            f"{int(risk.sum()):,} customers are at risk and {int(dormant.sum()):,} dormant.",
-            f"Contact the at-risk before they pass {thresholds.dormant_days} days without an order.",
-            "7. Lifecycle stages"))
+            _("{risk} customers are at risk (no order for more than {at_risk} days) and {dormant} dormant (more "
+              "than {dormant_days} days); the at-risk brought {gmv} of GMV.").format(
+                at_risk=thresholds.at_risk_days, dormant_days=thresholds.dormant_days,
+                gmv=i18n.percent(tiered.loc[risk, "monetary"].clip(lower=0).sum() / gmv, 1), **counts)
+            if gmv > 0 else
+            _("{risk} customers are at risk and {dormant} dormant.").format(**counts),
+            _("Contact the at-risk before they pass {days} days without an order.").format(
+                days=thresholds.dormant_days),
+            _("7. Lifecycle stages")))
     if len(sens) and "changed_rf_segment" in sens:
         worst = sens.sort_values(["changed_rf_segment", "cut"], ascending=[False, True]).iloc[0]
         out.append(Finding(
-            f"Moving the cut point {worst['cut']} from {worst['value']:g} to {worst['moved_to']:g} moves "
-            f"{int(worst['changed_rf_segment']):,} customers ({worst['changed_rf_segment'] / len(tiered):.1%}) "
-            "to another R×F segment, the most of any cut.",
-            "Read segment counts as approximate by that much; target on the score, not the boundary.",
-            "8. How sensitive are the tiers to each cut point?"))
+            _("Moving the cut point {cut} from {value} to {moved} moves {n} customers ({share}) to another R×F "
+              "segment, the most of any cut.").format(
+                cut=worst["cut"], value=f"{worst['value']:g}", moved=f"{worst['moved_to']:g}",
+                n=i18n.number(int(worst["changed_rf_segment"])),
+                share=i18n.percent(worst["changed_rf_segment"] / len(tiered), 1)),
+            _("Read segment counts as approximate by that much; target on the score, not the boundary."),
+            _("8. How sensitive are the tiers to each cut point?")))
     return out
 
 
@@ -173,114 +186,160 @@ def migration(mov: pd.DataFrame, effect: pd.DataFrame) -> list[Finding]:
 
 def coverage(cal: pd.DataFrame, summary: pd.DataFrame, n_uncovered: int, n_customers: int) -> list[Finding]:
     """Step 4: how many strategies ran, who none reached and how well they converted."""
+    from userops import i18n
+    from userops.i18n import _
+
     out: list[Finding] = []
     if len(cal):
         conv = cal["conversion"].dropna()
+        n = i18n.number(len(cal))
         out.append(Finding(
-            f"{len(cal)} strategies ran in the window" + (
-                f"; half converted more than {conv.median():.1%} of the customers they reached, the best "
-                f"{conv.max():.1%}." if len(conv) else "; none recorded responses."),
-            "Review the lowest converters in step 6 before renewing them.",
-            "1. Strategy calendar"))
+            _("{n} strategies ran in the window; half converted more than {median} of the customers they reached, "
+              "the best {best}.").format(n=n, median=i18n.percent(conv.median(), 1), best=i18n.percent(conv.max(), 1))
+            if len(conv) else _("{n} strategies ran in the window; none recorded responses.").format(n=n),
+            _("Review the lowest converters in step 6 before renewing them."),
+            _("1. Strategy calendar")))
     if n_customers:
-        text = f"{n_uncovered:,} customers ({n_uncovered / n_customers:.1%}) were reached by no strategy"
+        fields = dict(n=i18n.number(n_uncovered), share=i18n.percent(n_uncovered / n_customers, 1))
         if len(summary) and summary["uncovered_gmv"].sum() > 0:
             top = summary.sort_values(["uncovered_gmv", "lifecycle_stage"], ascending=[False, True]).iloc[0]
-            text += (f"; most of their GMV sits with {top['lifecycle_stage']} customers "
-                     f"({int(top['uncovered']):,} of them)")
+            text = _("{n} customers ({share}) were reached by no strategy; most of their GMV sits with {stage} "
+                     "customers ({k} of them).").format(stage=top["lifecycle_stage"],
+                                                        k=i18n.number(int(top["uncovered"])), **fields)
+        else:
+            text = _("{n} customers ({share}) were reached by no strategy.").format(**fields)
         out.append(Finding(
-            text + ".", "Use the uncovered list written beside this page to test a strategy on them.",
-            "3. The population no strategy covers"))
+            text, _("Use the uncovered list written beside this page to test a strategy on them."),
+            _("3. The population no strategy covers")))
     return out
 
 
 def effects(results: pd.DataFrame, pooled: pd.DataFrame) -> list[Finding]:
     """Step 5: how many effects could be estimated, how many are clear, and what a test needs."""
+    from userops import i18n
+    from userops.effects import say
+    from userops.i18n import _
+    from userops.narrative.effects import signed
+
+    section = _("1. The effect of each strategy on weekly spend")
     out: list[Finding] = []
     spend = results[results["outcome"] == "spend"] if len(results) else results
     if len(spend):
         ok = spend[spend["gate"] == "passed"]
         reasons = spend.loc[spend["gate"] != "passed", "gate"].astype(str).str.split(":").str[0]
-        why = (f"; the most common reason for no estimate: {reasons.value_counts().index[0]}"
-               if len(reasons) else "")
+        fields = dict(n=i18n.number(len(ok)), total=i18n.number(len(spend)))
         out.append(Finding(
-            f"The effect on spend could be estimated for {len(ok)} of {len(spend)} strategies{why}.",
-            "Give strategies without an estimate a random holdout next time they run.",
-            "1. The effect of each strategy on weekly spend"))
+            _("The effect on spend could be estimated for {n} of {total} strategies; the most common reason for "
+              "no estimate: {reason}.").format(reason=say(reasons.value_counts().index[0]), **fields)
+            if len(reasons) else
+            _("The effect on spend could be estimated for {n} of {total} strategies.").format(**fields),
+            _("Give strategies without an estimate a random holdout next time they run."),
+            section))
         if len(ok):
             clear = ok[(ok["ci_low"] > 0) | (ok["ci_high"] < 0)]
             out.append(Finding(
-                (f"None of the {len(ok)} estimated effects" if len(clear) == 0 else
-                 f"{len(clear)} of the {len(ok)} estimated effects") + " can be told apart from zero.",
-                "Do not scale a strategy whose interval includes zero; test it first."
-                if len(clear) < len(ok) else "Use these effects to set budgets in step 6.",
-                "1. The effect of each strategy on weekly spend"))
+                _("None of the {n} estimated effects can be told apart from zero.").format(n=i18n.number(len(ok)))
+                if len(clear) == 0 else
+                _("{k} of the {n} estimated effects can be told apart from zero.").format(
+                    k=i18n.number(len(clear)), n=i18n.number(len(ok))),
+                _("Do not scale a strategy whose interval includes zero; test it first.")
+                if len(clear) < len(ok) else _("Use these effects to set budgets in step 6."),
+                section))
         sized = spend["holdout_customers"].dropna() if "holdout_customers" in spend else pd.Series(dtype=float)
         if len(sized):
             base = int(spend["n_all"].max()) if "n_all" in spend and spend["n_all"].notna().any() else 0
             need = sized.median()
             out.append(Finding(
-                f"To tell a break-even effect from zero, the median strategy would need a holdout of "
-                f"{need:,.0f} customers" + (f", more than the {base:,} customers in the data." if need > base > 0
-                                            else "."),
-                "Judge such strategies on responses or orders, or pool similar strategies into one test."
-                if need > base > 0 else "Plan the holdouts of the next runs at that size.",
-                "1. The effect of each strategy on weekly spend"))
+                _("To tell a break-even effect from zero, the median strategy would need a holdout of {need} "
+                  "customers, more than the {base} customers in the data.").format(
+                    need=i18n.number(need), base=i18n.number(base)) if need > base > 0 else
+                _("To tell a break-even effect from zero, the median strategy would need a holdout of {need} "
+                  "customers.").format(need=i18n.number(need)),
+                _("Judge such strategies on responses or orders, or pool similar strategies into one test.")
+                if need > base > 0 else _("Plan the holdouts of the next runs at that size."),
+                section))
     for p in pooled.itertuples() if len(pooled) else []:
         if len(out) >= 5:
             break
         out.append(Finding(
-            f"{p.type} strategies together changed weekly spend per reached customer by {p.estimate:+.2f} "
-            f"[{p.ci_low:+.2f}, {p.ci_high:+.2f}].",
-            "Compare types on this pooled figure; single strategies are too small to rank.",
-            "1. The effect of each strategy on weekly spend"))
+            _("{type} strategies together changed weekly spend per reached customer by {estimate} "
+              "[{low}, {high}].").format(type=p.type, estimate=signed(p.estimate), low=signed(p.ci_low),
+                                         high=signed(p.ci_high)),
+            _("Compare types on this pooled figure; single strategies are too small to rank."),
+            section))
     return out
 
 
 def review(decisions: pd.DataFrame, alloc: pd.DataFrame, *, budget: float, warn: pd.DataFrame,
            n_customers: int) -> list[Finding]:
     """Step 6: the decision count per action, the best return, the budget used and the alerts."""
+    from userops import i18n
+    from userops.i18n import _, ngettext
+    from userops.review import ACTION_WORDS
+
+    def signed(value: float) -> str:
+        text = i18n.number(value, 2)
+        return text if text.startswith(("-", "\u2212")) else "+" + text
+
     out: list[Finding] = []
     if len(decisions):
         counts = decisions["action"].value_counts()
-        said = ", ".join(f"{counts[a]} {a}" for a in ("expand", "keep", "test", "cut") if a in counts)
+        said = _(", ").join(_("{n} {action}").format(n=i18n.number(counts[a]), action=_(ACTION_WORDS[a]))
+                            for a in ("expand", "keep", "test", "cut") if a in counts)
         out.append(Finding(
-            f"Of {len(decisions)} strategies: {said}.",
-            "Act on the decision table: its \"Why\" column gives the reason for each strategy.",
-            "4. Budget allocation"))
+            ngettext("Of {n} strategy: {actions}.", "Of {n} strategies: {actions}.", len(decisions)).format(
+                n=i18n.number(len(decisions)), actions=said),
+            _("Act on the decision table: its \"Why\" column gives the reason for each strategy."),
+            _("4. Budget allocation")))
         roi = decisions.dropna(subset=["roi"])
         if len(roi):
             b = roi.sort_values(["roi", "strategy_id"], ascending=[False, True]).iloc[0]
             out.append(Finding(
-                f"The best return: strategy {b['strategy_id']}, ROI {b['roi']:+.2f} "
-                f"[{b['roi_low']:+.2f}, {b['roi_high']:+.2f}] ({b['roi_unit']}).",
-                "Expand it first: even the low end of its interval returns more than its cost."
-                if b["roi_low"] > 0 else "Its interval includes a loss: expand it only with a random holdout beside it.",
-                "2. KPIs per strategy"))
+                _("The best return: strategy {strategy}, ROI {roi} [{low}, {high}] ({unit}).").format(
+                    strategy=b["strategy_id"], roi=signed(b["roi"]), low=signed(b["roi_low"]),
+                    high=signed(b["roi_high"]), unit=_(b["roi_unit"])),
+                _("Expand it first: even the low end of its interval returns more than its cost.")
+                if b["roi_low"] > 0 else
+                _("Its interval includes a loss: expand it only with a random holdout beside it."),
+                _("2. KPIs per strategy")))
         test = decisions[decisions["action"] == "test"]
         if len(test):
             fits = int((test["holdout_customers"] <= n_customers).sum())
+            found = (ngettext("{n} strategy has an effect that is unknown or cannot be told apart from zero; for "
+                              "{fits} of them the holdout that would settle it fits within the {base} customers.",
+                              "{n} strategies have an effect that is unknown or cannot be told apart from zero; "
+                              "for {fits} of them the holdout that would settle it fits within the {base} "
+                              "customers.", len(test)) if fits else
+                     ngettext("{n} strategy has an effect that is unknown or cannot be told apart from zero; for "
+                              "none of them the holdout that would settle it fits within the {base} customers.",
+                              "{n} strategies have an effect that is unknown or cannot be told apart from zero; "
+                              "for none of them the holdout that would settle it fits within the {base} "
+                              "customers.", len(test)))
             out.append(Finding(
-                f"{len(test)} strategies have an effect that is unknown or cannot be told apart from zero; "
-                + (f"for {fits} of them" if fits else "for none of them")
-                + f" the holdout that would settle it fits within the {n_customers:,} customers.",
-                (f"Run those {fits} next time with the holdout given in the table; pool the others by type "
-                 "or judge them on responses." if fits else
-                 "No single holdout fits the customer base: pool similar strategies into one test, or judge "
-                 "them on responses."),
-                "2. KPIs per strategy"))
+                found.format(n=i18n.number(len(test)), fits=i18n.number(fits), base=i18n.number(n_customers)),
+                (_("Run those {n} next time with the holdout given in the table; pool the others by type "
+                   "or judge them on responses.").format(n=i18n.number(fits)) if fits else
+                 _("No single holdout fits the customer base: pool similar strategies into one test, or judge "
+                   "them on responses.")),
+                _("2. KPIs per strategy")))
     spent = float(alloc["spend"].sum()) if len(alloc) else 0.0
+    short = spent < budget * 0.99
     out.append(Finding(
-        f"The best allocation spends {spent:,.0f} of the {budget:,.0f} budget"
-        + (": no strategy with an estimate returns more than it costs beyond that." if spent < budget * 0.99
-           else "."),
-        "Hold the unspent budget back until tests give more strategies an estimate."
-        if spent < budget * 0.99 else "Spend it on the cells the allocation table lists.",
-        "4. Budget allocation"))
+        (_("The best allocation spends {spent} of the {budget} budget: no strategy with an estimate returns more "
+           "than it costs beyond that.") if short else
+         _("The best allocation spends {spent} of the {budget} budget.")).format(
+            spent=i18n.number(spent), budget=i18n.number(budget)),
+        _("Hold the unspent budget back until tests give more strategies an estimate.")
+        if short else _("Spend it on the cells the allocation table lists."),
+        _("4. Budget allocation")))
     if len(warn) and warn["alert"].any():
+        n = int(warn["alert"].sum())
         out.append(Finding(
-            f"{int(warn['alert'].sum())} KPI(s) moved beyond the alert threshold since the previous run.",
-            "Check the strategy types named in the alert table.", "5. The strategy library and early warnings"))
+            ngettext("{n} KPI moved beyond the alert threshold since the previous run.",
+                     "{n} KPIs moved beyond the alert threshold since the previous run.", n).format(
+                n=i18n.number(n)),
+            _("Check the strategy types named in the alert table."),
+            _("5. The strategy library and early warnings")))
     return out[:5]
 
 

@@ -14,10 +14,11 @@ from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportions_ztest
 
 from userops import schema as s
+from userops.compute import one_thread
 from userops.labels import category_of, remember_categories
 
 __all__ = [
-    "usable", "feature_table", "Clustering", "cluster", "name_clusters", "cluster_table", "tgi_attributes", "tgi_features",
+    "usable", "feature_table", "Clustering", "cluster", "sampling_note", "name_clusters", "cluster_table", "tgi_attributes", "tgi_features",
     "top_tgi", "seed_group", "lookalike",
 ]
 
@@ -59,12 +60,22 @@ class Clustering:
     centers: pd.DataFrame
     features: list[str]
     note: str = ""  # why the customers were not clustered (then everyone is in cluster 0)
+    # customers k and the stability were chosen on: all of them (``len(labels)``) unless there
+    # are more than ``fit_sample``, then a random sample of that many; the final fit uses all
+    chosen_on: int = 0
 
 
 def cluster(table: pd.DataFrame, *, features: list[str], k_range: range = range(2, 9),
-            n_seeds: int = 5, sample: int = 5000, random_state: int = 0) -> Clustering:
+            n_seeds: int = 5, sample: int = 5000, fit_sample: int = 20_000,
+            random_state: int = 0) -> Clustering:
     """K-means on standardized ``features``; k maximizes the silhouette (on a sample of up to
     ``sample`` customers); stability is the adjusted Rand index between seeds at that k.
+
+    With more than ``fit_sample`` customers, k and the stability are chosen on a random sample of
+    ``fit_sample`` customers (``chosen_on`` says how many; the silhouette sample is drawn from
+    it) and the clustering at that k is then fitted on every customer; with fewer, everything
+    runs on all customers. Deterministic for a given ``random_state``. The fits run on one
+    thread (:func:`userops.compute.one_thread`).
 
     With no feature that varies, or too few distinct customers for two clusters, everyone is put
     in one cluster 0 and ``note`` says why (the silhouette and stability frames are empty).
@@ -75,6 +86,27 @@ def cluster(table: pd.DataFrame, *, features: list[str], k_range: range = range(
                f"{distinct:,} distinct customer profile(s) are too few for {min(k_range, default=2)} clusters")
         return _one_cluster(table, features, why)
     X = _standardized(table, features)
+    with one_thread():
+        if len(X) > fit_sample:
+            pick = np.sort(np.random.default_rng(random_state).choice(len(X), size=fit_sample, replace=False))
+            sil, stab, _ = _choose_k(X[pick], k_range=k_range, distinct=len(np.unique(X[pick], axis=0)), n_seeds=n_seeds, sample=sample,
+                                     random_state=random_state)
+            k = int(sil.sort_values(["silhouette", "k"], ascending=[False, True]).iloc[0]["k"])
+            final = KMeans(n_clusters=k, n_init=10, random_state=random_state).fit(X)
+        else:
+            sil, stab, final = _choose_k(X, k_range=k_range, distinct=distinct, n_seeds=n_seeds, sample=sample,
+                                         random_state=random_state)
+            k = final.n_clusters
+    labels, centers = _ordered(final.labels_, final.cluster_centers_, table, features)
+    return Clustering(labels=pd.Series(labels, index=table[s.CUSTOMER_ID].to_numpy(), name="cluster"),
+                      k=k, silhouette=sil, stability=stab, centers=centers, features=features,
+                      chosen_on=min(len(X), fit_sample))
+
+
+def _choose_k(X: np.ndarray, *, k_range: range, distinct: int, n_seeds: int, sample: int,
+              random_state: int) -> tuple[pd.DataFrame, pd.DataFrame, KMeans]:
+    """Silhouette per k (on up to ``sample`` rows of ``X``), the best k's stability across
+    ``n_seeds`` seeds and its first run."""
     rng = np.random.default_rng(random_state)
     idx = rng.choice(len(X), size=min(sample, len(X)), replace=False)
     rows = []
@@ -90,9 +122,17 @@ def cluster(table: pd.DataFrame, *, features: list[str], k_range: range = range(
     runs = [KMeans(n_clusters=k, n_init=10, random_state=random_state + i).fit(X) for i in range(n_seeds)]
     stab = pd.DataFrame({"seed": range(1, n_seeds),
                          "ari_vs_first": [adjusted_rand_score(runs[0].labels_, r.labels_) for r in runs[1:]]})
-    labels, centers = _ordered(runs[0].labels_, runs[0].cluster_centers_, table, features)
-    return Clustering(labels=pd.Series(labels, index=table[s.CUSTOMER_ID].to_numpy(), name="cluster"),
-                      k=k, silhouette=sil, stability=stab, centers=centers, features=features)
+    return sil, stab, runs[0]
+
+
+def sampling_note(clustering: Clustering) -> str:
+    """One sentence when k and the stability were chosen on a sample of the customers (more than
+    ``fit_sample`` of them), else an empty string."""
+    n, on = len(clustering.labels), clustering.chosen_on
+    if clustering.note or not 0 < on < n:
+        return ""
+    return (f"The number of clusters and the seed check were chosen on a random sample of **{on:,}** of the "
+            f"**{n:,}** customers, for speed; the clusters shown were then fitted on every customer.")
 
 
 def cluster_table(clustering: Clustering, names: pd.Series) -> pd.DataFrame:
@@ -225,7 +265,8 @@ def lookalike(table: pd.DataFrame, seed: pd.Index, *, features: list[str], holdo
     train_y = in_seed.copy()
     train_mask = np.ones(len(ids), dtype=bool)
     train_mask[held] = False
-    model = LogisticRegression(max_iter=2000, class_weight="balanced").fit(X[train_mask], train_y[train_mask])
+    with one_thread():
+        model = LogisticRegression(max_iter=2000, class_weight="balanced").fit(X[train_mask], train_y[train_mask])
     score = model.predict_proba(X)[:, 1]
     eval_mask = ~in_seed | np.isin(np.arange(len(ids)), held)
     auc = roc_auc_score(in_seed[eval_mask], score[eval_mask])
@@ -248,7 +289,7 @@ def _one_cluster(table: pd.DataFrame, features: list[str], why: str) -> Clusteri
     centers = pd.DataFrame(np.zeros((1, len(features))), columns=features).rename_axis("cluster")
     return Clustering(labels=labels, k=1, silhouette=pd.DataFrame(columns=["k", "silhouette"]),
                       stability=pd.DataFrame(columns=["seed", "ari_vs_first"]), centers=centers,
-                      features=features, note=why)
+                      features=features, note=why, chosen_on=len(table))
 
 
 def _standardized(table: pd.DataFrame, features: list[str]) -> np.ndarray:

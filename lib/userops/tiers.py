@@ -12,12 +12,15 @@ import statsmodels.formula.api as smf
 from statsmodels.tools.sm_exceptions import (ConvergenceWarning, PerfectSeparationError,
                                              PerfectSeparationWarning)
 
+from userops import i18n
+from userops.i18n import N_, _
+
 
 __all__ = [
     "RF_SEGMENTS", "RFM_GROUPS", "LIFECYCLE_STAGES", "Lifecycle", "Thresholds",
     "snapshot_dates", "derive_lifecycle", "derive_thresholds", "assign", "score",
     "prior_window_covered",
-    "quantile_edges", "sensitivity", "group_summary",
+    "quantile_edges", "sensitivity", "group_summary", "TIER_COLUMNS", "name", "shown",
 ]
 
 RF_SEGMENTS = ("champions", "loyal_customers", "potential_loyalists", "new_customers",
@@ -40,6 +43,23 @@ _GROUPS = {
 }
 RFM_GROUPS = tuple(_GROUPS.values())
 LIFECYCLE_STAGES = ("new", "growing", "mature", "declining", "reactivated", "at_risk", "dormant")
+TIER_COLUMNS = ("rf_segment", "rfm_group", "lifecycle_stage")
+# What a reader sees for each segment, group and stage name (the message id is the internal
+# name, so the English report reads as before); tables, charts and artifacts keep the internal
+# name and translate it where it is shown (:func:`name`, :func:`shown`).
+_NAMES = {
+    "champions": N_("champions"), "loyal_customers": N_("loyal_customers"),
+    "potential_loyalists": N_("potential_loyalists"), "new_customers": N_("new_customers"),
+    "promising": N_("promising"), "need_attention": N_("need_attention"),
+    "about_to_sleep": N_("about_to_sleep"), "at_risk": N_("at_risk"), "cant_lose": N_("cant_lose"),
+    "hibernating": N_("hibernating"),
+    "important value": N_("important value"), "important retention": N_("important retention"),
+    "important development": N_("important development"), "important win-back": N_("important win-back"),
+    "general value": N_("general value"), "general retention": N_("general retention"),
+    "general development": N_("general development"), "general win-back": N_("general win-back"),
+    "new": N_("new"), "growing": N_("growing"), "mature": N_("mature"), "declining": N_("declining"),
+    "reactivated": N_("reactivated"), "dormant": N_("dormant"),
+}
 
 
 @dataclass(frozen=True)
@@ -98,17 +118,28 @@ class Thresholds:
     data_start: pd.Timestamp
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per cut point: ``cut``, ``value``, ``unit``, ``rule``."""
+        """One row per cut point: ``cut``, ``value``, ``unit``, ``rule`` (in English: the
+        artifact ``01_thresholds``; :meth:`shown` is the same table in the report's language)."""
+        return self._frame(lambda message: message)
+
+    def shown(self) -> pd.DataFrame:
+        """:meth:`to_frame` with its units and rules in the report's language, for display."""
+        return self._frame(_)
+
+    def _frame(self, say) -> pd.DataFrame:
         rows = []
-        for name, unit in (("r", "days"), ("f", "orders"), ("m", "currency")):
+        split_rule = (N_("mean {axis}: high/low split of the 8 groups") if self.split == "mean" else
+                      N_("median {axis}: high/low split of the 8 groups"))
+        for name, unit in (("r", N_("days")), ("f", N_("orders")), ("m", N_("currency"))):
             for i, v in enumerate(getattr(self, f"{name}_edges"), start=1):
-                rows.append((f"{name}_edge_{i}", float(v), unit, f"{name.upper()} quintile edge {i}"))
-            rows.append((f"{name}_split", float(getattr(self, f"{name}_split")), unit,
-                         f"{self.split} {name.upper()}: high/low split of the 8 groups"))
-        rows += [("at_risk_days", float(self.at_risk_days), "days", "lifecycle: at risk above"),
-                 ("dormant_days", float(self.dormant_days), "days", "lifecycle: dormant above"),
-                 ("growth_band", float(self.growth_band), "ratio",
-                  "lifecycle: growing/declining beyond +/- this change in recent spend")]
+                rows.append((f"{name}_edge_{i}", float(v), say(unit),
+                             say(N_("{axis} quintile edge {i}")).format(axis=name.upper(), i=i)))
+            rows.append((f"{name}_split", float(getattr(self, f"{name}_split")), say(unit),
+                         say(split_rule).format(axis=name.upper())))
+        rows += [("at_risk_days", float(self.at_risk_days), say(N_("days")), say(N_("lifecycle: at risk above"))),
+                 ("dormant_days", float(self.dormant_days), say(N_("days")), say(N_("lifecycle: dormant above"))),
+                 ("growth_band", float(self.growth_band), say(N_("ratio")),
+                  say(N_("lifecycle: growing/declining beyond +/- this change in recent spend")))]
         return pd.DataFrame(rows, columns=["cut", "value", "unit", "rule"])
 
 
@@ -139,10 +170,11 @@ def derive_lifecycle(snapshots: pd.DataFrame, *, levels: tuple[float, float] = (
                           source="parameters")
     if snapshots.empty or snapshots["returned"].nunique() < 2:
         returned = int(snapshots["returned"].sum()) if len(snapshots) else 0
-        reason = (f"the data has no customer snapshot old enough to follow for {horizon_days} days"
+        reason = (_("the data has no customer snapshot old enough to follow for {days} days")
                   if snapshots.empty else
-                  f"in all {len(snapshots):,} customer snapshots the customer "
-                  f"{'came back' if returned else 'did not come back'} within {horizon_days} days")
+                  _("in all {n} customer snapshots the customer came back within {days} days") if returned else
+                  _("in all {n} customer snapshots the customer did not come back within {days} days")
+                  ).format(n=i18n.number(len(snapshots)), days=horizon_days)
         return _fallback(snapshots, levels=levels, horizon_days=horizon_days, fallback=fallback,
                          reason=reason)
     data = snapshots.assign(returned=snapshots["returned"].astype(int))
@@ -152,8 +184,10 @@ def derive_lifecycle(snapshots: pd.DataFrame, *, levels: tuple[float, float] = (
                          reason=fit)
     a, b, ci_low, ci_high = fit
     if not ci_high < 0:
-        reason = (f"over {len(data):,} customer snapshots the return probability does not fall "
-                  f"with recency (slope {b:.3f}, 95% CI [{ci_low:.3f}, {ci_high:.3f}])")
+        reason = _("over {n} customer snapshots the return probability does not fall with recency "
+                   "(slope {slope}, 95% CI [{low}, {high}])").format(
+            n=i18n.number(len(data)), slope=i18n.number(b, 3), low=i18n.number(ci_low, 3),
+            high=i18n.number(ci_high, 3))
         return _fallback(snapshots, levels=levels, horizon_days=horizon_days, fallback=fallback,
                          reason=reason)
     at_risk, dormant = (_first_below(a, b, level) for level in levels)
@@ -284,6 +318,32 @@ def group_summary(tiers: pd.DataFrame, *, by: str) -> pd.DataFrame:
     return out.reset_index()
 
 
+def name(value: object) -> str:
+    """A segment, group or stage name as the report shows it, in the report's language (any
+    other value as it is)."""
+    return _(_NAMES[value]) if isinstance(value, str) and value in _NAMES else str(value)
+
+
+def shown(frame: pd.DataFrame, columns: tuple[str, ...] = TIER_COLUMNS) -> pd.DataFrame:
+    """A copy of ``frame`` for display: the segment, group and stage names in ``columns`` (and in
+    an index or column axis named after one of them) in the report's language, the categories'
+    order kept. Artifacts keep the internal names."""
+    out = frame.copy()
+    for col in columns:
+        if col in out.columns:
+            values = out[col]
+            if isinstance(values.dtype, pd.CategoricalDtype):
+                out[col] = values.cat.rename_categories([name(c) for c in values.cat.categories])
+            else:
+                out[col] = values.map(lambda v: name(v) if pd.notna(v) else v)
+    for axis in ("index", "columns"):
+        labels = getattr(out, axis)
+        if labels.name in columns:
+            setattr(out, axis, labels.rename_categories(name) if isinstance(labels, pd.CategoricalIndex)
+                    else labels.map(name))
+    return out
+
+
 # -- private helpers ------------------------------------------------------------------------
 
 def _fallback(snapshots: pd.DataFrame, *, levels: tuple[float, float], horizon_days: int,
@@ -313,8 +373,8 @@ def _fit_curve(data: pd.DataFrame) -> tuple[float, float, float, float] | str:
     """The logit of return on log1p(recency): intercept, slope and the slope's 95% CI, or why
     it cannot be fitted (one recency value, or recency separates returners perfectly)."""
     if data["recency_days"].nunique() < 2:
-        return (f"all {len(data):,} customer snapshots have the same recency, so no curve can be "
-                "fitted")
+        return _("all {n} customer snapshots have the same recency, so no curve can be fitted").format(
+            n=i18n.number(len(data)))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
@@ -324,8 +384,8 @@ def _fit_curve(data: pd.DataFrame) -> tuple[float, float, float, float] | str:
             fit = None
     trouble = [w for w in caught if issubclass(w.category, (PerfectSeparationWarning, ConvergenceWarning))]
     if fit is None or trouble or not np.all(np.isfinite(fit.params)):
-        return (f"over {len(data):,} customer snapshots recency separates those who came back "
-                "from those who did not, so the curve has no finite fit")
+        return _("over {n} customer snapshots recency separates those who came back from those who "
+                 "did not, so the curve has no finite fit").format(n=i18n.number(len(data)))
     ci = fit.conf_int().iloc[1]
     return (float(fit.params.iloc[0]), float(fit.params.iloc[1]), float(ci.iloc[0]),
             float(ci.iloc[1]))
