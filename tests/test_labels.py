@@ -78,7 +78,8 @@ def test_a_table_in_japanese_headers_notes_and_values(ja, tmp_path, monkeypatch)
         "施策", "GMVの割合(%)", "推定値", "実施後も持続"]
     assert [td.get_text() for td in soup.find_all("tr")[1].find_all("td")] == ["0", "25.0%", "1.50", "はい"]
     notes = [p.get_text() for p in soup.find_all("p", class_="table-note")]
-    assert notes == ["全30行のうち先頭の25行を表示しています。表全体：t.csv"]  # row 30 (no estimate) not shown
+    # row 30, the one without an estimate, is not shown: no note on missing values
+    assert notes == ["全30行のうち先頭の25行を表示しています。表全体：t.csv"]
     empty = display.table_html(frame.iloc[0:0], name="e", out_dir=".", caption="施策")
     assert "施策：該当する行はありません。" in empty
     missing = display.table_html(frame.tail(3), name="m", out_dir=".")
@@ -131,7 +132,8 @@ def test_chart_rows_naming_features_show_labels_and_legend_heads_are_labels(ja, 
     frame = pd.DataFrame({"x": [1.0, 2.0, 3.0], "y": [3.0, 1.0, 2.0], "recency_days": [5.0, 9.0, 1.0],
                           "rfm_group": ["a", "b", "a"]})
     plots.bubbles(frame, x="x", y="y", size="recency_days", hue="rfm_group", hue_order=["a", "b"],
-                  labels={"x": "X", "y": "Y", "recency_days": "最終購買からの日数"}, splits={}, title="t", ax=ax2)
+                  labels={"x": "X", "y": "Y", "recency_days": "最終購買からの日数"}, splits={}, title="t",
+                  ax=ax2)
     entries = [t.get_text() for t in ax2.get_legend().get_texts()]
     assert "RFMグループ" in entries and "最終購買からの日数" in entries
     assert "rfm_group" not in entries and "recency_days" not in entries
