@@ -14,6 +14,7 @@ from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportions_ztest
 
 from userops import schema as s
+from userops import compute
 from userops.compute import one_thread
 from userops.labels import category_of, remember_categories
 
@@ -248,7 +249,7 @@ def lookalike(table: pd.DataFrame, seed: pd.Index, *, features: list[str], holdo
     the top decile) and ``coefficients``.
     """
     ids = table[s.CUSTOMER_ID].to_numpy()
-    in_seed = np.isin(ids, seed)
+    in_seed = np.asarray(compute.isin(table[s.CUSTOMER_ID], seed), dtype=bool)
     note = ("no preference feature varies across the customers, so there is nothing to match on"
             if not features else
             f"the seed group has {int(in_seed.sum()):,} customers with features and "
