@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
+from userops import compute
 from userops import schema as s
 
 __all__ = ["Cleaned", "clean_table", "normalize_columns", "reject_summary", "reconcile", "COLUMN_ALIASES",
@@ -392,7 +393,7 @@ def _id_matches(parsed: pd.DataFrame, *, customer_ids: pd.Index | None,
             continue
         ids = pd.Index(parsed[col].dropna().unique())
         if len(ids):
-            out[key] = float(ids.isin(ref).mean())
+            out[key] = float(compute.isin(ids, ref).mean())
     return out
 
 
