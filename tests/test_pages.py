@@ -170,7 +170,7 @@ def _library(path, runs):
 def test_overview_draws_the_library_history_with_alt_text(tmp_path):
     _library(tmp_path / report.LIBRARY, [("2017-06-30", 10.0), ("2017-12-31", 20.0)])
     chart = pages.history_chart(tmp_path / report.LIBRARY)
-    assert chart["png"] and "across 2 dated run(s), 2017-06-30 to 2017-12-31" in chart["alt"]
+    assert chart["png"] and "across 2 dated runs, 2017-06-30 to 2017-12-31" in chart["alt"]
     assert chart == pages.history_chart(tmp_path / report.LIBRARY)  # byte-identical
     page = report.write_overview(tmp_path).read_text()
     assert "data:image/png;base64," in page and f'alt="{chart["alt"]}"' in page

@@ -140,3 +140,20 @@ def test_cluster_table_is_the_contract_steps_4_and_5_read(synthetic):
     assert len(out) == len(table) and out["customer_id"].is_unique
     assert (out["cluster_name"] == out["cluster"].map(names)).all()
     artifacts._check_columns(out, artifacts.REGISTRY["02_customer_clusters"], when="writing")
+
+
+def test_clustering_chosen_on_a_sample_then_fitted_on_everyone(synth_table):
+    # issue 12: with more customers than fit_sample, k and the seed check run on a sample and
+    # the final k-means on every customer; deterministic, and the planted clusters still found
+    ds, table = synth_table
+    usable, _ = profiles.usable(table, [c for c in table.columns if c not in (s.CUSTOMER_ID, "orders", "spend")])
+    full = profiles.cluster(table, features=usable, random_state=0)
+    assert full.chosen_on == len(table) and profiles.sampling_note(full) == ""
+    cl = profiles.cluster(table, features=usable, fit_sample=1000, random_state=0)
+    again = profiles.cluster(table, features=usable, fit_sample=1000, random_state=0)
+    assert cl.chosen_on == 1000 and len(cl.labels) == len(table)
+    assert cl.labels.equals(again.labels) and cl.silhouette.equals(again.silhouette)
+    truth = ds.truth["traits"].set_index(s.CUSTOMER_ID)["cluster"].reindex(cl.labels.index)
+    assert cl.k == full.k and adjusted_rand_score(truth, cl.labels) >= 0.8
+    note = profiles.sampling_note(cl)
+    assert f"{1000:,}" in note and f"{len(table):,}" in note

@@ -19,17 +19,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from userops import artifacts
+from userops import artifacts, i18n
 from userops import schema as s
+from userops.i18n import N_, _
 
 __all__ = ["AUDIENCE_COLUMNS", "INDEX_COLUMNS", "Audiences", "members", "build", "holdout_draw", "write",
-           "file_name"]
+           "file_name", "shown"]
 
 AUDIENCE_COLUMNS = (s.CUSTOMER_ID, "tier", "expected_value", "reason", "holdout")
 INDEX_COLUMNS = ("file", s.STRATEGY_ID, "segment", "tier", "customers", "held_out", "holdout_share",
                  "needed", "expected_value", "reason")
-UNCOVERED = "(uncovered)"
-NO_SEGMENT, NO_TIER = -1, "(no period tier)"
+# markers the code compares (English in the files' index); shown translated (:func:`shown`)
+UNCOVERED = N_("(uncovered)")
+NO_SEGMENT, NO_TIER = -1, N_("(no period tier)")
 
 
 @dataclass(frozen=True)
@@ -80,7 +82,10 @@ def build(alloc: pd.DataFrame, kpi: pd.DataFrame, who: pd.DataFrame, *, uncovere
     ``reached_needed`` from step 5); ``who`` is :func:`members`."""
     forward = who["expected_value"].notna().any()
     rank_col = "expected_value" if forward else "monetary"
-    ranked_by = "expected value (step 1)" if forward else "last year's spend (the forward model is not used)"
+    ranked = (_("recommended: strategy {strategy} for this tier ({share} of the tier funded); highest expected value "
+                "(step 1) first") if forward else
+              _("recommended: strategy {strategy} for this tier ({share} of the tier funded); highest last year's "
+                "spend (the forward model is not used) first"))
     k = kpi.drop_duplicates(s.STRATEGY_ID).set_index(s.STRATEGY_ID) if len(kpi) else pd.DataFrame()
     funded = alloc[alloc["x"] > 1e-9] if len(alloc) else alloc
     rows, lists = [], {}
@@ -97,8 +102,7 @@ def build(alloc: pd.DataFrame, kpi: pd.DataFrame, who: pd.DataFrame, *, uncovere
         taken.update(chosen[s.CUSTOMER_ID])
         share, needed, why = _holdout_share(k, sid)
         mask = holdout_draw(chosen[s.CUSTOMER_ID], k=int(round(share * len(chosen))), seed=seed, key=sid)
-        reason = (f"recommended: strategy {sid} for this tier ({float(r.x):.0%} of the tier funded); "
-                  f"highest {ranked_by} first")
+        reason = ranked.format(strategy=sid, share=i18n.percent(float(r.x)))
         name = file_name(sid, seg)
         lists[name] = pd.DataFrame({s.CUSTOMER_ID: chosen[s.CUSTOMER_ID].to_numpy(), "tier": chosen["tier"].to_numpy(),
                                     "expected_value": chosen["expected_value"].round(2).to_numpy(), "reason": reason,
@@ -110,8 +114,8 @@ def build(alloc: pd.DataFrame, kpi: pd.DataFrame, who: pd.DataFrame, *, uncovere
     for seg, g in un.groupby("segment", sort=True):
         g = g.sort_values([rank_col, s.CUSTOMER_ID], ascending=[False, True], kind="mergesort")
         also = g[s.CUSTOMER_ID].isin(taken)
-        reason = np.where(also, "not reached by any strategy in the data; in a recommended audience above",
-                          "not reached by any strategy in the data; no funded strategy for this tier")
+        reason = np.where(also, _("not reached by any strategy in the data; in a recommended audience above"),
+                          _("not reached by any strategy in the data; no funded strategy for this tier"))
         name = file_name(UNCOVERED, int(seg))
         lists[name] = pd.DataFrame({s.CUSTOMER_ID: g[s.CUSTOMER_ID].to_numpy(), "tier": g["tier"].to_numpy(),
                                     "expected_value": g["expected_value"].round(2).to_numpy(), "reason": reason,
@@ -119,7 +123,8 @@ def build(alloc: pd.DataFrame, kpi: pd.DataFrame, who: pd.DataFrame, *, uncovere
         rows.append({"file": f"{name}.csv", s.STRATEGY_ID: UNCOVERED, "segment": int(seg), "tier": _tier(who, int(seg)),
                      "customers": len(g), "held_out": 0, "holdout_share": 0.0, "needed": np.nan,
                      "expected_value": float(g["expected_value"].sum()) if forward else np.nan,
-                     "reason": f"{int(also.sum()):,} of them are in a recommended audience; no strategy, so no holdout"})
+                     "reason": _("{n} of them are in a recommended audience; no strategy, so no holdout").format(
+                         n=i18n.number(int(also.sum())))})
     index = pd.DataFrame(rows, columns=list(INDEX_COLUMNS))
     return Audiences(index=index.astype({"customers": "int64", "held_out": "int64", "segment": "int64"}), lists=lists)
 
@@ -138,14 +143,25 @@ def file_name(strategy: str, segment: int) -> str:
     return f"{slug}-{digest}-tier{int(segment) if segment >= 0 else 'none'}"
 
 
+def shown(index: pd.DataFrame) -> pd.DataFrame:
+    """The audiences' ``index`` for display: the uncovered and no-tier markers in the report's
+    language (the stored index keeps them English)."""
+    return index.assign(**{s.STRATEGY_ID: [_(v) if v == UNCOVERED else v for v in index[s.STRATEGY_ID]],
+                           "tier": [_(v) if v == NO_TIER else v for v in index["tier"]]})
+
+
 def _holdout_share(k: pd.DataFrame, sid: str) -> tuple[float, float, str]:
     if sid not in k.index or pd.isna(k.loc[sid].get("holdout_customers", np.nan)):
-        status = k.loc[sid, "effect_status"] if sid in k.index and "effect_status" in k else "no estimate in step 5"
-        return 0.0, np.nan, f"no holdout: step 5 sized none ({status})"
+        from userops.review import effect_status_text
+
+        status = (effect_status_text(k.loc[sid, "effect_status"]) if sid in k.index and "effect_status" in k
+                  else _("no estimate in step 5"))
+        return 0.0, np.nan, _("no holdout: step 5 sized none ({status})").format(status=status)
     n1, n0 = float(k.loc[sid, "holdout_customers"]), float(k.loc[sid, "reached_needed"])
     share = n1 / (n1 + n0) if n1 + n0 > 0 else 0.0
-    return share, n1 + n0, (f"holdout share {share:.0%} as step 5 sizes it ({n1:,.0f} held out for "
-                            f"{n0:,.0f} reached across the strategy's audiences)")
+    return share, n1 + n0, _("holdout share {share} as step 5 sizes it ({held} held out for {reached} reached "
+                             "across the strategy's audiences)").format(
+        share=i18n.percent(share), held=i18n.number(n1), reached=i18n.number(n0))
 
 
 def _tier(who: pd.DataFrame, seg: int) -> str:

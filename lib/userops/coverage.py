@@ -5,13 +5,17 @@ import ibis
 import numpy as np
 import pandas as pd
 
-from userops import features
+from userops import features, i18n
 from userops import schema as s
+from userops.i18n import N_, _
 
 __all__ = [
     "prepare", "in_window", "calendar", "reach", "matrix", "uncovered", "uncovered_summary", "intensity",
-    "overlap", "category_fit", "preference_fit", "funnel",
+    "overlap", "category_fit", "preference_fit", "funnel", "NO_ORDERS",
 ]
+
+# the segment of reached customers with no order up to the cut-off (shown in the report's language)
+NO_ORDERS = N_("(no orders)")
 
 
 def prepare(tables: dict[str, pd.DataFrame], *, as_of: pd.Timestamp, window_days: int
@@ -19,8 +23,8 @@ def prepare(tables: dict[str, pd.DataFrame], *, as_of: pd.Timestamp, window_days
     """Strategies running in the window, who they reached, and a statement of what is missing.
 
     Works on any dataset: without strategies or exposures both frames are empty (with their
-    columns) and the statement (a clause, e.g. "this data has no strategies table") says why
-    step 4 has nothing to show; otherwise it is empty.
+    columns) and the statement (a clause in the report's language, e.g. "this data has no
+    strategies table") says why step 4 has nothing to show; otherwise it is empty.
     """
     strategies = tables.get("strategies", pd.DataFrame(columns=[s.STRATEGY_ID, s.START, s.END]))
     exposures = tables.get("exposures", pd.DataFrame(columns=[s.CUSTOMER_ID, s.STRATEGY_ID]))
@@ -32,13 +36,13 @@ def prepare(tables: dict[str, pd.DataFrame], *, as_of: pd.Timestamp, window_days
     reached = reach(exposures, responses, strategies=st)
     note = ""
     if strategies.empty:
-        note = "this data has no strategies table"
+        note = _("this data has no strategies table")
     elif exposures.empty:
-        note = "this data has strategies but no exposures, so who each strategy reached is unknown"
+        note = _("this data has strategies but no exposures, so who each strategy reached is unknown")
     elif st.empty:
-        note = f"no strategy ran in the {window_days} days up to the cut-off"
+        note = _("no strategy ran in the {days} days up to the cut-off").format(days=i18n.number(window_days))
     elif reached.empty:
-        note = "no exposure belongs to a strategy that ran in the window"
+        note = _("no exposure belongs to a strategy that ran in the window")
     return st, reached, note
 
 
@@ -78,7 +82,8 @@ def matrix(reached: pd.DataFrame, segments: pd.DataFrame, *, by: str, level: str
     """Strategy (or ``level="type"``) x segment: segment size, reached, share, responders, conversion.
 
     ``segments`` has one row per customer with the column ``by``; customers reached but not in
-    ``segments`` (no order up to the cut-off) are counted under ``(no orders)``.
+    ``segments`` (no order up to the cut-off) are counted under :data:`NO_ORDERS` (in the
+    report's language: the frame is for display).
     """
     cols = [level, by, "reached", "responders", "segment_size", "share_reached", "conversion"]
     if segments is None or segments.empty or reached.empty:
@@ -88,7 +93,7 @@ def matrix(reached: pd.DataFrame, segments: pd.DataFrame, *, by: str, level: str
     r = reached.drop_duplicates([s.CUSTOMER_ID, level]) if level != s.STRATEGY_ID else reached
     if level != s.STRATEGY_ID:  # a customer responded to the type if to any of its strategies
         r = reached.groupby([s.CUSTOMER_ID, level], as_index=False)["responded"].max()
-    r = r.assign(segment=r[s.CUSTOMER_ID].map(seg).fillna("(no orders)"))
+    r = r.assign(segment=r[s.CUSTOMER_ID].map(seg).fillna(_(NO_ORDERS)))
     g = r.groupby([level, "segment"])
     out = pd.DataFrame({"reached": g.size(), "responders": g["responded"].sum()}).reset_index()
     levels = sorted(r[level].unique(), key=str)

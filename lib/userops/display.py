@@ -6,7 +6,9 @@ values reach the thousands), ``-`` for a missing value with the reason in a note
 no index column, numeric ids sorted as numbers, at most :data:`MAX_ROWS` rows (the full table is
 written as CSV beside the page and linked) and at most :data:`MAX_COLUMNS` value columns per table
 (a wider frame is split, each part repeating the key columns). Table ids come from ``name``, so
-the same frame gives byte-identical HTML.
+the same frame gives byte-identical HTML. Headers, notes and values are written in the report's
+language (:mod:`userops.i18n`): labels looked up when the table is made, numbers by Babel
+(:func:`number`, :func:`percent`), dates as ISO days in every language.
 """
 from __future__ import annotations
 
@@ -14,15 +16,17 @@ import html
 import os
 import re
 from collections.abc import Mapping
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from IPython.display import HTML, display
 
-from userops import artifacts, labels
+from userops import artifacts, i18n, labels
+from userops.i18n import N_, _
 
-__all__ = ["show_table", "table_html", "blank_reason", "MAX_ROWS", "MAX_COLUMNS", "MISSING"]
+__all__ = ["show_table", "table_html", "blank_reason", "number", "percent", "MAX_ROWS", "MAX_COLUMNS", "MISSING"]
 
 MAX_ROWS = 25
 MAX_COLUMNS = 8  # value columns per table; a wider frame is split
@@ -71,11 +75,13 @@ def table_html(frame: pd.DataFrame, *, name: str, out_dir: str | Path, caption: 
     if len(data) > MAX_ROWS:
         csv = artifacts.write_csv(data, out_dir=Path(out_dir) / "tables", name=name)
         href = html.escape(Path(os.path.relpath(csv, Path.cwd())).as_posix(), quote=True)
-        notes.append(f"Showing the first {MAX_ROWS} of {len(data):,} rows; the full table: "
-                     f"<a href=\"{href}\">{html.escape(csv.name)}</a>.")
+        link = f"<a href=\"{href}\">{html.escape(csv.name)}</a>"
+        notes.append(html.escape(_("Showing the first {shown} of {total} rows; the full table: {link}.")).format(
+            shown=number(MAX_ROWS), total=number(len(data)), link=link))
         data = data.head(MAX_ROWS)
     if data.empty:
-        return f"<p class=\"table-note\">{html.escape(caption + ': ' if caption else '')}no rows.</p>"
+        empty = _("{caption}: no rows.").format(caption=caption) if caption else _("no rows.")
+        return f"<p class=\"table-note\">{html.escape(empty)}</p>"
     parts = _split(list(data.columns), text=[c for c in data.columns if not _numeric(data[c])])
     tables = [_styled(data[cols], uid=f"{name}-{i}" if len(parts) > 1 else name,
                       caption=caption if i == 0 else "", categories=categories, row_kinds=row_kinds)
@@ -173,37 +179,64 @@ def _numeric(values: pd.Series) -> bool:
 def _formatter(values: pd.Series, kind: str):
     """A function writing one value of a column of ``kind`` (missing values are the Styler's)."""
     if pd.api.types.is_bool_dtype(values):
-        return lambda v: "yes" if v else "no"
+        yes, no = _("yes"), _("no")
+        return lambda v: yes if v else no
     if pd.api.types.is_datetime64_any_dtype(values):
         with_time = (values.dropna().dt.normalize() != values.dropna()).any()
-        return (lambda v: v.strftime("%Y-%m-%d %H:%M")) if with_time else (lambda v: v.strftime("%Y-%m-%d"))
+        return (lambda v: v.strftime("%Y-%m-%d %H:%M")) if with_time else (lambda v: i18n.date(v.date(), style="short"))
     if not _numeric(values):
         return lambda v: _text(v)
     finite = values[np.isfinite(values.astype(float))] if len(values) else values
     big = finite.abs().max() if len(finite) else 0
     whole = bool(len(finite)) and bool((finite == finite.round()).all())
     if kind == "share":
-        return lambda v: f"{v:.1%}" if np.isfinite(v) else _inf(v)
+        return _finite(lambda v: percent(v, 1))
     if kind == "p":
-        return lambda v: "< 0.001" if v < 0.001 else f"{v:.3f}"
+        below = "< " + number(0.001, 3)
+        return lambda v: below if v < 0.001 else number(v, 3)
     if kind == "id":  # an id is a name: 1234, not 1,234
-        return lambda v: f"{v:.0f}" if np.isfinite(v) else _inf(v)
+        return _finite(lambda v: f"{v:.0f}")
     if kind == "count" or (whole and kind not in ("money", "ratio")):
-        return lambda v: f"{v:,.0f}" if np.isfinite(v) else _inf(v)
+        return _finite(lambda v: number(v))
     if kind == "money":
-        return (lambda v: f"{v:,.0f}" if np.isfinite(v) else _inf(v)) if big >= 1000 else \
-            (lambda v: f"{v:,.2f}" if np.isfinite(v) else _inf(v))
+        return _finite(lambda v: i18n.money(_exact(v), 0 if big >= 1000 else 2))
     if kind in ("days", "index"):
-        return lambda v: f"{v:,.1f}" if np.isfinite(v) else _inf(v)
+        return _finite(lambda v: number(v, 1))
     digits = 2 if big >= 1 or big == 0 else 3
-    return lambda v: f"{v:,.{digits}f}" if np.isfinite(v) else _inf(v)
+    return _finite(lambda v: number(v, digits))
+
+
+def number(value: float, digits: int = 0) -> str:
+    """:func:`userops.i18n.number` of ``value`` as it is in binary (Babel would round the float's
+    shortest decimal form: 2.675 to 2.68, where Python's ``f"{2.675:.2f}"`` writes 2.67), so a
+    number reads as the code's f-strings always wrote it (``nan``, ``inf`` as they do)."""
+    if not np.isfinite(value):
+        return str(float(value))
+    return i18n.number(_exact(value), digits)
+
+
+def percent(share: float, digits: int = 0) -> str:
+    """:func:`userops.i18n.percent` of ``share``, rounded as Python's ``f"{share:.1%}"`` rounds
+    (the share times 100 in floating point, then its binary value)."""
+    if not np.isfinite(share):
+        return f"{share:.{digits}%}"
+    return i18n.percent(_exact(float(share) * 100).scaleb(-2), digits)
+
+
+def _exact(value: float) -> Decimal:
+    return Decimal(int(value)) if isinstance(value, (int, np.integer)) else Decimal(float(value))
+
+
+def _finite(write):
+    """``write`` for finite values; infinities as ``∞`` and ``-∞``."""
+    return lambda v: write(v) if np.isfinite(v) else _inf(v)
 
 
 def _text(value: object) -> str:
     if isinstance(value, (list, tuple, np.ndarray)):
-        return ", ".join(str(v) for v in value)
+        return _(", ").join(str(v) for v in value)
     if isinstance(value, pd.Timestamp):
-        return value.strftime("%Y-%m-%d")
+        return i18n.date(value.date(), style="short")
     if isinstance(value, float) and value.is_integer():
         return f"{value:.0f}"
     return str(value)
@@ -219,16 +252,17 @@ def _missing_note(data: pd.DataFrame, missing: str | Mapping[str, str] | None,
     cols = [c for c in data.columns if data[c].isna().any()]
     if not cols:
         return ""
+    comma = _(", ")
     if isinstance(missing, Mapping):
         reasons = {}
         for c in cols:
-            reasons.setdefault(missing.get(c, "not available for that row"), []).append(c)
-        parts = [f"{', '.join(labels.label(c, categories=categories) for c in cs)}: {why}"
-                 for why, cs in reasons.items()]
-        return html.escape(f"{MISSING} = no value. " + "; ".join(parts) + ".")
-    shown = ", ".join(labels.label(c, categories=categories) for c in cols)
-    why = missing or "not available for that row"
-    return html.escape(f"{MISSING} = no value ({shown}): {why}.")
+            reasons.setdefault(missing.get(c, _("not available for that row")), []).append(c)
+        parts = [_("{columns}: {why}").format(columns=comma.join(labels.label(c, categories=categories) for c in cs),
+                                             why=why) for why, cs in reasons.items()]
+        return html.escape(_("{mark} = no value. {reasons}.").format(mark=MISSING, reasons=_("; ").join(parts)))
+    shown = comma.join(labels.label(c, categories=categories) for c in cols)
+    why = missing or _("not available for that row")
+    return html.escape(_("{mark} = no value ({columns}): {why}.").format(mark=MISSING, columns=shown, why=why))
 
 
 def blank_reason(values: object, *, groups: object = None, zero_is_blank: bool = False) -> str:
@@ -237,23 +271,24 @@ def blank_reason(values: object, *, groups: object = None, zero_is_blank: bool =
     Blank: no finite value; every value the same (per group, when ``groups`` labels each
     value: a chart of flat lines); a single value per group; with ``zero_is_blank``, every value
     zero. Charts (:mod:`userops.plots`) draw nothing when this gives a reason, and the prose
-    says it in the chart's place.
+    says it in the chart's place. The reason is English (code compares it); where it is shown it
+    is translated: ``_(reason)`` (its messages are in the catalog).
     """
     v = pd.to_numeric(pd.Series(np.asarray(values, dtype=object).ravel()), errors="coerce")
     v = v.astype(float)
     ok = np.isfinite(v.to_numpy())
     if not ok.any():
-        return "no values to show"
+        return N_("no values to show")
     if zero_is_blank and (v[ok] == 0).all():
-        return "every value is 0"
+        return N_("every value is 0")
     if groups is None:
-        return "" if not _flat(v[ok]) or zero_is_blank else "only one value"
+        return "" if not _flat(v[ok]) or zero_is_blank else N_("only one value")
     g = pd.Series(np.asarray(groups, dtype=object).ravel())[ok].to_numpy()
     lines_ = v[ok].groupby(g, sort=False)
     if (lines_.size() <= 1).all():
-        return "one point per line only"
+        return N_("one point per line only")
     if all(_flat(line) for _, line in lines_):
-        return "every line is flat (the same value at every point)"
+        return N_("every line is flat (the same value at every point)")
     return ""
 
 

@@ -1,6 +1,8 @@
 """Step 5: strategy effects that survive targeting (weighted DiD), their drivers, and who responds."""
 from __future__ import annotations
 
+import re
+import string
 import warnings
 from dataclasses import dataclass
 
@@ -12,14 +14,16 @@ from patsy import dmatrices
 from statsmodels.stats.power import NormalIndPower
 from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
-from userops import features
+from userops import features, i18n
 from userops import schema as s
+from userops.i18n import N_, _
 
 __all__ = [
     "BAND_DAYS", "COVARIATES", "Design", "Periods", "POOLS", "bands_from", "RESULT_COLUMNS", "Gate", "week_start", "run_weeks", "contact_cost_per_customer",
     "design", "usable_terms", "propensity_fit", "propensity_weights", "balance", "overlap", "select_pool", "did",
     "event_study", "estimate", "placebo_design", "placebo", "holdout_size", "estimate_all", "pooled_by_type",
     "focus", "table", "cell_effects", "compare", "stack", "heterogeneity", "response_table", "response_drivers",
+    "say", "shown", "GATE_KINDS",
 ]
 
 # the length of the period the spend bands were set on (step 3's default period, a quarter)
@@ -28,8 +32,8 @@ COVARIATES = ("log_spend_13w", "log_spend_26w", "orders_13w", "weeks_since_order
 # comparison pools: auto (same type where it supports an estimate, else population), the
 # same-type pool without look-ahead (to_date) or with it (any_time), and the population pool
 POOLS = ("auto", "to_date", "any_time", "population")
-POOL_LABELS = {"to_date": "same type", "any_time": "same type (any time)", "population": "population",
-               "none": "none"}
+POOL_LABELS = {"to_date": N_("same type"), "any_time": N_("same type (any time)"), "population": N_("population"),
+               "none": N_("none")}
 # every column of :func:`estimate_all`'s results, whatever the data (an empty year included)
 RESULT_COLUMNS = (
     s.STRATEGY_ID, "type", "start", "end", "weeks", "outcome", "naive", "naive_ci_low", "naive_ci_high",
@@ -40,6 +44,114 @@ RESULT_COLUMNS = (
     "cost_per_customer", "breakeven_effect", "spend_sd", "holdout_weeks", "holdout_share",
     "holdout_customers", "reached_needed", "holdout",
 )
+
+
+# -- the words this module writes into its results --------------------------------------------
+# Gate verdicts and reasons, pool reasons, placebo verdicts, holdout and persistence notes are
+# written in English (the artifacts' language: step 6 and the strategy library read them) from
+# the templates below; :func:`say` writes one in the report's language where it is shown.
+GATE_KINDS = (N_("too few eligible customers"), N_("insufficient overlap"),
+              N_("run or pre-window outside the data"))
+_TOO_FEW = N_("too few eligible customers ({exposed} exposed, {comparison} comparison; need {need} each)")
+_ESS = N_("effective comparison sample {ess} < {bar}")
+_SMD = N_("largest SMD after weighting {smd} > {bar}")
+_HEAVY = N_("one comparison customer carries {share} of the weight")
+_OVERLAP = N_("insufficient overlap: {problems}")
+_OUTSIDE = N_("run or pre-window outside the data ({why})")
+_ENDS_LATE = N_("the run ends after the cut-off")
+_NO_PRE = N_("the data does not cover the {weeks} weeks before the start")
+_POPULATION = N_("every customer with an order in the {weeks} weeks before the start who was not reached by "
+                 "an overlapping strategy")
+_BY_PARAMETER = N_("set by the `eligibility` parameter")
+_BY_PARAMETER_POPULATION = N_("set by the `eligibility` parameter: {population}")
+_SAME_TYPE = N_("customers reached by {type} strategies that had started by this one's end support an "
+                "estimate ({comparison} comparison customers)")
+_SAME_TYPE_UNTYPED = N_("customers reached by strategies that had started by this one's end support an "
+                        "estimate ({comparison} comparison customers)")
+_FELL_BACK = N_("the same-type pool cannot support an estimate ({why}), so the comparison is {population}, "
+                "weighted on pre-period behaviour; the same rule sets aside {aside} of the {reached} reached "
+                "customers")
+_NEITHER = N_("neither pool supports an estimate: same type, {why}; population, {why_population}")
+_NOT_RUN = N_("not run: no estimate")
+_PLACEBO_TOO_EARLY = N_("not possible: the data does not reach back far enough before the start")
+_PLACEBO_REFUSED = N_("not possible: {gate}")
+_PLACEBO_FAILED = N_("failed: CI excludes 0 (z = {z})")
+_FREE = N_("no size: the strategy costs nothing per customer, so any effect pays")
+_NO_SPREAD = N_("no size: the reached customers' weekly spend has no measurable spread")
+_HOLD_OUT = N_("hold out {customers} customers and reach {reached} for {weeks} weeks")
+_NO_PRE_DATA = N_("no size: no pre-period data for this strategy")
+_ON_SPEND = N_("sized on spend")
+_NOT_NEEDED = N_("not needed: the effect is distinguishable from zero")
+_TOO_LATE = N_("not measurable: the run ends too close to the cut-off")
+_NOT_MEASURABLE = N_("not measurable: {gate}")
+_PERSISTS = N_("persists: the {weeks} weeks after the run stay above the comparison")
+_UNCLEAR_AFTER = N_("does not persist: the {weeks} weeks after the run cannot be told from no effect")
+_BELOW_AFTER = N_("does not persist: the {weeks} weeks after the run are below the comparison")
+_NOT_POSITIVE = N_("does not persist: the run's own estimate is not positive")
+_CONSTANT = N_("{term} (constant)")
+_COLLINEAR = N_("{term} (collinear)")
+_ABSENT = N_("{term} (not in the data)")
+_SHRUNK = N_("shrunk group estimate")
+_AVERAGE = N_("strategy average")
+_WORDS = (N_("passed"), N_("spend"), N_("orders"), *POOL_LABELS.values(), *GATE_KINDS, _ENDS_LATE,
+          _BY_PARAMETER, _NOT_RUN, _PLACEBO_TOO_EARLY, _FREE, _NO_SPREAD, _NO_PRE_DATA, _ON_SPEND, _NOT_NEEDED,
+          _TOO_LATE, _NOT_POSITIVE, _SHRUNK, _AVERAGE)
+_TEMPLATES = (_TOO_FEW, _ESS, _SMD, _HEAVY, _OVERLAP, _OUTSIDE, _NO_PRE, _POPULATION, _BY_PARAMETER_POPULATION,
+              _SAME_TYPE_UNTYPED, _SAME_TYPE, _FELL_BACK, _NEITHER, _PLACEBO_REFUSED, _PLACEBO_FAILED, _HOLD_OUT,
+              _NOT_MEASURABLE, _PERSISTS, _UNCLEAR_AFTER, _BELOW_AFTER, _CONSTANT, _COLLINEAR, _ABSENT)
+# fields that hold one of these messages (said in turn); ``type`` and ``term`` are names from data or
+# the model, every other field a number
+_MESSAGE_FIELDS = ("problems", "why", "why_population", "population", "gate")
+_NAME_FIELDS = ("type", "term")
+_NUMBER = r"[-+]?\d[\d,]*(?:\.\d+)?%?"
+_NAME = r"(?:(?!, ).)+?"  # a name inside a list of names joined by ", "
+# the columns of this module's frames that hold its words
+TEXT_COLUMNS = ("gate", "pool", "pool_reason", "placebo", "holdout", "persistence", "source", "outcome",
+                "dropped_terms")
+
+
+def _pattern(template: str) -> re.Pattern:
+    parts = []
+    for literal, field, _spec, _conv in string.Formatter().parse(template):
+        parts.append(re.escape(literal))
+        if field is not None:
+            kind = ".+?" if field in _MESSAGE_FIELDS else _NAME if field in _NAME_FIELDS else _NUMBER
+            parts.append(f"(?P<{field}>{kind})")
+    return re.compile("".join(parts))
+
+
+_PATTERNS = [(t, _pattern(t)) for t in _TEMPLATES]
+
+
+def say(text: object) -> object:
+    """One of the verdicts or reasons this module writes (English, as stored in its results and
+    artifacts) in the report's language; anything else (a value from data, a missing value)
+    unchanged. A reason's numbers and names are kept; reasons inside a reason are said in turn."""
+    if i18n.lang() == "en" or not isinstance(text, str) or not text:
+        return text
+    if text in _WORDS:
+        return _(text)
+    for template, pattern in _PATTERNS:
+        found = pattern.fullmatch(text)
+        if found:
+            return _(template).format(**{k: say(v) if k in _MESSAGE_FIELDS else v
+                                         for k, v in found.groupdict().items()})
+    if "; " in text:  # several problems of one gate
+        return _("; ").join(str(say(part)) for part in text.split("; "))
+    if ", " in text:  # several terms left out of a model
+        parts = text.split(", ")
+        said = [say(part) for part in parts]
+        return _(", ").join(map(str, said)) if said != parts else text
+    return text
+
+
+def shown(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` (results, a persistence or cell table) with this module's words in
+    :data:`TEXT_COLUMNS` said in the report's language (:func:`say`), for display only."""
+    if i18n.lang() == "en":
+        return frame
+    cols = [c for c in TEXT_COLUMNS if c in frame.columns]
+    return frame.assign(**{c: frame[c].map(say) for c in cols}) if cols else frame
 
 
 @dataclass(frozen=True)
@@ -220,11 +332,11 @@ def usable_terms(X: pd.DataFrame, *, keep: tuple[str, ...] = ("const", "Intercep
     for col in X.columns:
         x = X[col].to_numpy(float)
         if col not in keep and (not np.isfinite(x).all() or np.ptp(x) == 0):
-            dropped.append(f"{col} (constant)")
+            dropped.append(_CONSTANT.format(term=col))
             continue
         trial = X[kept + [col]].to_numpy(float)
         if np.linalg.matrix_rank(trial) < len(kept) + 1:
-            dropped.append(f"{col} (collinear)")
+            dropped.append(_COLLINEAR.format(term=col))
             continue
         kept.append(col)
     return kept, dropped
@@ -326,21 +438,21 @@ def overlap(people: pd.DataFrame, *, gate: Gate = Gate()) -> dict[str, object]:
     n_t, n_c = int((elig & people["treated"]).sum()), int((elig & ~people["treated"]).sum())
     out: dict[str, object] = {"eligible_treated": n_t, "eligible_comparison": n_c}
     if n_t < gate.min_treated or n_c < gate.min_treated:
-        return out | {"problems": [f"too few eligible customers ({n_t} exposed, {n_c} comparison; "
-                                   f"need {gate.min_treated} each)"]}
+        return out | {"problems": [_TOO_FEW.format(exposed=i18n.number(n_t), comparison=i18n.number(n_c),
+                                                   need=i18n.number(gate.min_treated))]}
     w, dropped = propensity_fit(people)
     bal = balance(people, w)
     wc = w[elig & ~people["treated"]]
     ess = float(wc.sum() ** 2 / (wc ** 2).sum())
     smd = float(bal["smd_after"].abs().max())
     share = float(wc.max() / wc.sum())
-    problems = [f"effective comparison sample {_apart(ess, gate.min_ess)[0]} < {_apart(ess, gate.min_ess)[1]}"
+    problems = [_ESS.format(ess=_apart(ess, gate.min_ess)[0], bar=_apart(ess, gate.min_ess)[1])
                 if ess < gate.min_ess else "",
-                f"largest SMD after weighting {_apart(smd, gate.max_smd, decimals=2)[0]} > {gate.max_smd}"
+                _SMD.format(smd=_apart(smd, gate.max_smd, decimals=2)[0], bar=gate.max_smd)
                 if smd > gate.max_smd else "",
-                f"one comparison customer carries {share:.0%} of the weight"
+                _HEAVY.format(share=f"{share:.0%}")
                 if share > gate.max_weight_share else ""]
-    problems = [f"insufficient overlap: {'; '.join(p for p in problems if p)}"] if any(problems) else []
+    problems = [_OVERLAP.format(problems="; ".join(p for p in problems if p))] if any(problems) else []
     return out | {"problems": problems, "weights": w, "balance": bal, "ess": ess, "max_smd_after": smd,
                   "max_weight_share": share, "dropped_terms": ", ".join(dropped)}
 
@@ -358,26 +470,22 @@ def select_pool(people: pd.DataFrame, *, eligibility: str = "auto", gate: Gate =
         raise ValueError(f"`eligibility` must be one of {list(POOLS)}, not {eligibility!r}")
     same = people.assign(eligible=people["pool_same_type"])
     pop = people.assign(eligible=people["pool_population"])
-    kind = f"{type_label} " if type_label else ""
-    population_words = (f"every customer with an order in the {pre_weeks} weeks before the start who was "
-                        "not reached by an overlapping strategy")
+    population_words = _POPULATION.format(weeks=pre_weeks)
     if eligibility in ("to_date", "any_time"):
-        return same, POOL_LABELS[eligibility], "set by the `eligibility` parameter"
+        return same, POOL_LABELS[eligibility], _BY_PARAMETER
     if eligibility == "population":
-        return pop, "population", f"set by the `eligibility` parameter: {population_words}"
+        return pop, "population", _BY_PARAMETER_POPULATION.format(population=population_words)
     first = overlap(same, gate=gate)
     if not first["problems"]:
-        return same, "same type", (f"customers reached by {kind}strategies that had started by this one's end "
-                                   f"support an estimate ({first['eligible_comparison']:,} comparison customers)")
+        return same, "same type", (_SAME_TYPE if type_label else _SAME_TYPE_UNTYPED).format(
+            type=type_label, comparison=f"{first['eligible_comparison']:,}")
     second = overlap(pop, gate=gate)
     why = first["problems"][0]
     aside = int((people["treated"] & ~people["pool_population"]).sum())
     if not second["problems"]:
-        return pop, "population", (f"the same-type pool cannot support an estimate ({why}), so the comparison "
-                                   f"is {population_words}, weighted on pre-period behaviour; the same rule "
-                                   f"sets aside {aside:,} of the {int(people['treated'].sum()):,} reached customers")
-    return pop, "none", (f"neither pool supports an estimate: same type, {why}; population, "
-                         f"{second['problems'][0]}")
+        return pop, "population", _FELL_BACK.format(why=why, population=population_words, aside=f"{aside:,}",
+                                                    reached=f"{int(people['treated'].sum()):,}")
+    return pop, "none", _NEITHER.format(why=why, why_population=second["problems"][0])
 
 
 def estimate(people: pd.DataFrame, panel: pd.DataFrame | Periods, *, outcome: str = "spend",
@@ -456,15 +564,15 @@ def placebo(weekly: pd.DataFrame | ibis.Table, people: pd.DataFrame, panel: pd.D
     got = placebo_design(weekly, people, panel, n_run=n_run, pre_weeks=pre_weeks, shift_weeks=shift_weeks,
                          first=first)
     if got is None:
-        return {"placebo": "not possible: the data does not reach back far enough before the start"}
+        return {"placebo": _PLACEBO_TOO_EARLY}
     p, fake_panel, fake = got
     r = estimate(p, fake_panel, outcome=outcome, gate=gate)
     out = {"placebo_start": fake, "placebo_estimate": r["estimate"], "placebo_se": r["se"],
            "placebo_ci_low": r["ci_low"], "placebo_ci_high": r["ci_high"]}
     if r["gate"] != "passed":
-        return out | {"placebo": f"not possible: {r['gate']}"}
+        return out | {"placebo": _PLACEBO_REFUSED.format(gate=r["gate"])}
     z = r["estimate"] / r["se"] if r["se"] > 0 else 0.0
-    verdict = "passed" if r["ci_low"] <= 0 <= r["ci_high"] else f"failed: CI excludes 0 (z = {z:+.1f})"
+    verdict = "passed" if r["ci_low"] <= 0 <= r["ci_high"] else _PLACEBO_FAILED.format(z=f"{z:+.1f}")
     return out | {"placebo": verdict}
 
 
@@ -497,17 +605,17 @@ def holdout_size(people: pd.DataFrame, panel: pd.DataFrame | Periods, *, weeks: 
     sd = float(means.std(ddof=1)) if len(treated) > 1 else np.nan
     out["spend_sd"] = sd
     if not cost_per_customer > 0:
-        return out | {"holdout": "no size: the strategy costs nothing per customer, so any effect pays"}
+        return out | {"holdout": _FREE}
     b = float(cost_per_customer) / int(weeks)
     out["breakeven_effect"] = b
     if not np.isfinite(sd) or sd <= 0:
-        return out | {"holdout": "no size: the reached customers' weekly spend has no measurable spread"}
+        return out | {"holdout": _NO_SPREAD}
     n1 = NormalIndPower().solve_power(effect_size=b / sd, alpha=alpha, power=power,
                                       ratio=(1 - share) / share, alternative="two-sided")
     n1 = int(np.ceil(n1))
     return out | {"holdout_customers": n1, "reached_needed": int(np.ceil(n1 * (1 - share) / share)),
-                  "holdout": f"hold out {n1:,} customers and reach {int(np.ceil(n1 * (1 - share) / share)):,} "
-                             f"for {int(weeks)} weeks"}
+                  "holdout": _HOLD_OUT.format(customers=f"{n1:,}", reached=f"{int(np.ceil(n1 * (1 - share) / share)):,}",
+                                              weeks=int(weeks))}
 
 
 def stack(designs: list[Design | tuple[pd.DataFrame, pd.DataFrame]], *, outcome: str = "spend"
@@ -596,13 +704,11 @@ def estimate_all(weekly: pd.DataFrame | ibis.Table, *, tables: dict[str, pd.Data
         base = {s.STRATEGY_ID: sid, "type": row.get(s.TYPE, "all"), "start": row[s.START], "end": row[s.END],
                 "weeks": n_run}
         if week_start(row[s.START]) - pd.Timedelta(weeks=pre_weeks) < first_week or row[s.END] > as_of:
-            why = ("the run ends after the cut-off" if row[s.END] > as_of else
-                   f"the data does not cover the {pre_weeks} weeks before the start")
+            why = _ENDS_LATE if row[s.END] > as_of else _NO_PRE.format(weeks=pre_weeks)
             for outcome in outcomes:
                 rows.append(base | {"outcome": outcome, "pool": "none", "pool_reason": why,
-                                    "gate": f"run or pre-window outside the data ({why})",
-                                    "placebo": "not run: no estimate",
-                                    "holdout": "no size: no pre-period data for this strategy"})
+                                    "gate": _OUTSIDE.format(why=why), "placebo": _NOT_RUN,
+                                    "holdout": _NO_PRE_DATA})
             continue
         d = design(weekly, strategy=row, strategies=st, exposures=exp, responses=resp, bands=bands,
                    pre_weeks=pre_weeks, eligibility=eligibility, band_days=band_days, first=first)
@@ -616,12 +722,12 @@ def estimate_all(weekly: pd.DataFrame | ibis.Table, *, tables: dict[str, pd.Data
                 r |= placebo(weekly, people, panel, n_run=n_run, outcome=outcome, pre_weeks=pre_weeks,
                              shift_weeks=placebo_weeks, gate=gate, first=first)
             else:
-                r["placebo"] = "not run: no estimate"
+                r["placebo"] = _NOT_RUN
             clear = r["gate"] == "passed" and (r["ci_low"] > 0 or r["ci_high"] < 0)
             if outcome != "spend":
-                r["holdout"] = "sized on spend"
+                r["holdout"] = _ON_SPEND
             elif clear:
-                r["holdout"] = "not needed: the effect is distinguishable from zero"
+                r["holdout"] = _NOT_NEEDED
             else:
                 r |= holdout_size(people, panel, weeks=n_run, cost_per_customer=float(costs.get(sid, contact_cost)),
                                   share=holdout_share)
@@ -667,7 +773,7 @@ def focus(results: pd.DataFrame, designs: dict[str, Design], *,
             "heterogeneity": heterogeneity(people, panel, by=by, outcome=outcome, min_cell=min_cell),
             "heterogeneity_cluster": pd.DataFrame() if clusters is None else heterogeneity(
                 people.merge(clusters[[s.CUSTOMER_ID, "cluster_name"]], on=s.CUSTOMER_ID, how="left")
-                .fillna({"cluster_name": "(no cluster)"}).set_axis(people.index),
+                .fillna({"cluster_name": _("(no cluster)")}).set_axis(people.index),
                 panel, by="cluster_name", outcome=outcome, min_cell=min_cell)}
 
 
@@ -676,7 +782,7 @@ def table(results: pd.DataFrame, *, outcome: str = "spend") -> pd.DataFrame:
 
     Beside each estimate: the comparison pool it used and why, the placebo-in-time check
     (estimate, CI, verdict) and, on spend, the holdout that would tell the break-even effect
-    from zero where this run cannot.
+    from zero where this run cannot. Verdicts and reasons are in the report's language (:func:`shown`).
     """
     keep = [s.STRATEGY_ID, "type", "start", "end", "weeks", "naive", "twfe_estimate", "estimate", "se",
             "ci_low", "ci_high", "gate", "pool", "pool_reason", "eligible_treated", "eligible_comparison",
@@ -690,7 +796,7 @@ def table(results: pd.DataFrame, *, outcome: str = "spend") -> pd.DataFrame:
     for col in ("start", "end"):
         if col in r:
             r[col] = pd.to_datetime(r[col]).dt.strftime("%Y-%m-%d")
-    return r.round(3)
+    return shown(r.round(3))
 
 
 def cell_effects(results: pd.DataFrame, designs: dict[str, Design], *,
@@ -709,7 +815,7 @@ def cell_effects(results: pd.DataFrame, designs: dict[str, Design], *,
             rows.append({s.STRATEGY_ID: r.strategy_id, "type": r.type, by: getattr(h, by),
                          "effect": h.shrunk if own else r.estimate,
                          "effect_se": h.shrunk_se if own else r.se,
-                         "source": "shrunk group estimate" if own else "strategy average",
+                         "source": _SHRUNK if own else _AVERAGE,
                          "weeks": run_weeks(r.start, r.end)})
     cols = [s.STRATEGY_ID, "type", by, "effect", "effect_se", "source", "weeks"]
     return pd.DataFrame(rows, columns=cols)
@@ -719,11 +825,11 @@ def compare(results: pd.DataFrame, *, outcome: str = "spend") -> pd.DataFrame:
     """Long frame for a forest chart: strategy x estimator (naive, unweighted DiD, default)."""
     r = results[(results["outcome"] == outcome) & results["naive"].notna()]
     parts = [
-        r.assign(estimator="naive exposed - not (selection)", estimate=r["naive"],
+        r.assign(estimator=_("naive exposed - not (selection)"), estimate=r["naive"],
                  ci_low=r["naive_ci_low"], ci_high=r["naive_ci_high"]),
-        r.assign(estimator="DiD, everyone, unweighted", estimate=r["twfe_estimate"],
+        r.assign(estimator=_("DiD, everyone, unweighted"), estimate=r["twfe_estimate"],
                  ci_low=r["twfe_ci_low"], ci_high=r["twfe_ci_high"]),
-        r.assign(estimator="DiD, eligible, ATT-weighted (default)"),
+        r.assign(estimator=_("DiD, eligible, ATT-weighted (default)")),
     ]
     cols = [s.STRATEGY_ID, "type", "estimator", "estimate", "ci_low", "ci_high"]
     out = pd.concat([p[cols] for p in parts], ignore_index=True)
@@ -785,7 +891,7 @@ def response_drivers(people: pd.DataFrame, *, formula_terms: list[str], n_folds:
         return pd.DataFrame(columns=cols), info
     columns = {f: _term_column(f, people.columns) for f in formula_terms}
     present = [f for f in formula_terms if columns[f] in people.columns]
-    dropped = [f"{f} (not in the data)" for f in formula_terms if f not in present]
+    dropped = [_ABSENT.format(term=f) for f in formula_terms if f not in present]
     d = people.assign(responded=people["responded"].astype(float)).dropna(
         subset=[columns[f] for f in present]).reset_index(drop=True)
     # every column as Q('name'): a name from the data (an attribute such as `age-band`) is
@@ -1045,8 +1151,7 @@ def persistence(weekly: pd.DataFrame | ibis.Table, results: pd.DataFrame, design
         k = min(int(post_weeks), int((last_week - w0).days // 7) - n_run + 1)
         base = {s.STRATEGY_ID: sid, "run_estimate": float(r["estimate"]), "post_weeks": max(k, 0)}
         if k < 1:
-            rows.append(base | {"persists": False,
-                                "persistence": "not measurable: the run ends too close to the cut-off"})
+            rows.append(base | {"persists": False, "persistence": _TOO_LATE})
             continue
         sums = _window_sums(weekly, w0=w0, windows={"pre": (-d.periods.n_pre, -1), "post": (n_run, n_run + k - 1),
                                                     "holdout": (-1, -1)})
@@ -1055,14 +1160,12 @@ def persistence(weekly: pd.DataFrame | ibis.Table, results: pd.DataFrame, design
         row = base | {"post_estimate": e["estimate"], "post_se": e["se"], "post_ci_low": e["ci_low"],
                       "post_ci_high": e["ci_high"]}
         if e["gate"] != "passed":
-            rows.append(row | {"persists": False, "persistence": f"not measurable: {e['gate']}"})
+            rows.append(row | {"persists": False, "persistence": _NOT_MEASURABLE.format(gate=e["gate"])})
             continue
         lasts = bool(r["estimate"] > 0 and e["ci_low"] > 0)
         rows.append(row | {"persists": lasts, "persistence": (
-            f"persists: the {k} weeks after the run stay above the comparison" if lasts else
-            f"does not persist: the {k} weeks after the run cannot be told from no effect"
-            if e["ci_low"] <= 0 <= e["ci_high"] else
-            f"does not persist: the {k} weeks after the run are below the comparison" if e["ci_high"] < 0 else
-            "does not persist: the run's own estimate is not positive")})
+            _PERSISTS.format(weeks=k) if lasts else
+            _UNCLEAR_AFTER.format(weeks=k) if e["ci_low"] <= 0 <= e["ci_high"] else
+            _BELOW_AFTER.format(weeks=k) if e["ci_high"] < 0 else _NOT_POSITIVE)})
     out = pd.DataFrame(rows).reindex(columns=list(PERSISTENCE_COLUMNS))
     return out.astype({"persists": bool, "post_weeks": "int64"}) if len(out) else out.astype({"persists": bool})

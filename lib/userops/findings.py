@@ -16,12 +16,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from userops import artifacts
+from userops import artifacts, i18n
+from userops.i18n import N_, _
 
 __all__ = ["Finding", "HEADING", "anchor", "show", "read", "tiering", "profiles", "migration",
            "coverage", "effects", "review"]
 
-HEADING = "What this step found and what to do"
+HEADING = N_("What this step found and what to do")
 
 
 @dataclass(frozen=True)
@@ -47,11 +48,12 @@ def show(items: list[Finding], *, out_dir: str | Path, step: str) -> None:
     path = artifacts.artifact_dir(out_dir) / f"{step}_findings.json"
     path.write_text(json.dumps([asdict(f) | {"anchor": f.anchor} for f in items], indent=2),
                     encoding="utf-8")
-    lines = [f"## {HEADING}", ""]
-    lines += [f"- {_md(f.found)} **{_md(f.do)}** ([evidence: {_md(f.section)}](#{_url(f.anchor)}))"
-              for f in items]
+    lines = [f"## {_(HEADING)}", ""]
+    lines += ["- {found} **{do}** ([{evidence}](#{anchor}))".format(
+        found=_md(f.found), do=_md(f.do), anchor=_url(f.anchor),
+        evidence=_("evidence: {section}").format(section=_md(f.section))) for f in items]
     if not items:
-        lines.append("- Nothing in this data supports a finding here; the sections below say what each needs.")
+        lines.append("- " + _("Nothing in this data supports a finding here; the sections below say what each needs."))
     display(Markdown("\n".join(lines)))
 
 
@@ -119,179 +121,246 @@ def profiles(cl, names: pd.Series, look: dict, top_tgi: pd.DataFrame) -> list[Fi
     """Step 2: the clusters, their most distinctive trait, and whether look-alikes are usable."""
     out: list[Finding] = []
     labels = cl.labels.map(names) if len(cl.labels) else pd.Series(dtype=str)
+    clusters = _("2. Clusters of customers who shop alike")
     if cl.k > 1 and len(labels):
         sizes = labels.value_counts()
         out.append(Finding(
-            f"Customers fall into {cl.k} groups that shop alike; the largest, \"{sizes.index[0]}\", holds "
-            f"{sizes.iloc[0]:,} customers ({sizes.iloc[0] / sizes.sum():.1%}).",
-            "Write one offer per cluster, matched to what its name says it prefers.",
-            "2. Clusters of customers who shop alike"))
+            _("Customers fall into {k} groups that shop alike; the largest, \"{name}\", holds {n} customers "
+              "({share}).").format(k=cl.k, name=sizes.index[0], n=i18n.number(sizes.iloc[0]),
+                                   share=i18n.percent(sizes.iloc[0] / sizes.sum(), 1)),
+            _("Write one offer per cluster, matched to what its name says it prefers."),
+            clusters))
     elif len(labels):
         out.append(Finding(
-            f"The {len(labels):,} customers form no distinct shopping groups ({cl.note or 'one cluster'}).",
-            "Target on value tiers (step 1) rather than on shopping style.",
-            "2. Clusters of customers who shop alike"))
+            _("The {n} customers form no distinct shopping groups ({why}).").format(
+                n=i18n.number(len(labels)), why=cl.note or _("one cluster")),
+            _("Target on value tiers (step 1) rather than on shopping style."),
+            clusters))
     if len(top_tgi):
         t = top_tgi.sort_values(["tgi", "label"], ascending=[False, True]).iloc[0]
         out.append(Finding(
-            f"The most over-represented trait: {t['label']}, TGI {t['tgi']:.0f} (100 = as in the base).",
-            "Use that trait to reach the cluster in channels that target on it.",
-            "3. Profiles against the customer base (TGI)"))
+            _("The most over-represented trait: {trait}, TGI {tgi} (100 = as in the base).").format(
+                trait=t["label"], tgi=i18n.number(t["tgi"])),
+            _("Use that trait to reach the cluster in channels that target on it."),
+            _("3. Profiles against the customer base (TGI)")))
     if not look.get("note") and np.isfinite(look.get("auc", np.nan)):
         auc = float(look["auc"])
         usable = auc >= 0.7
         out.append(Finding(
-            f"The look-alike score tells held-out seed customers from others with AUC {auc:.2f} "
-            f"({'useful' if usable else 'weak'}; 0.5 is chance).",
-            (f"Offer the seed group's strategy to the top {len(look['candidates']):,} candidates listed."
-             if usable else "Do not widen the seed group's strategy by look-alikes yet."),
-            "4. Look-alikes of a seed group"))
+            (_("The look-alike score tells held-out seed customers from others with AUC {auc} (useful; 0.5 is chance).")
+             if usable else
+             _("The look-alike score tells held-out seed customers from others with AUC {auc} (weak; 0.5 is chance).")
+             ).format(auc=i18n.number(auc, 2)),
+            (_("Offer the seed group's strategy to the top {n} candidates listed.").format(
+                n=i18n.number(len(look["candidates"])))
+             if usable else _("Do not widen the seed group's strategy by look-alikes yet.")),
+            _("4. Look-alikes of a seed group")))
     return out
 
 
 def migration(mov: pd.DataFrame, effect: pd.DataFrame) -> list[Finding]:
     """Step 3: how many move up, down and lapse, from which tier, and whether strategies help."""
+    from userops.migration import shown_state
+
     out: list[Finding] = []
     t = mov[~mov["origin"].astype(str).isin(["new", "lapsed"])] if len(mov) else mov
+    moves = _("4. Up, stay, down, lapse per origin tier, and the GMV at stake")
     if len(t) and t["customers"].sum() > 0:
         w = t["customers"] / t["customers"].sum()
         out.append(Finding(
-            f"From one period to the next {(t['up'] * w).sum():.1%} of active customers moved up a spend "
-            f"tier, {(t['down'] * w).sum():.1%} down and {(t['lapsed'] * w).sum():.1%} stopped buying.",
-            "Track these three shares each run; a rising lapse share is the first sign to act on.",
-            "4. Up, stay, down, lapse per origin tier, and the GMV at stake"))
+            _("From one period to the next {up} of active customers moved up a spend tier, {down} down and "
+              "{lapsed} stopped buying.").format(up=i18n.percent((t["up"] * w).sum(), 1),
+                                                 down=i18n.percent((t["down"] * w).sum(), 1),
+                                                 lapsed=i18n.percent((t["lapsed"] * w).sum(), 1)),
+            _("Track these three shares each run; a rising lapse share is the first sign to act on."),
+            moves))
         worst = t.sort_values(["lapsed", "origin"], ascending=[False, True]).iloc[0]
         if worst["lapsed"] > 0:
+            tier = shown_state(worst["origin"])
             out.append(Finding(
-                f"Tier {worst['origin']} lapses most: {worst['lapsed']:.1%} of its customers bought nothing "
-                "in the next period.",
-                f"Aim retention contacts at tier {worst['origin']} first.",
-                "4. Up, stay, down, lapse per origin tier, and the GMV at stake"))
+                _("Tier {tier} lapses most: {share} of its customers bought nothing in the next period.").format(
+                    tier=tier, share=i18n.percent(worst["lapsed"], 1)),
+                _("Aim retention contacts at tier {tier} first.").format(tier=tier),
+                moves))
     e = effect.dropna(subset=["adjusted_diff"]) if len(effect) and "adjusted_diff" in effect else effect.iloc[0:0]
     if len(e):
         clear = e[(e["ci_low"] > 0) | (e["ci_high"] < 0)]
         best = e.sort_values(["adjusted_diff", "type"], ascending=[False, True]).iloc[0]
-        said = (f"the intervals of all {len(e)} strategy types include zero" if len(clear) == 0 else
-                f"{len(clear)} of {len(e)} strategy types have an interval that excludes zero")
+        said = (_("the intervals of all {n} strategy types include zero").format(n=i18n.number(len(e)))
+                if len(clear) == 0 else
+                _("{k} of {n} strategy types have an interval that excludes zero").format(
+                    k=i18n.number(len(clear)), n=i18n.number(len(e))))
         out.append(Finding(
-            f"Reached customers moved up {best['adjusted_diff']:+.1%} more often for {best['type']} "
-            f"[{best['ci_low']:+.1%}, {best['ci_high']:+.1%}]; {said}.",
-            "Do not credit strategies with tier upgrades until a type's interval excludes zero."
-            if len(clear) == 0 else "Credit upgrades only to the types whose interval excludes zero.",
-            "6. Do customers reached by a strategy move up more?"))
+            _("Reached customers moved up {diff} more often for {type} [{low}, {high}]; {said}.").format(
+                diff=_signed_percent(best["adjusted_diff"]), type=best["type"], low=_signed_percent(best["ci_low"]),
+                high=_signed_percent(best["ci_high"]), said=said),
+            _("Do not credit strategies with tier upgrades until a type's interval excludes zero.")
+            if len(clear) == 0 else _("Credit upgrades only to the types whose interval excludes zero."),
+            _("6. Do customers reached by a strategy move up more?")))
     return out
+
+
+def _signed_percent(share: float) -> str:
+    """A share difference with its sign and one decimal: ``+1.2%``, ``-0.4%``."""
+    return ("-" if share < 0 else "+") + i18n.percent(abs(share), 1)
 
 
 def coverage(cal: pd.DataFrame, summary: pd.DataFrame, n_uncovered: int, n_customers: int) -> list[Finding]:
     """Step 4: how many strategies ran, who none reached and how well they converted."""
+    from userops import i18n, tiers
+    from userops.i18n import _
+
     out: list[Finding] = []
     if len(cal):
         conv = cal["conversion"].dropna()
+        n = i18n.number(len(cal))
         out.append(Finding(
-            f"{len(cal)} strategies ran in the window" + (
-                f"; half converted more than {conv.median():.1%} of the customers they reached, the best "
-                f"{conv.max():.1%}." if len(conv) else "; none recorded responses."),
-            "Review the lowest converters in step 6 before renewing them.",
-            "1. Strategy calendar"))
+            _("{n} strategies ran in the window; half converted more than {median} of the customers they reached, "
+              "the best {best}.").format(n=n, median=i18n.percent(conv.median(), 1), best=i18n.percent(conv.max(), 1))
+            if len(conv) else _("{n} strategies ran in the window; none recorded responses.").format(n=n),
+            _("Review the lowest converters in step 6 before renewing them."),
+            _("1. Strategy calendar")))
     if n_customers:
-        text = f"{n_uncovered:,} customers ({n_uncovered / n_customers:.1%}) were reached by no strategy"
+        fields = dict(n=i18n.number(n_uncovered), share=i18n.percent(n_uncovered / n_customers, 1))
         if len(summary) and summary["uncovered_gmv"].sum() > 0:
             top = summary.sort_values(["uncovered_gmv", "lifecycle_stage"], ascending=[False, True]).iloc[0]
-            text += (f"; most of their GMV sits with {top['lifecycle_stage']} customers "
-                     f"({int(top['uncovered']):,} of them)")
+            text = _("{n} customers ({share}) were reached by no strategy; most of their GMV sits with {stage} "
+                     "customers ({k} of them).").format(stage=tiers.name(top["lifecycle_stage"]),
+                                                        k=i18n.number(int(top["uncovered"])), **fields)
+        else:
+            text = _("{n} customers ({share}) were reached by no strategy.").format(**fields)
         out.append(Finding(
-            text + ".", "Use the uncovered list written beside this page to test a strategy on them.",
-            "3. The population no strategy covers"))
+            text, _("Use the uncovered list written beside this page to test a strategy on them."),
+            _("3. The population no strategy covers")))
     return out
 
 
 def effects(results: pd.DataFrame, pooled: pd.DataFrame) -> list[Finding]:
     """Step 5: how many effects could be estimated, how many are clear, and what a test needs."""
+    from userops import i18n
+    from userops.effects import say
+    from userops.i18n import _
+    from userops.narrative.effects import signed
+
+    section = _("1. The effect of each strategy on weekly spend")
     out: list[Finding] = []
     spend = results[results["outcome"] == "spend"] if len(results) else results
     if len(spend):
         ok = spend[spend["gate"] == "passed"]
         reasons = spend.loc[spend["gate"] != "passed", "gate"].astype(str).str.split(":").str[0]
-        why = (f"; the most common reason for no estimate: {reasons.value_counts().index[0]}"
-               if len(reasons) else "")
+        fields = dict(n=i18n.number(len(ok)), total=i18n.number(len(spend)))
         out.append(Finding(
-            f"The effect on spend could be estimated for {len(ok)} of {len(spend)} strategies{why}.",
-            "Give strategies without an estimate a random holdout next time they run.",
-            "1. The effect of each strategy on weekly spend"))
+            _("The effect on spend could be estimated for {n} of {total} strategies; the most common reason for "
+              "no estimate: {reason}.").format(reason=say(reasons.value_counts().index[0]), **fields)
+            if len(reasons) else
+            _("The effect on spend could be estimated for {n} of {total} strategies.").format(**fields),
+            _("Give strategies without an estimate a random holdout next time they run."),
+            section))
         if len(ok):
             clear = ok[(ok["ci_low"] > 0) | (ok["ci_high"] < 0)]
             out.append(Finding(
-                (f"None of the {len(ok)} estimated effects" if len(clear) == 0 else
-                 f"{len(clear)} of the {len(ok)} estimated effects") + " can be told apart from zero.",
-                "Do not scale a strategy whose interval includes zero; test it first."
-                if len(clear) < len(ok) else "Use these effects to set budgets in step 6.",
-                "1. The effect of each strategy on weekly spend"))
+                _("None of the {n} estimated effects can be told apart from zero.").format(n=i18n.number(len(ok)))
+                if len(clear) == 0 else
+                _("{k} of the {n} estimated effects can be told apart from zero.").format(
+                    k=i18n.number(len(clear)), n=i18n.number(len(ok))),
+                _("Do not scale a strategy whose interval includes zero; test it first.")
+                if len(clear) < len(ok) else _("Use these effects to set budgets in step 6."),
+                section))
         sized = spend["holdout_customers"].dropna() if "holdout_customers" in spend else pd.Series(dtype=float)
         if len(sized):
             base = int(spend["n_all"].max()) if "n_all" in spend and spend["n_all"].notna().any() else 0
             need = sized.median()
             out.append(Finding(
-                f"To tell a break-even effect from zero, the median strategy would need a holdout of "
-                f"{need:,.0f} customers" + (f", more than the {base:,} customers in the data." if need > base > 0
-                                            else "."),
-                "Judge such strategies on responses or orders, or pool similar strategies into one test."
-                if need > base > 0 else "Plan the holdouts of the next runs at that size.",
-                "1. The effect of each strategy on weekly spend"))
+                _("To tell a break-even effect from zero, the median strategy would need a holdout of {need} "
+                  "customers, more than the {base} customers in the data.").format(
+                    need=i18n.number(need), base=i18n.number(base)) if need > base > 0 else
+                _("To tell a break-even effect from zero, the median strategy would need a holdout of {need} "
+                  "customers.").format(need=i18n.number(need)),
+                _("Judge such strategies on responses or orders, or pool similar strategies into one test.")
+                if need > base > 0 else _("Plan the holdouts of the next runs at that size."),
+                section))
     for p in pooled.itertuples() if len(pooled) else []:
         if len(out) >= 5:
             break
         out.append(Finding(
-            f"{p.type} strategies together changed weekly spend per reached customer by {p.estimate:+.2f} "
-            f"[{p.ci_low:+.2f}, {p.ci_high:+.2f}].",
-            "Compare types on this pooled figure; single strategies are too small to rank.",
-            "1. The effect of each strategy on weekly spend"))
+            _("{type} strategies together changed weekly spend per reached customer by {estimate} "
+              "[{low}, {high}].").format(type=p.type, estimate=signed(p.estimate), low=signed(p.ci_low),
+                                         high=signed(p.ci_high)),
+            _("Compare types on this pooled figure; single strategies are too small to rank."),
+            section))
     return out
 
 
 def review(decisions: pd.DataFrame, alloc: pd.DataFrame, *, budget: float, warn: pd.DataFrame,
            n_customers: int) -> list[Finding]:
     """Step 6: the decision count per action, the best return, the budget used and the alerts."""
+    from userops import i18n
+    from userops.i18n import _, ngettext
+    from userops.review import ACTION_WORDS
+
+    def signed(value: float) -> str:
+        text = i18n.number(value, 2)
+        return text if text.startswith(("-", "\u2212")) else "+" + text
+
     out: list[Finding] = []
     if len(decisions):
         counts = decisions["action"].value_counts()
-        said = ", ".join(f"{counts[a]} {a}" for a in ("expand", "keep", "test", "cut") if a in counts)
+        said = _(", ").join(_("{n} {action}").format(n=i18n.number(counts[a]), action=_(ACTION_WORDS[a]))
+                            for a in ("expand", "keep", "test", "cut") if a in counts)
         out.append(Finding(
-            f"Of {len(decisions)} strategies: {said}.",
-            "Act on the decision table: its \"Why\" column gives the reason for each strategy.",
-            "4. Budget allocation"))
+            ngettext("Of {n} strategy: {actions}.", "Of {n} strategies: {actions}.", len(decisions)).format(
+                n=i18n.number(len(decisions)), actions=said),
+            _("Act on the decision table: its \"Why\" column gives the reason for each strategy."),
+            _("4. Budget allocation")))
         roi = decisions.dropna(subset=["roi"])
         if len(roi):
             b = roi.sort_values(["roi", "strategy_id"], ascending=[False, True]).iloc[0]
             out.append(Finding(
-                f"The best return: strategy {b['strategy_id']}, ROI {b['roi']:+.2f} "
-                f"[{b['roi_low']:+.2f}, {b['roi_high']:+.2f}] ({b['roi_unit']}).",
-                "Expand it first: even the low end of its interval returns more than its cost."
-                if b["roi_low"] > 0 else "Its interval includes a loss: expand it only with a random holdout beside it.",
-                "2. KPIs per strategy"))
+                _("The best return: strategy {strategy}, ROI {roi} [{low}, {high}] ({unit}).").format(
+                    strategy=b["strategy_id"], roi=signed(b["roi"]), low=signed(b["roi_low"]),
+                    high=signed(b["roi_high"]), unit=_(b["roi_unit"])),
+                _("Expand it first: even the low end of its interval returns more than its cost.")
+                if b["roi_low"] > 0 else
+                _("Its interval includes a loss: expand it only with a random holdout beside it."),
+                _("2. KPIs per strategy")))
         test = decisions[decisions["action"] == "test"]
         if len(test):
             fits = int((test["holdout_customers"] <= n_customers).sum())
+            found = (ngettext("{n} strategy has an effect that is unknown or cannot be told apart from zero; for "
+                              "{fits} of them the holdout that would settle it fits within the {base} customers.",
+                              "{n} strategies have an effect that is unknown or cannot be told apart from zero; "
+                              "for {fits} of them the holdout that would settle it fits within the {base} "
+                              "customers.", len(test)) if fits else
+                     ngettext("{n} strategy has an effect that is unknown or cannot be told apart from zero; for "
+                              "none of them the holdout that would settle it fits within the {base} customers.",
+                              "{n} strategies have an effect that is unknown or cannot be told apart from zero; "
+                              "for none of them the holdout that would settle it fits within the {base} "
+                              "customers.", len(test)))
             out.append(Finding(
-                f"{len(test)} strategies have an effect that is unknown or cannot be told apart from zero; "
-                + (f"for {fits} of them" if fits else "for none of them")
-                + f" the holdout that would settle it fits within the {n_customers:,} customers.",
-                (f"Run those {fits} next time with the holdout given in the table; pool the others by type "
-                 "or judge them on responses." if fits else
-                 "No single holdout fits the customer base: pool similar strategies into one test, or judge "
-                 "them on responses."),
-                "2. KPIs per strategy"))
+                found.format(n=i18n.number(len(test)), fits=i18n.number(fits), base=i18n.number(n_customers)),
+                (_("Run those {n} next time with the holdout given in the table; pool the others by type "
+                   "or judge them on responses.").format(n=i18n.number(fits)) if fits else
+                 _("No single holdout fits the customer base: pool similar strategies into one test, or judge "
+                   "them on responses.")),
+                _("2. KPIs per strategy")))
     spent = float(alloc["spend"].sum()) if len(alloc) else 0.0
+    short = spent < budget * 0.99
     out.append(Finding(
-        f"The best allocation spends {spent:,.0f} of the {budget:,.0f} budget"
-        + (": no strategy with an estimate returns more than it costs beyond that." if spent < budget * 0.99
-           else "."),
-        "Hold the unspent budget back until tests give more strategies an estimate."
-        if spent < budget * 0.99 else "Spend it on the cells the allocation table lists.",
-        "4. Budget allocation"))
+        (_("The best allocation spends {spent} of the {budget} budget: no strategy with an estimate returns more "
+           "than it costs beyond that.") if short else
+         _("The best allocation spends {spent} of the {budget} budget.")).format(
+            spent=i18n.number(spent), budget=i18n.number(budget)),
+        _("Hold the unspent budget back until tests give more strategies an estimate.")
+        if short else _("Spend it on the cells the allocation table lists."),
+        _("4. Budget allocation")))
     if len(warn) and warn["alert"].any():
+        n = int(warn["alert"].sum())
         out.append(Finding(
-            f"{int(warn['alert'].sum())} KPI(s) moved beyond the alert threshold since the previous run.",
-            "Check the strategy types named in the alert table.", "5. The strategy library and early warnings"))
+            ngettext("{n} KPI moved beyond the alert threshold since the previous run.",
+                     "{n} KPIs moved beyond the alert threshold since the previous run.", n).format(
+                n=i18n.number(n)),
+            _("Check the strategy types named in the alert table."),
+            _("5. The strategy library and early warnings")))
     return out[:5]
 
 

@@ -190,7 +190,8 @@ def extract() -> Catalog:
 
     template = Catalog(domain=DOMAIN)
     for filename, lineno, message, _comments, _context in extract_from_dir(
-            str(_ROOT / "lib" / "userops"), method_map=[("**.py", "python")], keywords=KEYWORDS):
+            str(_ROOT / "lib" / "userops"), keywords=KEYWORDS,
+            method_map=[("**.py", "python"), ("**/templates/pages/**.j2", "jinja2.ext:babel_extract")]):
         template.add(message, locations=[(f"lib/userops/{filename}", lineno)])
     for nb in sorted((_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
         cells = json.loads(nb.read_text(encoding="utf-8"))["cells"]
@@ -222,9 +223,11 @@ def check(language: str) -> list[str]:
             problems.append(f"untranslated ({where}): {ids[0]!r}")
             continue
         strings = found.string if isinstance(found.string, tuple) else (found.string,)
-        want = sorted(set(_FIELD.findall(ids[0])))
+        # a translation uses the fields of its id (of either form, for a counted message)
+        fields = [set(_FIELD.findall(i)) for i in ids]
         for s in strings:
-            if sorted(set(_FIELD.findall(s))) != want:
+            used = set(_FIELD.findall(s))
+            if (used != fields[0]) if len(ids) == 1 else not (used <= set.union(*fields)):
                 problems.append(f"fields differ ({where}): {ids[0]!r} -> {s!r}")
     return problems
 

@@ -17,18 +17,23 @@ import jinja2
 import numpy as np
 import pandas as pd
 
-from userops import findings, library
+from userops import findings, i18n, library
+from userops.i18n import N_, _
 
 __all__ = ["DECISION_HEADERS", "decision_table", "decision_note", "step_nav", "render_index",
            "render_overview", "history_chart", "INDEX_FINDINGS"]
 
 _ENV = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates" / "pages"),
                           autoescape=True, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+# the templates' text: {{ _("...") }} in the report's language at render time; <html lang> too
+_ENV.globals.update(_=lambda message: _(message), lang=i18n.lang)
 DECISION_HEADERS = {
-    "strategy_id": "Strategy", "type": "Type", "action": "Action",
-    "effect": "Effect on spend per reached customer-week (95% CI)",
-    "roi": "ROI, net GMV per 1 of cost (95% CI)", "reach": "Reached", "reach_recommended": "Best reach",
-    "cost": "Cost", "holdout_customers": "Holdout to test", "reason": "Why"}
+    "strategy_id": N_("Strategy"), "type": N_("Type"), "action": N_("Action"),
+    "effect": N_("Effect on spend per reached customer-week (95% CI)"),
+    "roi": N_("ROI, net GMV per 1 of cost (95% CI)"), "reach": N_("Reached"), "reach_recommended": N_("Best reach"),
+    "cost": N_("Cost"), "holdout_customers": N_("Holdout to test"), "reason": N_("Why")}
+# the decision summary's actions (userops.review) as a reader sees them
+ACTIONS = {"expand": N_("expand"), "keep": N_("keep"), "test": N_("test"), "cut": N_("cut")}
 _MISSING = "-"
 INDEX_FINDINGS = 3  # findings per step on the report index
 
@@ -37,17 +42,18 @@ def decision_table(decided: pd.DataFrame):
     """The decision summary (:func:`userops.review.decision_summary`) as a pandas Styler for people:
     human headers, intervals in one cell, "-" where there is no estimate, no index."""
     d = decided
+    headers = {k: _(v) for k, v in DECISION_HEADERS.items()}
     shown = pd.DataFrame({
         "strategy_id": d["strategy_id"].astype(str), "type": d["type"].astype(str),
-        "action": d["action"].astype(str),
+        "action": [_(ACTIONS.get(a, a)) for a in d["action"].astype(str)],
         "effect": [_interval(e, lo, hi) for e, lo, hi in zip(d["effect"], d["effect_low"], d["effect_high"])],
         "roi": [_interval(e, lo, hi) for e, lo, hi in zip(d["roi"], d["roi_low"], d["roi_high"])],
-        "reach": [f"{v:,.0f}" for v in d["reach"]],
-        "reach_recommended": [f"{v:,.0f}" for v in d["reach_recommended"]],
-        "cost": [f"{v:,.0f}" if np.isfinite(v) else _MISSING for v in d["cost"].astype(float)],
-        "holdout_customers": [f"{v:,.0f}" if np.isfinite(v) else "" for v in d["holdout_customers"].astype(float)],
-        "reason": d["reason"].astype(str)}).rename(columns=DECISION_HEADERS)
-    words = [DECISION_HEADERS[c] for c in ("strategy_id", "type", "action", "reason")]
+        "reach": [i18n.number(v) for v in d["reach"]],
+        "reach_recommended": [i18n.number(v) for v in d["reach_recommended"]],
+        "cost": [i18n.number(v) if np.isfinite(v) else _MISSING for v in d["cost"].astype(float)],
+        "holdout_customers": [i18n.number(v) if np.isfinite(v) else "" for v in d["holdout_customers"].astype(float)],
+        "reason": d["reason"].astype(str)}).rename(columns=headers)
+    words = [headers[c] for c in ("strategy_id", "type", "action", "reason")]
     return (shown.style.format(escape="html").hide(axis="index").set_uuid("decisions")
             .set_table_attributes('class="decisions"')
             .set_properties(subset=words, **{"text-align": "left"})
@@ -57,9 +63,12 @@ def decision_table(decided: pd.DataFrame):
 
 def decision_note(decided: pd.DataFrame) -> str:
     counts = decided["action"].value_counts()
-    said = ", ".join(f"{counts[a]} {a}" for a in ("expand", "keep", "test", "cut") if a in counts)
-    return (f"{len(decided)} strategies: {said}. \"-\": no effect estimate from step 5 (the reason says why); "
-            "a holdout size is given only where the effect is unclear and the holdout fits the customer base.")
+    said = _(", ").join(_("{n} {action}").format(n=i18n.number(counts[a]), action=_(ACTIONS[a]))
+                        for a in ("expand", "keep", "test", "cut") if a in counts)
+    return (i18n.ngettext("{n} strategy: {counts}.", "{n} strategies: {counts}.", len(decided))
+            .format(n=i18n.number(len(decided)), counts=said) + " "
+            + _("\"-\": no effect estimate from step 5 (the reason says why); a holdout size is given only "
+                "where the effect is unclear and the holdout fits the customer base."))
 
 
 def step_nav(stem: str, stems: list[str], titles: dict[str, str]) -> dict[str, object]:
@@ -83,9 +92,9 @@ def render_index(folder: Path, *, title: str, data_line: str, steps: list[dict[s
         if len(decided):
             table = decision_table(decided).to_html()
         else:
-            note = "No strategy ran before the cut-off, so there is nothing to decide."
+            note = _("No strategy ran before the cut-off, so there is nothing to decide.")
     else:
-        note = "Step 6 did not complete in this run, so there are no decisions; see the status below."
+        note = _("Step 6 did not complete in this run, so there are no decisions; see the status below.")
     for st in steps:
         # the first three (each step lists its findings most important first; its page has them all)
         every = findings.read(folder, st["name"][:2]) if st["status"] == "ok" else []
@@ -105,19 +114,24 @@ def history_chart(path: Path) -> dict[str, str]:
     """Each strategy's incremental GMV and ROI (95% intervals) across the dated runs of the
     library, as an embedded PNG with alt text; or the sentence saying why there is none."""
     if not path.exists():
-        return {"note": "The strategy library is empty: a complete run records its strategies there."}
+        return {"note": _("The strategy library is empty: a complete run records its strategies there.")}
     try:
         hist = library.history(path)
     except (sqlite3.Error, pd.errors.DatabaseError) as err:
-        return {"note": f"The strategy library {path.name} cannot be read: {err}."}
+        return {"note": _("The strategy library {name} cannot be read: {error}.").format(name=path.name, error=err)}
     hist = hist[(hist["segment"] == "all") & hist["incremental_gmv"].notna()] if len(hist) else hist
     if hist.empty:
-        return {"note": "No strategy in the library has an effect estimate yet, so there is no history to "
-                        "draw: a strategy run with a random holdout (see each run's decisions) would give one."}
+        return {"note": _("No strategy in the library has an effect estimate yet, so there is no history to "
+                          "draw: a strategy run with a random holdout (see each run's decisions) would give one.")}
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib import font_manager
+
+    from userops import plots
+
+    font_manager.fontManager.addfont(str(plots.cjk_font()))  # CJK in the labels and strategy ids
 
     several = hist["data_source"].nunique() > 1  # one library may hold several data sources
     hist = hist.assign(label=(hist["data_source"] + ": " if several else "") + hist["strategy_id"].astype(str))
@@ -128,6 +142,11 @@ def history_chart(path: Path) -> dict[str, str]:
            else pd.Series({lab: lab for lab in hist["label"].unique()}))
     labels = sorted(hist["label"].unique(), key=lambda lab: key[lab])
     width = 0.5 / max(1, len(labels))  # strategies side by side within a run
+    with plt.rc_context({"font.family": plots.FONTS}):
+        return _history_figure(plt, hist, runs, x, labels, width)
+
+
+def _history_figure(plt, hist: pd.DataFrame, runs: list, x: dict, labels: list, width: float) -> dict[str, str]:
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.6), dpi=80)
     for j, lab in enumerate(labels):
         g = hist[hist["label"] == lab].sort_values("as_of")
@@ -136,20 +155,21 @@ def history_chart(path: Path) -> dict[str, str]:
                                             ("roi", "roi_low", "roi_high"))):
             ax.errorbar(pos, g[col], yerr=[g[col] - g[lo], g[hi] - g[col]], marker="o", capsize=3,
                         label=lab)
-    for ax, name in zip(axes, ("incremental GMV (95% CI)", "ROI, net GMV per 1 of cost (95% CI)")):
+    for ax, name in zip(axes, (_("Incremental GMV (95% CI)"), _("ROI, net GMV per 1 of cost (95% CI)"))):
         ax.axhline(0, color="grey", linewidth=0.8)
         ax.set_title(name, fontsize=10)
         ax.set_xticks(range(len(runs)), runs, fontsize=8)
         ax.set_xlim(-0.6, len(runs) - 0.4)
-        ax.set_xlabel("run cut-off (as_of)")
-    axes[1].legend(title="strategy", fontsize=8, loc="center left", bbox_to_anchor=(1.02, 0.5))
+        ax.set_xlabel(_("Run cut-off date"))
+    axes[1].legend(title=_("Strategy"), fontsize=8, loc="center left", bbox_to_anchor=(1.02, 0.5))
     fig.tight_layout()
     buf = io.BytesIO()
     fig.savefig(buf, format="png", metadata={"Software": None})
     plt.close(fig)
-    names = ", ".join(labels)
-    alt = (f"Incremental GMV and ROI with 95% intervals of strategies {names} across {len(runs)} dated "
-           f"run(s), {runs[0]} to {runs[-1]}.")
+    alt = i18n.ngettext(
+        "Incremental GMV and ROI with 95% intervals of strategies {names} in {n} dated run, {first}.",
+        "Incremental GMV and ROI with 95% intervals of strategies {names} across {n} dated runs, {first} to {last}.",
+        len(runs)).format(names=_(", ").join(labels), n=i18n.number(len(runs)), first=runs[0], last=runs[-1])
     return {"png": base64.b64encode(buf.getvalue()).decode(), "alt": alt}
 
 
@@ -158,4 +178,8 @@ def history_chart(path: Path) -> dict[str, str]:
 def _interval(value: float, low: float, high: float) -> str:
     if not np.isfinite(value):
         return _MISSING
-    return f"{value:+,.2f} [{low:+,.2f}, {high:+,.2f}]"
+    return "{} [{}, {}]".format(*(_signed(v) for v in (value, low, high)))
+
+
+def _signed(value: float) -> str:
+    return ("+" if value >= 0 else "-") + i18n.number(abs(value), 2)

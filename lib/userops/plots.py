@@ -3,7 +3,10 @@
 Labels come from data (category names, strategy ids and types, customer attributes), so every
 chart shows them cut to a readable length (:func:`short_label`); the full text stays in the
 tables and CSV files beside the chart. Column and feature names shown in a chart (heatmap rows,
-legend entries, model terms) read as :func:`userops.labels.label` writes them.
+legend entries, model terms) read as :func:`userops.labels.label` writes them. What a chart
+writes by itself (default axis labels, legends, notes) and its numbers are in the report's
+language (:mod:`userops.i18n`); titles and axis labels passed in are the caller's, already
+translated.
 
 A chart that would show nothing (no rows, every line flat, a single estimate: see
 :func:`userops.display.blank_reason`) is not drawn: no figure is made, ``ax`` is left as it was
@@ -26,7 +29,9 @@ from matplotlib.text import Text
 from matplotlib.ticker import Formatter, PercentFormatter
 
 from userops import labels as names
-from userops.display import blank_reason
+from userops.display import blank_reason, number, percent
+from userops import i18n
+from userops.i18n import N_, _
 
 __all__ = ["setup", "cjk_font", "FONTS", "short_label", "return_curve", "treemap", "bars", "bubbles", "heatmap",
            "transition_heatmap", "flow", "stacked_shares", "timeline", "forest", "event_study",
@@ -76,12 +81,19 @@ def _rows(data, **_) -> str:
     return "" if len(data) else "no rows"
 
 
+# features whose names are plain words: a chart cannot tell them from a value of the same name
+# (the column "lapsed" and the state "lapsed"), so English shows them as they are; other languages
+# show the feature's label, through these messages
+_PLAIN_FEATURES = (N_("orders"), N_("spend"), N_("stores"), N_("categories"), N_("frequency"), N_("monetary"))
+
+
 def _named(values) -> list:
     """Values that are code names of columns or features (``snake_case`` names in
     :data:`userops.labels.LABELS`, or category features) as :func:`userops.labels.label` writes
-    them; other values (a state "lapsed", a segment "champions") unchanged."""
-    return [names.label(v) if isinstance(v, str) and "_" in v and (v in names.LABELS or names.category_of(v))
-            else v for v in values]
+    them; other values (a state "lapsed", a segment "champions") as the catalog has them in the
+    report's language (:data:`_PLAIN_FEATURES`, a state a step marked), else unchanged."""
+    return [(names.label(v) if "_" in v and (v in names.LABELS or names.category_of(v)) else _(v))
+            if isinstance(v, str) else v for v in values]
 
 
 def setup() -> None:
@@ -121,17 +133,18 @@ def return_curve(curve: pd.DataFrame, *, fitted: pd.DataFrame, thresholds: dict[
     err = np.clip(np.vstack([curve["observed"] - curve["ci_low"],
                              curve["ci_high"] - curve["observed"]]), 0, None)  # float noise at 0 or 1
     ax.errorbar(curve["mean_recency_days"], curve["observed"], yerr=err, fmt="o", capsize=3,
-                color="C0", label="observed (95% CI)")
-    ax.plot(fitted["recency_days"], fitted["probability"], color="C1", label="logit fit")
+                color="C0", label=_("observed (95% CI)"))
+    ax.plot(fitted["recency_days"], fitted["probability"], color="C1", label=_("logit fit"))
     for i, (label, days) in enumerate(thresholds.items()):
-        ax.axvline(days, color=f"C{i + 2}", linestyle="--", label=f"{label}: {days:.0f} days")
+        ax.axvline(days, color=f"C{i + 2}", linestyle="--",
+                   label=_("{threshold}: {days} days").format(threshold=label, days=f"{days:.0f}"))
     ax.set_xscale("symlog", linthresh=10)
     ax.set_xlim(left=0)
     ax.set_ylim(0, 1.02)
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
-    ax.set_xlabel("recency at snapshot (days since last order, log scale)")
-    ax.set_ylabel(f"share who order within {horizon_days} days")
-    ax.set_title("Recency -> return curve and the lifecycle thresholds read off it")
+    ax.set_xlabel(_("recency at snapshot (days since last order, log scale)"))
+    ax.set_ylabel(_("share who order within {days} days").format(days=horizon_days))
+    ax.set_title(_("Recency -> return curve and the lifecycle thresholds read off it"))
     ax.legend(loc="lower left", fontsize="small")
     return ax
 
@@ -145,17 +158,17 @@ def treemap(frame: pd.DataFrame, *, size: str, label: str, title: str,
     data = frame[frame[size] > 0].sort_values([size, label], ascending=[False, True])
     total = data[size].sum()
     share = data[size] / total
-    labels = [f"{short_label(name)}\n{n:,.0f} ({p:.0%})" if p >= min_label_share else ""
+    labels = [f"{short_label(name)}\n{number(n)} ({percent(p)})" if p >= min_label_share else ""
               for name, n, p in zip(data[label], data[size], share)]
     colors = sns.color_palette(PALETTE, len(data))
     squarify.plot(sizes=data[size].to_list(), label=labels, color=colors, ax=ax, pad=True,
                   text_kwargs={"fontsize": 8})
-    small = [f"{short_label(name)} {n:,.0f} ({p:.1%})" for name, n, p in zip(data[label], data[size], share)
+    small = [f"{short_label(name)} {number(n)} ({percent(p, 1)})" for name, n, p in zip(data[label], data[size], share)
              if p < min_label_share]
     ax.set_axis_off()
     ax.set_title(title)
     if small:
-        ax.text(0, -0.04, "Small boxes: " + "; ".join(small), transform=ax.transAxes,
+        ax.text(0, -0.04, _("Small boxes: {boxes}").format(boxes=_("; ").join(small)), transform=ax.transAxes,
                 fontsize="small", va="top")
     return ax
 
@@ -169,8 +182,7 @@ def bars(frame: pd.DataFrame, *, x: str, y: str, title: str, xlabel: str, percen
     shown = _distinct_short(_named(frame[y]))  # matplotlib parses every category name as it plots
     sns.barplot(data=frame.assign(**{y: shown}), x=x, y=y, order=shown, ax=ax, color="C0",
                 orient="h")
-    fmt = "{:.1%}" if percent else "{:,.0f}"
-    ax.bar_label(ax.containers[0], labels=[fmt.format(v) for v in frame[x]], padding=2,
+    ax.bar_label(ax.containers[0], labels=[_value(v, share=percent) for v in frame[x]], padding=2,
                  fontsize="small")
     if percent:
         ax.xaxis.set_major_formatter(PercentFormatter(1.0))
@@ -200,8 +212,13 @@ def bubbles(frame: pd.DataFrame, *, x: str, y: str, size: str, hue: str, hue_ord
     ax.set_xlabel(labels[x])
     ax.set_ylabel(labels[y])
     ax.set_title(title)
-    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize="x-small",
-              title=f"colour: {names.label(hue)}; size: {labels[size]}", title_fontsize="x-small")
+    legend = ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize="x-small",
+                       title=_("colour: {hue}; size: {size}").format(hue=names.label(hue), size=labels[size]),
+                       title_fontsize="x-small")
+    if i18n.lang() != "en":  # seaborn heads the colour and size entries with the column names
+        for text in legend.get_texts():
+            if text.get_text() in (hue, size):
+                text.set_text(names.label(hue) if text.get_text() == hue else labels[size])
     return ax
 
 
@@ -231,12 +248,12 @@ def transition_heatmap(long: pd.DataFrame, *, title: str, ax: Axes | None = None
     notes = p.copy().astype(object)
     for i in p.index:
         for j in p.columns:
-            notes.loc[i, j] = f"{p.loc[i, j]:.0%}\n[{lo.loc[i, j]:.0%}, {hi.loc[i, j]:.0%}]"
+            notes.loc[i, j] = f"{percent(p.loc[i, j])}\n[{percent(lo.loc[i, j])}, {percent(hi.loc[i, j])}]"
     sns.heatmap(_short_axes(p), annot=notes.to_numpy(), fmt="", cmap="Blues", vmin=0, vmax=1,
                 cbar=False, ax=ax, annot_kws={"fontsize": 7})
-    ax.set_yticklabels([f"{short_label(i)} (n={n[i]:,})" for i in p.index], rotation=0)
-    ax.set_xlabel("state in the next period")
-    ax.set_ylabel("state in the period before")
+    ax.set_yticklabels([f"{short_label(i)} (n={number(n[i])})" for i in p.index], rotation=0)
+    ax.set_xlabel(_("state in the next period"))
+    ax.set_ylabel(_("state in the period before"))
     ax.set_title(title)
     return ax
 
@@ -272,13 +289,13 @@ def flow(flows: pd.DataFrame, *, origins: list[str], dests: list[str], title: st
             if hi > lo:
                 ax.add_patch(plt.Rectangle((xpos - 0.01, lo), 0.02, hi - lo, color="0.3"))
                 ax.text(xpos + (-0.02 if ha == "right" else 0.02), (lo + hi) / 2,
-                        f"{short_label(k)} ({hi - lo:,.0f})", ha=ha, va="center", fontsize="small")
+                        f"{short_label(k)} ({number(hi - lo)})", ha=ha, va="center", fontsize="small")
     ax.set_xlim(-0.35, 1.35)
     ax.set_ylim(0, max(v[1] for v in {**left, **right}.values()) * 1.02)
     ax.invert_yaxis()
-    ax.set_xticks([0.1, 0.9], ["period before", "next period"])
+    ax.set_xticks([0.1, 0.9], [_("period before"), _("next period")])
     ax.set_yticks([])
-    ax.set_ylabel("customers (band width)")
+    ax.set_ylabel(_("customers (band width)"))
     ax.set_title(title)
     ax.grid(False)
     return ax
@@ -295,8 +312,8 @@ def stacked_shares(frame: pd.DataFrame, *, index: str, columns: list[str], title
     palette = sns.color_palette(PALETTE, len(columns))
     for color, col in zip(palette, columns):
         vals = data[col].to_numpy(dtype=float)
-        bars_ = ax.barh(_distinct_short(data.index), vals, left=left, color=color, label=_named([col])[0])
-        ax.bar_label(bars_, labels=[f"{v:.0%}" if v >= 0.06 else "" for v in vals],
+        bars_ = ax.barh(_distinct_short(data.index), vals, left=left, color=color, label=_legend_entry(col))
+        ax.bar_label(bars_, labels=[percent(v) if v >= 0.06 else "" for v in vals],
                      label_type="center", fontsize="x-small")
         left += vals
     ax.invert_yaxis()
@@ -327,14 +344,14 @@ def timeline(calendar: pd.DataFrame, *, title: str, ax: Axes | None = None) -> A
     for i, row in cal.iterrows():
         width = (row["end"] - row["start"]).days + 1
         ax.barh(i, width, left=row["start"], color=colors[str(row["type"])], height=0.7)
-        ax.text(row["end"] + pd.Timedelta(days=2), i, f"{row['reach']:,}", va="center", fontsize="x-small")
+        ax.text(row["end"] + pd.Timedelta(days=2), i, number(row["reach"]), va="center", fontsize="x-small")
     ax.set_yticks(range(len(cal)), [f"{r.strategy_id} ({r.type})" for r in cal.itertuples()],
                   fontsize="x-small")
     ax.invert_yaxis()
     handles = [plt.Rectangle((0, 0), 1, 1, color=colors[k]) for k in types]
-    ax.legend(handles, types, loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small", title="type")
-    ax.set_xlabel("date (bar: strategy running; number: customers reached)")
-    ax.set_ylabel("strategy")
+    ax.legend(handles, types, loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small", title=_("type"))
+    ax.set_xlabel(_("date (bar: strategy running; number: customers reached)"))
+    ax.set_ylabel(_("strategy"))
     ax.set_title(title)
     return ax
 
@@ -374,8 +391,8 @@ def event_study(frame: pd.DataFrame, *, title: str, ylabel: str, ax: Axes | None
     ax.fill_between(frame["rel_week"], frame["ci_low"], frame["ci_high"], color="C0", alpha=0.2)
     ax.plot(frame["rel_week"], frame["estimate"], "o-", color="C0")
     ax.axhline(0, color="0.3", linewidth=1)
-    ax.axvspan(-0.5, frame["rel_week"].max() + 0.5, color="C1", alpha=0.08, label="strategy running")
-    ax.set_xlabel("weeks relative to the start (week -1 is the reference)")
+    ax.axvspan(-0.5, frame["rel_week"].max() + 0.5, color="C1", alpha=0.08, label=_("strategy running"))
+    ax.set_xlabel(_("weeks relative to the start (week -1 is the reference)"))
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.legend(loc="upper left", fontsize="small")
@@ -388,9 +405,9 @@ def silhouette(sil: pd.DataFrame, *, chosen: int, title: str, ax: Axes | None = 
     """Silhouette score per number of clusters, the chosen k marked."""
     ax = ax or plt.figure(figsize=(7, 4)).gca()
     ax.plot(sil["k"], sil["silhouette"], "o-", color="C0")
-    ax.axvline(chosen, color="C1", linestyle="--", label=f"chosen: k = {chosen}")
-    ax.set_xlabel("number of clusters (k)")
-    ax.set_ylabel("silhouette score (higher = better separated)")
+    ax.axvline(chosen, color="C1", linestyle="--", label=_("chosen: k = {k}").format(k=chosen))
+    ax.set_xlabel(_("number of clusters (k)"))
+    ax.set_ylabel(_("silhouette score (higher = better separated)"))
     ax.set_title(title)
     ax.legend(fontsize="small")
     return ax
@@ -493,8 +510,8 @@ def predicted_actual(frame: pd.DataFrame, *, x: str, title: str, xlabel: str, yl
     order), e.g. a model's holdout check per decile of prediction."""
     ax = ax or plt.figure().gca()
     pos = np.arange(len(frame))
-    ax.bar(pos - 0.2, frame["predicted"], width=0.4, color="C0", label="predicted")
-    ax.bar(pos + 0.2, frame["actual"], width=0.4, color="C1", label="actual")
+    ax.bar(pos - 0.2, frame["predicted"], width=0.4, color="C0", label=_("predicted"))
+    ax.bar(pos + 0.2, frame["actual"], width=0.4, color="C1", label=_("actual"))
     ax.set_xticks(pos, [str(v) for v in frame[x]])
     ax.legend(fontsize="small")
     ax.set_xlabel(xlabel)
@@ -528,7 +545,7 @@ def waterfall(steps: pd.DataFrame, *, start: tuple[str, float], end: str, title:
     pad = 0.15 * (high - low) if high > low else max(abs(high), 1.0) * 0.1
     cut = low - pad > 0
     ax.set_ylim(low - pad if cut else min(0.0, low - pad), high + pad)
-    ax.set_ylabel(f"{ylabel} (axis does not start at 0)" if cut else ylabel)
+    ax.set_ylabel(_("{label} (axis does not start at 0)").format(label=ylabel) if cut else ylabel)
     ax.set_title(title)
     return ax
 
@@ -538,4 +555,17 @@ def _compact(value: float, *, sign: bool = False) -> str:
     for size, unit in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
         if abs(value) >= size:
             return f"{value / size:{'+' if sign else ''}.3g}{unit}"
-    return f"{value:{'+' if sign else ''},.0f}"
+    shown = number(value)
+    return "+" + shown if sign and not shown.startswith("-") else shown
+
+
+def _value(value: float, *, share: bool) -> str:
+    """A value printed on a bar: a share as a percent with one decimal, else a whole number."""
+    return percent(value, 1) if share else number(value)
+
+
+def _legend_entry(column: object) -> str:
+    """A column's legend entry: its label when it is a code name of a column or feature, else
+    the column's name in the report's language (a state such as ``up``, a group such as
+    ``frequency only``; a name the catalog does not know reads as it is)."""
+    return _named([column])[0]

@@ -13,12 +13,14 @@ from sklearn.preprocessing import StandardScaler
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportions_ztest
 
-from userops import schema as s
-from userops.labels import category_of, remember_categories
+from userops import i18n, schema as s
+from userops.compute import one_thread
+from userops.i18n import N_, _
+from userops.labels import CATEGORY_PREFIX, category_of, remember_categories
 
 __all__ = [
-    "usable", "feature_table", "Clustering", "cluster", "name_clusters", "cluster_table", "tgi_attributes", "tgi_features",
-    "top_tgi", "seed_group", "lookalike",
+    "usable", "feature_table", "Clustering", "cluster", "sampling_note", "name_clusters", "cluster_table", "tgi_attributes", "tgi_features",
+    "top_tgi", "seed_group", "lookalike", "trait", "segment_label",
 ]
 
 
@@ -59,22 +61,51 @@ class Clustering:
     centers: pd.DataFrame
     features: list[str]
     note: str = ""  # why the customers were not clustered (then everyone is in cluster 0)
+    # customers k and the stability were chosen on: all of them (``len(labels)``) unless there
+    # are more than ``fit_sample``, then a random sample of that many; the final fit uses all
+    chosen_on: int = 0
 
 
 def cluster(table: pd.DataFrame, *, features: list[str], k_range: range = range(2, 9),
-            n_seeds: int = 5, sample: int = 5000, random_state: int = 0) -> Clustering:
+            n_seeds: int = 5, sample: int = 5000, fit_sample: int = 20_000,
+            random_state: int = 0) -> Clustering:
     """K-means on standardized ``features``; k maximizes the silhouette (on a sample of up to
     ``sample`` customers); stability is the adjusted Rand index between seeds at that k.
+
+    With more than ``fit_sample`` customers, k and the stability are chosen on a random sample of
+    ``fit_sample`` customers (``chosen_on`` says how many; the silhouette sample is drawn from
+    it) and the clustering at that k is then fitted on every customer; with fewer, everything
+    runs on all customers. Deterministic for a given ``random_state``. The fits run on one
+    thread (:func:`userops.compute.one_thread`).
 
     With no feature that varies, or too few distinct customers for two clusters, everyone is put
     in one cluster 0 and ``note`` says why (the silhouette and stability frames are empty).
     """
     distinct = len(table[features].drop_duplicates()) if features else 0
     if not features or distinct <= min(k_range, default=2):
-        why = ("no preference feature varies across the customers" if not features else
-               f"{distinct:,} distinct customer profile(s) are too few for {min(k_range, default=2)} clusters")
-        return _one_cluster(table, features, why)
+        return _one_cluster(table, features, _why_one_cluster(features, distinct, min(k_range, default=2)))
     X = _standardized(table, features)
+    with one_thread():
+        if len(X) > fit_sample:
+            pick = np.sort(np.random.default_rng(random_state).choice(len(X), size=fit_sample, replace=False))
+            sil, stab, _ = _choose_k(X[pick], k_range=k_range, distinct=len(np.unique(X[pick], axis=0)), n_seeds=n_seeds, sample=sample,
+                                     random_state=random_state)
+            k = int(sil.sort_values(["silhouette", "k"], ascending=[False, True]).iloc[0]["k"])
+            final = KMeans(n_clusters=k, n_init=10, random_state=random_state).fit(X)
+        else:
+            sil, stab, final = _choose_k(X, k_range=k_range, distinct=distinct, n_seeds=n_seeds, sample=sample,
+                                         random_state=random_state)
+            k = final.n_clusters
+    labels, centers = _ordered(final.labels_, final.cluster_centers_, table, features)
+    return Clustering(labels=pd.Series(labels, index=table[s.CUSTOMER_ID].to_numpy(), name="cluster"),
+                      k=k, silhouette=sil, stability=stab, centers=centers, features=features,
+                      chosen_on=min(len(X), fit_sample))
+
+
+def _choose_k(X: np.ndarray, *, k_range: range, distinct: int, n_seeds: int, sample: int,
+              random_state: int) -> tuple[pd.DataFrame, pd.DataFrame, KMeans]:
+    """Silhouette per k (on up to ``sample`` rows of ``X``), the best k's stability across
+    ``n_seeds`` seeds and its first run."""
     rng = np.random.default_rng(random_state)
     idx = rng.choice(len(X), size=min(sample, len(X)), replace=False)
     rows = []
@@ -90,9 +121,18 @@ def cluster(table: pd.DataFrame, *, features: list[str], k_range: range = range(
     runs = [KMeans(n_clusters=k, n_init=10, random_state=random_state + i).fit(X) for i in range(n_seeds)]
     stab = pd.DataFrame({"seed": range(1, n_seeds),
                          "ari_vs_first": [adjusted_rand_score(runs[0].labels_, r.labels_) for r in runs[1:]]})
-    labels, centers = _ordered(runs[0].labels_, runs[0].cluster_centers_, table, features)
-    return Clustering(labels=pd.Series(labels, index=table[s.CUSTOMER_ID].to_numpy(), name="cluster"),
-                      k=k, silhouette=sil, stability=stab, centers=centers, features=features)
+    return sil, stab, runs[0]
+
+
+def sampling_note(clustering: Clustering) -> str:
+    """One sentence when k and the stability were chosen on a sample of the customers (more than
+    ``fit_sample`` of them), else an empty string."""
+    n, on = len(clustering.labels), clustering.chosen_on
+    if clustering.note or not 0 < on < n:
+        return ""
+    return _("The number of clusters and the seed check were chosen on a random sample of **{on}** of the **{n}** "
+             "customers, for speed; the clusters shown were then fitted on every customer.").format(
+        on=i18n.number(on), n=i18n.number(n))
 
 
 def cluster_table(clustering: Clustering, names: pd.Series) -> pd.DataFrame:
@@ -108,10 +148,11 @@ def name_clusters(centers: pd.DataFrame, *, n_terms: int = 2) -> pd.Series:
     (a single cluster is ``0: all customers``)."""
     names = {}
     if len(centers) == 1:
-        return pd.Series({centers.index[0]: f"{centers.index[0]}: all customers"}, name="name")
+        return pd.Series({centers.index[0]: _("{cluster}: all customers").format(cluster=centers.index[0])}, name="name")
     for c, row in centers.iterrows():
         top = row.reindex(row.abs().sort_values(ascending=False).index).head(n_terms)
-        names[c] = f"{c}: " + ", ".join(f"{'high' if v > 0 else 'low'} {_label(f)}" for f, v in top.items())
+        terms = [(_("high {feature}") if v > 0 else _("low {feature}")).format(feature=trait(f)) for f, v in top.items()]
+        names[c] = _("{cluster}: {traits}").format(cluster=c, traits=_(", ").join(terms))
     return pd.Series(names, name="name")
 
 
@@ -132,7 +173,7 @@ def tgi_attributes(segments: pd.Series, attributes: pd.DataFrame, *, min_count: 
                 m = int((rest[col] == value).sum())
                 if len(rest) == 0:
                     continue
-                _, p = proportions_ztest([n, m], [len(g), len(rest)]) if 0 < n + m < len(g) + len(rest) else (0, 1.0)
+                _z, p = proportions_ztest([n, m], [len(g), len(rest)]) if 0 < n + m < len(g) + len(rest) else (0, 1.0)
                 rows.append({"segment": seg, "attribute": col, "value": value, "count": int(n),
                              "segment_share": n / len(g), "population_share": (d[col] == value).mean(),
                              "p_value": float(p)})
@@ -182,7 +223,7 @@ def seed_group(spec: str, *, tiers: pd.DataFrame, clusters: pd.Series,
                responses: pd.DataFrame | None) -> pd.Index:
     """Customers named by ``spec``: ``"<tier column>:<value>"`` (e.g. ``rf_segment:champions``),
     ``"cluster:<n>"`` or ``"responders:<strategy_id>"``."""
-    kind, _, value = spec.partition(":")
+    kind, _sep, value = spec.partition(":")
     if kind == "cluster":
         ids = clusters.index[clusters.astype(str) == value]
     elif kind == "responders":
@@ -209,10 +250,11 @@ def lookalike(table: pd.DataFrame, seed: pd.Index, *, features: list[str], holdo
     """
     ids = table[s.CUSTOMER_ID].to_numpy()
     in_seed = np.isin(ids, seed)
-    note = ("no preference feature varies across the customers, so there is nothing to match on"
+    note = (_("no preference feature varies across the customers, so there is nothing to match on")
             if not features else
-            f"the seed group has {int(in_seed.sum()):,} customers with features and "
-            f"{int((~in_seed).sum()):,} are outside it; at least {min_seed} are needed on each side"
+            _("the seed group has {seed} customers with features and {rest} are outside it; at least {least} "
+              "are needed on each side").format(seed=i18n.number(int(in_seed.sum())),
+                                                rest=i18n.number(int((~in_seed).sum())), least=min_seed)
             if in_seed.sum() < min_seed or (~in_seed).sum() < min_seed else "")
     if note:
         return {"candidates": pd.DataFrame(columns=[s.CUSTOMER_ID, "score", "drivers"]), "auc": np.nan,
@@ -225,7 +267,8 @@ def lookalike(table: pd.DataFrame, seed: pd.Index, *, features: list[str], holdo
     train_y = in_seed.copy()
     train_mask = np.ones(len(ids), dtype=bool)
     train_mask[held] = False
-    model = LogisticRegression(max_iter=2000, class_weight="balanced").fit(X[train_mask], train_y[train_mask])
+    with one_thread():
+        model = LogisticRegression(max_iter=2000, class_weight="balanced").fit(X[train_mask], train_y[train_mask])
     score = model.predict_proba(X)[:, 1]
     eval_mask = ~in_seed | np.isin(np.arange(len(ids)), held)
     auc = roc_auc_score(in_seed[eval_mask], score[eval_mask])
@@ -234,7 +277,7 @@ def lookalike(table: pd.DataFrame, seed: pd.Index, *, features: list[str], holdo
     contrib = X * model.coef_[0]
     order = np.argsort(-np.where(in_seed, -np.inf, score), kind="stable")[:top_n]
     cand = pd.DataFrame({s.CUSTOMER_ID: ids[order], "score": score[order],
-                         "drivers": [", ".join(_label(features[j]) for j in np.argsort(-contrib[i])[:3]) for i in order]})
+                         "drivers": [_(", ").join(trait(features[j]) for j in np.argsort(-contrib[i])[:3]) for i in order]})
     coef = pd.DataFrame({"feature": features, "coefficient": model.coef_[0]}).sort_values(
         "coefficient", key=np.abs, ascending=False, ignore_index=True)
     return {"candidates": cand, "auc": float(auc), "recall_at_top": recall, "seed": int(in_seed.sum()),
@@ -243,12 +286,20 @@ def lookalike(table: pd.DataFrame, seed: pd.Index, *, features: list[str], holdo
 
 # -- private helpers ------------------------------------------------------------------------
 
+def _why_one_cluster(features: list[str], distinct: int, k: int) -> str:
+    """Why the customers are not clustered, in the report's language (a function of its own:
+    :func:`cluster` uses ``_`` as a name)."""
+    if not features:
+        return _("no preference feature varies across the customers")
+    return _("{n} distinct customer profile(s) are too few for {k} clusters").format(n=i18n.number(distinct), k=k)
+
+
 def _one_cluster(table: pd.DataFrame, features: list[str], why: str) -> Clustering:
     labels = pd.Series(np.zeros(len(table), dtype="int64"), index=table[s.CUSTOMER_ID].to_numpy(), name="cluster")
     centers = pd.DataFrame(np.zeros((1, len(features))), columns=features).rename_axis("cluster")
     return Clustering(labels=labels, k=1, silhouette=pd.DataFrame(columns=["k", "silhouette"]),
                       stability=pd.DataFrame(columns=["seed", "ari_vs_first"]), centers=centers,
-                      features=features, note=why)
+                      features=features, note=why, chosen_on=len(table))
 
 
 def _standardized(table: pd.DataFrame, features: list[str]) -> np.ndarray:
@@ -267,7 +318,29 @@ def _ordered(labels: np.ndarray, centers: np.ndarray, table: pd.DataFrame, featu
     return remap[labels], frame
 
 
-def _label(feature: str) -> str:
-    """A feature as a cluster's name says it: "weekend share", "食品 share"."""
+def segment_label(segment: object) -> str:
+    """A step 1 segment (``champions``) as the reader sees it: its name through the catalog,
+    where step 1's part translates it (the value itself stays as step 1 wrote it)."""
+    return _(str(segment))
+
+
+# a feature as a cluster's name (and a look-alike's drivers) say it, in the report's language
+_NAME_WORDS = {
+    "orders": N_("orders"), "spend": N_("spend"), "discount_share": N_("discount share"),
+    "discount_depth": N_("discount depth"), "coupon_order_share": N_("coupon order share"),
+    "stores": N_("stores"), "main_store_share": N_("main store share"), "weekend_share": N_("weekend share"),
+    "morning_share": N_("morning share"), "afternoon_share": N_("afternoon share"),
+    "evening_share": N_("evening share"), "median_gap_days": N_("median gap days"),
+    "categories": N_("categories"),
+}
+
+
+def trait(feature: str) -> str:
+    """A feature as a cluster's name says it: "weekend share", "食品 share" (in the report's
+    language; a feature without a word of its own reads as its name with blanks)."""
     category = category_of(feature)
-    return feature.replace("_", " ") if category is None else f"{category} share"
+    if category is None:
+        return _(_NAME_WORDS[feature]) if feature in _NAME_WORDS else feature.replace("_", " ")
+    if feature == CATEGORY_PREFIX + "other":
+        return _("other share")
+    return _("{category} share").format(category=category)

@@ -67,6 +67,7 @@ _PACKAGES = ("userops", "pandas", "numpy", "pyarrow", "duckdb", "ibis-framework"
 _SCALARS = {"str": (str,), "int": (int,), "float": (int, float), "bool": (bool,)}
 APPENDIX = N_("Appendix: run parameters, data quality, definitions, files and provenance")
 # the steps' titles, from their notebooks' names (for the catalog)
+_STATUS = (N_("ok"), N_("failed"), N_("skipped"))  # a step's status, as the index shows it
 _STEP_TITLES = (N_("Value tiering"), N_("Segment profiles"), N_("Migration paths"), N_("Strategy coverage"),
                 N_("Effect drivers"), N_("Strategy adjustment"))
 
@@ -309,13 +310,15 @@ def export_html(notebook: Path, html_path: Path, *, title: str,
     # a second layer behind userops.show's escaping: outputs keep only the report's own markup
     c.HTMLExporter.sanitize_html = True
     c.HTMLExporter.filters = {"clean_html": show.clean_html}
+    c.HTMLExporter.language_code = i18n.lang()  # <html lang>: the browser picks CJK glyph forms by it
     exporter = HTMLExporter(config=c, template_name="offline")
     exporter.register_preprocessor(TagRemovePreprocessor(config=c), enabled=True)
     exporter.register_preprocessor(ArrangeCells(), enabled=True)
     nb = nbformat.read(str(notebook), as_version=4)
     nb.metadata["title"] = title
     _add_alt_text(nb)
-    body, _ = exporter.from_notebook_node(nb, resources={"userops_nav": nav})
+    text = {"index": _("Report index"), "open": _("(click to open)")}
+    body, _resources = exporter.from_notebook_node(nb, resources={"userops_nav": nav, "userops_text": text})
     html_path.write_text(body, encoding="utf-8")
     return html_path
 
@@ -741,9 +744,10 @@ def _write_manifest(stage: Path, *, ds: datasets.Dataset, data: str, params: dic
 
 def _write_index(stage: Path, *, ds: datasets.Dataset, results: list[StepResult]) -> None:
     n_rej = int(ds.rejects["rows"].sum()) if len(ds.rejects) else 0
-    counts = ", ".join(f"{k}: {v:,}" for k, v in ds.row_counts().items())
-    data_line = (f"Data: {ds.source} (time zone {ds.data_tz}); rows kept: {counts}; rows set aside at "
-                 f"load: {n_rej:,} (see each step's appendix and manifest.json).")
+    counts = _(", ").join(_("{table}: {rows}").format(table=k, rows=i18n.number(v)) for k, v in ds.row_counts().items())
+    data_line = _("Data: {source} (time zone {tz}); rows kept: {counts}; rows set aside at load: {rejected} "
+                  "(see each step's appendix and manifest.json).").format(
+        source=ds.source, tz=ds.data_tz, counts=counts, rejected=i18n.number(n_rej))
     steps = [{"name": r.name, "title": _title(Path(r.name)), "status": r.status, "seconds": r.seconds,
               "error": r.error, "earlier": r.earlier, "headlines": r.headlines,
               "page": (stage / f"{r.name}.html").exists()} for r in results]

@@ -1,34 +1,44 @@
 """Step 6: strategy KPIs with intervals, the coverage/effect seesaw and budget allocation."""
 from __future__ import annotations
 
+import json
+
 import ibis
 import numpy as np
 import pandas as pd
 from scipy.optimize import linprog
 
-from userops import features
+from userops import features, i18n
 from userops import schema as s
+from userops.i18n import N_, _
 from userops.effects import contact_cost_per_customer, run_weeks, week_start
 
-__all__ = ["DEFINITIONS", "KPI_COLUMNS", "kpis", "cost_per_customer", "seesaw", "allocate", "frontier", "greedy", "decisions", "decision_summary",
-           "DECISION_COLUMNS", "ROI_UNIT", "alerts"]
+__all__ = ["DEFINITIONS", "definitions", "KPI_COLUMNS", "kpis", "cost_per_customer", "seesaw", "allocate", "frontier",
+           "greedy", "decisions", "decision_summary", "DECISION_COLUMNS", "ROI_UNIT", "ACTION_WORDS", "action_text",
+           "reason_text", "reasons_shown", "shown", "effect_status_text", "alerts"]
 
 DEFINITIONS = pd.DataFrame([
-    ("reach", "customers the strategy reached (exposures)"),
-    ("participants", "reached customers with at least one response to the strategy"),
-    ("conversion", "participants / reach"),
-    ("gmv", "net spend of the reached customers while the strategy ran"),
-    ("arpu", "gmv / reach"),
-    ("cost", "contact cost per customer (the strategies table's cost_per_contact, else the contact_cost "
-             "parameter) x reach + coupon_cost_per_response x responses"),
-    ("weeks", "calendar weeks (Monday to Sunday) the run touches, from the week of its start to the week of "
-              "its end: the weeks step 5 measures the effect over"),
-    ("incremental_gmv", "effect per customer-week (step 5, weighted DiD) x weeks x reach, with its 95% CI"),
-    ("holdout_customers", "where the effect cannot be told apart from zero: customers a random holdout needs "
-                          "(kept uncontacted, beside reached_needed reached) over holdout_weeks to detect the "
-                          "break-even effect (step 5)"),
-    ("roi", "(incremental_gmv - cost) / cost, with the interval of incremental_gmv carried through"),
+    ("reach", N_("customers the strategy reached (exposures)")),
+    ("participants", N_("reached customers with at least one response to the strategy")),
+    ("conversion", N_("participants / reach")),
+    ("gmv", N_("net spend of the reached customers while the strategy ran")),
+    ("arpu", N_("gmv / reach")),
+    ("cost", N_("contact cost per customer (the strategies table's cost_per_contact, else the contact_cost "
+                 "parameter) x reach + coupon_cost_per_response x responses")),
+    ("weeks", N_("calendar weeks (Monday to Sunday) the run touches, from the week of its start to the week of "
+                  "its end: the weeks step 5 measures the effect over")),
+    ("incremental_gmv", N_("effect per customer-week (step 5, weighted DiD) x weeks x reach, with its 95% CI")),
+    ("holdout_customers", N_("where the effect cannot be told apart from zero: customers a random holdout needs "
+                              "(kept uncontacted, beside reached_needed reached) over holdout_weeks to detect the "
+                              "break-even effect (step 5)")),
+    ("roi", N_("(incremental_gmv - cost) / cost, with the interval of incremental_gmv carried through")),
 ], columns=["kpi", "definition"])
+
+
+def definitions() -> pd.DataFrame:
+    """:data:`DEFINITIONS` with each definition in the report's language (the KPI names are
+    column names: the table shows their labels)."""
+    return DEFINITIONS.assign(definition=[_(d) for d in DEFINITIONS["definition"]])
 
 
 KPI_COLUMNS = ("reach", "participants", "gmv", "responses", "type", "weeks", "conversion", "arpu",
@@ -174,9 +184,9 @@ def decisions(table: pd.DataFrame, allocation: pd.DataFrame, *, tolerance: float
     for r in table.itertuples():
         now, new = float(r.reach), float(rec.get(r.strategy_id, 0.0))
         if np.isnan(r.incremental_gmv):
-            action, why = "test with a holdout", f"no effect estimate ({r.effect_status}); {_holdout_words(r)}"
+            action, why = "test with a holdout", f"no effect estimate ({r.effect_status}); {_holdout_english(r)}"
         elif r.inc_low <= 0 <= r.inc_high and new == 0:
-            action, why = "cut or test", f"effect not distinguishable from zero; {_holdout_words(r)}"
+            action, why = "cut or test", f"effect not distinguishable from zero; {_holdout_english(r)}"
         elif new > now * (1 + tolerance):
             action, why = "expand", f"best use of budget reaches {new:,.0f} customers vs {now:,.0f} now"
         elif new < now * (1 - tolerance):
@@ -189,10 +199,12 @@ def decisions(table: pd.DataFrame, allocation: pd.DataFrame, *, tolerance: float
                                        "action", "reason"])
 
 
-ROI_UNIT = "net incremental GMV per 1 of cost"
+ROI_UNIT = N_("net incremental GMV per 1 of cost")
 DECISION_COLUMNS = ("strategy_id", "type", "action", "effect", "effect_low", "effect_high", "incremental_gmv",
                     "inc_low", "inc_high", "roi", "roi_low", "roi_high", "roi_unit", "reach", "reach_recommended",
-                    "cost", "holdout_customers", "reason")
+                    "cost", "holdout_customers", "reason", "reason_fields")
+# the actions as the report shows them (the artifact keeps the English keys)
+ACTION_WORDS = {"expand": N_("expand"), "keep": N_("keep"), "cut": N_("cut"), "test": N_("test")}
 _ACTIONS = {"expand": "expand", "keep": "keep", "cut": "cut", "cut or test": "test", "test with a holdout": "test"}
 
 
@@ -224,13 +236,73 @@ def decision_summary(kpi: pd.DataFrame, allocation: pd.DataFrame, *, tolerance: 
     if n_customers:  # a holdout out of reach of the base is not shown as a size to hold out
         needed = k["reached_needed"].to_numpy(dtype=float) if "reached_needed" in k else 0.0
         out.loc[out["holdout_customers"] + np.nan_to_num(needed) > n_customers, "holdout_customers"] = np.nan
-    out["reason"] = [_reason(r, k.loc[r.strategy_id], tolerance, n_customers) for r in out.itertuples()]
+    out["reason"], out["reason_fields"] = zip(*[_reason(r, k.loc[r.strategy_id], tolerance, n_customers)
+                                                for r in out.itertuples()]) if len(out) else ([], [])
     order = {"expand": 0, "keep": 1, "test": 2, "cut": 3}
     ids = out[s.STRATEGY_ID].astype(str)
     numeric = pd.to_numeric(ids, errors="coerce")  # ids sorted as numbers when they all are numbers
     out = out.assign(_o=out["action"].map(order), _id=numeric if numeric.notna().all() else ids)
     out = out.sort_values(["_o", "roi", "_id"], ascending=[True, False, True], na_position="last")
     return out.reset_index(drop=True)[list(DECISION_COLUMNS)]
+
+
+def action_text(action: str) -> str:
+    """An action of :func:`decision_summary` (``expand``, ``keep``, ``cut``, ``test``: English,
+    stored) as the report shows it, in its language."""
+    return _(ACTION_WORDS[action])
+
+
+def reason_text(fields: dict[str, object] | str) -> str:
+    """The reason of a decision in the report's language, from its ``reason_fields`` (a dict or
+    the JSON the artifact stores): what step 5 says of the effect, then what follows for the
+    action, with the row's numbers."""
+    f = json.loads(fields) if isinstance(fields, str) else fields
+    if f["said"] == "unknown":
+        said = _("Step 5 could not estimate its effect: {status}").format(status=effect_status_text(f["status"]))
+    else:
+        effect = _("{effect} [{low}, {high}] per reached customer-week").format(
+            effect=_signed(f["effect"]), low=_signed(f["low"]), high=_signed(f["high"]))
+        said = {"unclear": _("Its effect on spend, {effect}, cannot be told apart from zero"),
+                "lowered": _("It lowered spend: {effect}"),
+                "adds": _("It adds {effect}")}[f["said"]].format(effect=effect)
+    if f["then"] == "test":
+        then = _holdout_words(f)
+    elif f["then"] == "cut none":
+        then = _("the budget returns more elsewhere: the best allocation funds none of the {now} customers it "
+                 "reaches now").format(now=i18n.number(f["now"]))
+    elif f["then"] == "cut":
+        then = _("the best allocation reaches {new} of its customers, fewer than the {now} now").format(
+            new=i18n.number(f["new"]), now=i18n.number(f["now"]))
+    elif f["then"] == "expand":
+        then = _("the best allocation reaches {new} customers, more than the {now} now").format(
+            new=i18n.number(f["new"]), now=i18n.number(f["now"]))
+    else:
+        then = _("its reach now ({now}) is within {tolerance} of the best allocation ({new})").format(
+            now=i18n.number(f["now"]), tolerance=i18n.percent(f["tolerance"]), new=i18n.number(f["new"]))
+    return _("{said}; {then}.").format(said=said, then=then)
+
+
+def reasons_shown(decided: pd.DataFrame) -> list[str]:
+    """The ``reason`` of each row of a decision summary (or its artifact ``06_decisions``) in the
+    report's language, for the decision table (the stored ``reason`` is English)."""
+    return [reason_text(f) for f in decided["reason_fields"]]
+
+
+def shown(frame: pd.DataFrame) -> pd.DataFrame:
+    """A step 6 table (:func:`kpis`, :func:`allocate`) for display: step 5's words in it (the
+    verdict ``effect_status``, the effect's ``source``) in the report's language (the stored
+    tables keep them English)."""
+    cols = [c for c in ("effect_status", "source") if c in frame.columns]
+    return frame.assign(**{c: [effect_status_text(v) for v in frame[c]] for c in cols}) if cols else frame
+
+
+def effect_status_text(status: str) -> str:
+    """Step 5's verdict on a strategy's effect (its ``gate``, English in the artifacts) as the
+    report shows it."""
+    from userops import effects
+
+    say = getattr(effects, "say", _)  # TODO(i18n-s6): effects.say once step 5's part is on main
+    return say(status)
 
 
 def alerts(current: pd.DataFrame, previous: pd.DataFrame, *, metrics: tuple[str, ...] = ("conversion", "arpu"),
@@ -254,43 +326,78 @@ def alerts(current: pd.DataFrame, previous: pd.DataFrame, *, metrics: tuple[str,
 
 # -- private helpers ------------------------------------------------------------------------
 
-def _holdout_words(r, n_customers: int | None = None) -> str:
-    """The holdout a decision needs, in numbers, from step 5's sizing (or why there is none, or
-    why it is out of reach of a base of ``n_customers``)."""
+def _signed(value: float, digits: int = 2) -> str:
+    text = i18n.number(value, digits)
+    return text if text.startswith(("-", "\u2212")) else "+" + text
+
+
+def _holdout_fields(r, n_customers: int | None = None) -> dict[str, object]:
+    """The holdout a decision needs, from step 5's sizing (or why there is none, or why it is
+    out of reach of a base of ``n_customers``), as :func:`reason_text` fields."""
     n = getattr(r, "holdout_customers", np.nan)
     if n is None or np.isnan(n):
-        return "if it continues, keep a random holdout of the targeted customers (step 5 could not size it)"
+        return {"holdout": "unsized"}
     need = n + float(getattr(r, "reached_needed", 0) or 0)
     if n_customers and need > n_customers:
-        return (f"a holdout cannot settle it here: telling its break-even effect from zero needs {int(n):,} "
-                f"held-out and {int(r.reached_needed):,} reached customers, more than the {int(n_customers):,} "
-                "in the data; pool it with similar strategies into one test, or judge it on responses")
-    return (f"to tell its break-even effect from zero, hold out {int(n):,} customers and reach "
-            f"{int(r.reached_needed):,} for {int(r.holdout_weeks)} weeks (it reached {int(r.reach):,})")
+        return {"holdout": "out of reach", "held": int(n), "reached": int(r.reached_needed),
+                "base": int(n_customers)}
+    return {"holdout": "sized", "held": int(n), "reached": int(r.reached_needed), "weeks": int(r.holdout_weeks),
+            "reach": int(r.reach)}
 
 
-def _reason(r, k: pd.Series, tolerance: float, n_customers: int | None = None) -> str:
-    """Why a strategy gets its action, in plain words and the row's own numbers."""
+def _holdout_english(r) -> str:
+    return _english(_holdout_words, _holdout_fields(r))
+
+
+def _holdout_words(f: dict[str, object]) -> str:
+    """The holdout clause of a reason (:func:`_holdout_fields`), in the report's language."""
+    if f["holdout"] == "unsized":
+        return _("if it continues, keep a random holdout of the targeted customers (step 5 could not size it)")
+    if f["holdout"] == "out of reach":
+        return _("a holdout cannot settle it here: telling its break-even effect from zero needs {held} held-out "
+                 "and {reached} reached customers, more than the {base} in the data; pool it with similar "
+                 "strategies into one test, or judge it on responses").format(
+            held=i18n.number(f["held"]), reached=i18n.number(f["reached"]), base=i18n.number(f["base"]))
+    return _("to tell its break-even effect from zero, hold out {held} customers and reach {reached} for {weeks} "
+             "weeks (it reached {reach})").format(held=i18n.number(f["held"]), reached=i18n.number(f["reached"]),
+                                                  weeks=i18n.number(f["weeks"]), reach=i18n.number(f["reach"]))
+
+
+def _reason_fields(r, k: pd.Series, tolerance: float, n_customers: int | None = None) -> dict[str, object]:
+    """Why a strategy gets its action, as the fields :func:`reason_text` writes in words: what
+    step 5 says of its effect (``said``) and what follows for the action (``then``), with the
+    row's own numbers. Keys and values are English (they are stored in the artifact)."""
     now, new = int(r.reach), int(r.reach_recommended)
     if np.isnan(r.effect):
-        return (f"Step 5 could not estimate its effect: {k['effect_status']}; {_holdout_words(k, n_customers)}.")
-    effect = f"{r.effect:+,.2f} [{r.effect_low:+,.2f}, {r.effect_high:+,.2f}] per reached customer-week"
-    if r.effect_low <= 0 <= r.effect_high:
-        said = f"Its effect on spend, {effect}, cannot be told apart from zero"
-    elif r.effect_high < 0:
-        said = f"It lowered spend: {effect}"
-    else:
-        said = f"It adds {effect}"
+        return {"said": "unknown", "status": str(k["effect_status"]), "then": "test"} | _holdout_fields(k, n_customers)
+    said = ("unclear" if r.effect_low <= 0 <= r.effect_high else "lowered" if r.effect_high < 0 else "adds")
+    out = {"said": said, "effect": float(r.effect), "low": float(r.effect_low), "high": float(r.effect_high),
+           "now": now, "new": new}
     if r.action == "test":
-        return f"{said}; {_holdout_words(k, n_customers)}."
-    if r.action == "cut" and new == 0:
-        return (f"{said}; the budget returns more elsewhere: the best allocation funds none of the "
-                f"{now:,} customers it reaches now.")
+        return out | {"then": "test"} | _holdout_fields(k, n_customers)
     if r.action == "cut":
-        return f"{said}; the best allocation reaches {new:,} of its customers, fewer than the {now:,} now."
+        return out | {"then": "cut none" if new == 0 else "cut"}
     if r.action == "expand":
-        return f"{said}; the best allocation reaches {new:,} customers, more than the {now:,} now."
-    return f"{said}; its reach now ({now:,}) is within {tolerance:.0%} of the best allocation ({new:,})."
+        return out | {"then": "expand"}
+    return out | {"then": "keep", "tolerance": float(tolerance)}
+
+
+def _reason(r, k: pd.Series, tolerance: float, n_customers: int | None = None) -> tuple[str, str]:
+    """Why a strategy gets its action: the sentence in English (the artifact's ``reason``) and
+    its fields as JSON (``reason_fields``, from which :func:`reason_text` writes it in the report's
+    language)."""
+    fields = _reason_fields(r, k, tolerance, n_customers)
+    return _english(reason_text, fields), json.dumps(fields, sort_keys=True, ensure_ascii=False)
+
+
+def _english(fn, *args):
+    """``fn(*args)`` written in English whatever the report's language (for stored values)."""
+    current = i18n.lang()
+    i18n.use("en")
+    try:
+        return fn(*args)
+    finally:
+        i18n.use(current)
 
 
 def _window_spend(r: pd.DataFrame, weekly: pd.DataFrame | ibis.Table) -> np.ndarray:

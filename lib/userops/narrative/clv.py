@@ -2,16 +2,18 @@
 and audiences (step 6), generated from the data."""
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
 from userops import i18n
 from userops.clv import MIN_REPEATERS, Forward, shown as _shown_values, signed_percent, status_name
-from userops.i18n import N_, _
+from userops.i18n import N_, _, ngettext
 from userops.narrative.tiering import sentences
 
 __all__ = ["clv_definitions", "clv_holdout_prose", "clv_fit_prose", "stage_alive_prose", "clv_headlines",
-           "bridge_prose", "bridge_check_prose", "persistence_prose", "forward_roi_prose", "audiences_prose"]
+           "bridge_prose", "bridge_check_prose", "persistence_prose", "forward_roi_prose", "audiences_prose", "forward_label"]
 
 
 def clv_definitions(fw: Forward, *, horizon_months: int) -> str:
@@ -129,25 +131,37 @@ def bridge_prose(table: pd.DataFrame, bounds: pd.DataFrame, *, check: pd.DataFra
                  tier_check: pd.DataFrame) -> str:
     """The last pair of periods' bridge in words: the GMV change, each group's share of it, the
     customers / orders / basket terms and whether it adds up (:func:`bridge_check_prose`)."""
+    from userops.migration import shown_state
+
     if table.empty:
-        return "_There is no pair of consecutive periods with customers in this data, so there is no bridge to draw._"
+        return "_" + _("There is no pair of consecutive periods with customers in this data, so there is no bridge "
+                       "to draw.") + "_"
     pair = int(table["pair"].max())
     labels = bounds.set_index("period")["label"]
     t = table[table["pair"] == pair]
     g = t.groupby("group", sort=False)[["gmv_before", "gmv_after", "gmv_change", "customers_effect", "orders_effect",
                                         "basket_effect", "customers_before", "customers_after"]].sum()
     start, end = g["gmv_before"].sum() / 100, g["gmv_after"].sum() / 100
-    parts = "; ".join(f"{k}: **{v['gmv_change'] / 100:+,.2f}**" + (
-        f" ({_n(int(v['customers_after'] if k in ('new', 'returned') else v['customers_before']), 'customer')})"
-        if k != "returns only" else "") for k, v in g.iterrows())
+
+    def group(k: str, v: pd.Series) -> str:
+        if k == "returns only":
+            return _("{group}: **{change}**").format(group=shown_state(k), change=_signed_money(v["gmv_change"] / 100))
+        n = int(v["customers_after"] if k in ("new", "returned") else v["customers_before"])
+        return _("{group}: **{change}** ({customers})").format(
+            group=shown_state(k), change=_signed_money(v["gmv_change"] / 100),
+            customers=ngettext("{n} customer", "{n} customers", n).format(n=i18n.number(n)))
+
+    parts = _("; ").join(group(k, v) for k, v in g.iterrows())
     terms = g.drop(index="returns only", errors="ignore")[["customers_effect", "orders_effect", "basket_effect"]].sum() / 100
-    return (f"From {labels.get(pair, pair)} to {labels.get(pair + 1, pair + 1)}, GMV went from **{start:,.2f}** to "
-            f"**{end:,.2f}** (**{end - start:+,.2f}**). By group: {parts}. Over the groups, the number of buying "
-            f"customers accounts for **{terms['customers_effect']:+,.2f}**, orders per customer for "
-            f"**{terms['orders_effect']:+,.2f}** and basket value for **{terms['basket_effect']:+,.2f}**. New and "
-            "returned customers are measured from the earlier period's average orders per customer and basket, "
-            "lost ones to the later period's: their *customers* term is what they bring (or took) at the average. "
-            + bridge_check_prose(check, tier_check))
+    return _("From {before} to {after}, GMV went from **{start}** to **{end}** (**{change}**). By group: {groups}. Over "
+             "the groups, the number of buying customers accounts for **{customers}**, orders per customer for "
+             "**{orders}** and basket value for **{basket}**. New and returned customers are measured from the earlier "
+             "period's average orders per customer and basket, lost ones to the later period's: their *customers* term "
+             "is what they bring (or took) at the average. ").format(
+        before=labels.get(pair, pair), after=labels.get(pair + 1, pair + 1), start=i18n.money(start),
+        end=i18n.money(end), change=_signed_money(end - start), groups=parts,
+        customers=_signed_money(terms["customers_effect"]), orders=_signed_money(terms["orders_effect"]),
+        basket=_signed_money(terms["basket_effect"])) + bridge_check_prose(check, tier_check)
 
 
 def bridge_check_prose(check_total: pd.DataFrame, check_tiers: pd.DataFrame) -> str:
@@ -155,76 +169,164 @@ def bridge_check_prose(check_total: pd.DataFrame, check_tiers: pd.DataFrame) -> 
     if check_total.empty:
         return ""
     worst = int(max(check_total["difference"].abs().max(), check_tiers["difference"].abs().max() if len(check_tiers) else 0))
-    verdict = ("adds up to the GMV change **to the cent**" if worst == 0 else
-               f"misses the GMV change by up to **{worst}** cent(s)")
-    return (f"Checked in integer cents: the bridge {verdict} for all **{len(check_total)}** pair(s) of periods and "
-            f"all **{len(check_tiers)}** pair x tier rows (tier = the state in the earlier period).")
+    fields = dict(worst=i18n.number(worst), pairs=i18n.number(len(check_total)), rows=i18n.number(len(check_tiers)))
+    return (_("Checked in integer cents: the bridge adds up to the GMV change **to the cent** for all **{pairs}** "
+              "pair(s) of periods and all **{rows}** pair x tier rows (tier = the state in the earlier period).")
+            if worst == 0 else
+            _("Checked in integer cents: the bridge misses the GMV change by up to **{worst}** cent(s) for all "
+              "**{pairs}** pair(s) of periods and all **{rows}** pair x tier rows (tier = the state in the earlier "
+              "period).")).format(**fields)
+
+
+def _signed_money(value: float) -> str:
+    """An amount with its sign and two decimals: ``+1,234.50``, ``-12.00``."""
+    return ("-" if value < 0 else "+") + i18n.money(abs(value))
 
 
 def persistence_prose(persist: pd.DataFrame, *, post_weeks: int) -> str:
     """Which strategies' effects last after their run (step 6 carries only those forward)."""
+    from userops import i18n
+    from userops.i18n import _
+    from userops.narrative.effects import sentences, signed
+
     if persist.empty:
-        return ("_No strategy has an effect estimate that passed the gate, so there is no run whose after-effect "
-                "could be measured._")
+        return _("_No strategy has an effect estimate that passed the gate, so there is no run whose after-effect "
+                 "could be measured._")
     yes = persist[persist["persists"]]
-    listed = ", ".join(f"**{sid}** ({est:+,.2f} per customer-week over {int(k)} weeks)"
-                       for sid, est, k in zip(yes["strategy_id"], yes["post_estimate"], yes["post_weeks"]))
-    head = (f"Of **{len(persist)}** strategies with an estimate, **{len(yes)}** keep an effect above the comparison "
-            f"in the up to {post_weeks} weeks after the run" + (f": {listed}." if len(yes) else "."))
-    return (head + " The check is the same weighted comparison as the estimate, with the weeks after the run in "
-            "place of the run's weeks. Step 6 carries an effect over its forward horizon only for these strategies.")
+    listed = _(", ").join(_("**{id}** ({estimate} per customer-week over {weeks} weeks)").format(
+        id=sid, estimate=signed(est, 2), weeks=i18n.number(int(k)))
+        for sid, est, k in zip(yes["strategy_id"], yes["post_estimate"], yes["post_weeks"]))
+    fields = dict(n=i18n.number(len(persist)), lasting=i18n.number(len(yes)), weeks=i18n.number(post_weeks))
+    head = (_("Of **{n}** strategies with an estimate, **{lasting}** keep an effect above the comparison in the up "
+              "to {weeks} weeks after the run: {listed}.").format(listed=listed, **fields) if len(yes) else
+            _("Of **{n}** strategies with an estimate, **{lasting}** keep an effect above the comparison in the up "
+              "to {weeks} weeks after the run.").format(**fields))
+    return sentences(head, _("The check is the same weighted comparison as the estimate, with the weeks after the "
+                             "run in place of the run's weeks. Step 6 carries an effect over its forward horizon "
+                             "only for these strategies."))
 
 
 def forward_roi_prose(table: pd.DataFrame, *, horizon_days: int) -> str:
     """The forward ROI beside the window ROI: where it is given, and why not elsewhere."""
+    from userops import i18n
+    from userops.i18n import _, ngettext
+    from userops.narrative.review import sentences, signed
+
     if table.empty:
-        return "_No strategy reached anyone in this data, so there is no ROI to carry forward._"
+        return "_" + _("No strategy reached anyone in this data, so there is no ROI to carry forward.") + "_"
     given = table[table["forward_roi"].notna()]
     if given.empty:
-        return (f"No strategy gets a forward ROI: an effect is carried over the {horizon_days}-day horizon only where "
-                f"step 5 finds it lasting after the run and step 1's forward model is used. Here: {_reasons(table)}. "
-                "The ROI shown is the campaign window's.")
-    listed = ", ".join(f"**{sid}**: window ROI {w:+.2f}, forward {f:+.2f} ({lo:+.2f} to {hi:+.2f})"
-                       for sid, w, f, lo, hi in zip(given["strategy_id"], given["roi"], given["forward_roi"],
-                                                   given["forward_roi_low"], given["forward_roi_high"]))
-    return (f"**{len(given)}** of **{len(table)}** strategies have an effect that lasts after the run; carried over the "
-            f"next {horizon_days} days for the reached customers still likely active (their P(alive)): {listed}. "
-            + (f"The others keep the campaign window's ROI only ({_reasons(table[table['forward_roi'].isna()])}). "
-               if len(given) < len(table) else "")
-            + "Carrying the post-run effect for "
-            "the whole horizon assumes it does not fade: read the forward ROI as an upper reading.")
+        return _("No strategy gets a forward ROI: an effect is carried over the {days}-day horizon only where "
+                 "step 5 finds it lasting after the run and step 1's forward model is used. Here: {reasons}. "
+                 "The ROI shown is the campaign window's.").format(days=i18n.number(horizon_days),
+                                                                 reasons=_window_reasons(table))
+    listed = _(", ").join(
+        _("**{strategy}**: window ROI {window}, forward {forward} ({low} to {high})").format(
+            strategy=sid, window=signed(w), forward=signed(f), low=signed(lo), high=signed(hi))
+        for sid, w, f, lo, hi in zip(given["strategy_id"], given["roi"], given["forward_roi"],
+                                     given["forward_roi_low"], given["forward_roi_high"]))
+    head = ngettext("**{n}** of **{total}** strategy has an effect that lasts after the run; carried over the next "
+                    "{days} days for the reached customers still likely active (their P(alive)): {listed}.",
+                    "**{n}** of **{total}** strategies have an effect that lasts after the run; carried over the "
+                    "next {days} days for the reached customers still likely active (their P(alive)): {listed}.",
+                    len(table)).format(n=i18n.number(len(given)), total=i18n.number(len(table)),
+                                       days=i18n.number(horizon_days), listed=listed)
+    others = (_("The others keep the campaign window's ROI only ({reasons}).").format(
+        reasons=_window_reasons(table[table["forward_roi"].isna()])) if len(given) < len(table) else "")
+    return sentences(head, others, _("Carrying the post-run effect for the whole horizon assumes it does not "
+                                     "fade: read the forward ROI as an upper reading."))
 
 
 def audiences_prose(index: pd.DataFrame, *, folder: str, seed: int) -> str:
     """What the audience files hold: counts, holdouts and how they are drawn."""
+    from userops import i18n
+    from userops.i18n import _, ngettext
+    from userops.narrative.review import sentences
+
     if index.empty:
-        return ("_No audience file: the allocation funds no strategy x tier cell and no customer is uncovered "
-                "(or the data has no tiers to build them from)._")
+        return "_" + _("No audience file: the allocation funds no strategy x tier cell and no customer is uncovered "
+                       "(or the data has no tiers to build them from).") + "_"
     rec = index[index["strategy_id"] != "(uncovered)"]
     un = index[index["strategy_id"] == "(uncovered)"]
-    parts = [f"**{len(index)}** audience files in `{folder}/`: **{len(rec)}** for the recommended allocation "
-             f"({int(rec['customers'].sum()):,} customers, **{int(rec['held_out'].sum()):,}** of them held out) and "
-             f"**{len(un)}** for the uncovered population ({int(un['customers'].sum()):,} customers), one per tier."]
-    parts.append(f"Each file lists customer id, tier, expected value and the reason. A held-out customer is not "
-                 f"contacted, so the next run can measure the effect: the share is the one step 5 sizes, and the "
-                 f"draw takes the smallest SHA-256 of seed ({seed}), strategy and customer id, so the same seed "
-                 "draws the same holdout. Text a spreadsheet would run as a formula is written with a leading '.")
+    files = ngettext("**{n}** audience file in `{folder}/`: **{recommended}** for the recommended allocation "
+                     "({customers} customers, **{held}** of them held out) and **{uncovered}** for the uncovered "
+                     "population ({uncovered_customers} customers), one per tier.",
+                     "**{n}** audience files in `{folder}/`: **{recommended}** for the recommended allocation "
+                     "({customers} customers, **{held}** of them held out) and **{uncovered}** for the uncovered "
+                     "population ({uncovered_customers} customers), one per tier.", len(index)).format(
+        n=i18n.number(len(index)), folder=folder, recommended=i18n.number(len(rec)),
+        customers=i18n.number(int(rec["customers"].sum())), held=i18n.number(int(rec["held_out"].sum())),
+        uncovered=i18n.number(len(un)), uncovered_customers=i18n.number(int(un["customers"].sum())))
+    how = _("Each file lists customer id, tier, expected value and the reason. A held-out customer is not "
+            "contacted, so the next run can measure the effect: the share is the one step 5 sizes, and the draw "
+            "takes the smallest SHA-256 of seed ({seed}), strategy and customer id, so the same seed draws the same "
+            "holdout. Text a spreadsheet would run as a formula is written with a leading '.").format(seed=seed)
     per = rec.groupby("strategy_id").agg(customers=("customers", "sum"), needed=("needed", "max"))
     short = per[per["needed"] > per["customers"]]
+    small = ""
     if len(short):
-        parts.append(f"For {_n(len(short), 'strategy').replace('strategys', 'strategies')} ("
-                     + ", ".join(f"{sid}: {int(r.customers):,} in its audiences, {r.needed:,.0f} needed" for sid, r in
-                                 short.head(5).iterrows())
-                     + ") the audiences are smaller than the test step 5 sizes needs to tell the break-even effect "
-                       "from zero: the holdout still keeps the share, but one run will not settle the effect.")
-    return " ".join(parts)
+        small = ngettext(
+            "For {n} strategy ({items}) the audiences are smaller than the test step 5 sizes needs to tell the "
+            "break-even effect from zero: the holdout still keeps the share, but one run will not settle the effect.",
+            "For {n} strategies ({items}) the audiences are smaller than the test step 5 sizes needs to tell the "
+            "break-even effect from zero: the holdout still keeps the share, but one run will not settle the effect.",
+            len(short)).format(n=i18n.number(len(short)), items=_(", ").join(
+                _("{strategy}: {customers} in its audiences, {needed} needed").format(
+                    strategy=sid, customers=i18n.number(int(r.customers)), needed=i18n.number(r.needed))
+                for sid, r in short.head(5).iterrows()))
+    return sentences(files, how, small)
 
 
-def _reasons(table: pd.DataFrame) -> str:
-    """Strategies per reason for staying at the window ROI: 'reason (k strategies: a, b, ...)'."""
-    groups = table.groupby(table["forward"].str.removeprefix("window only: "), sort=True)["strategy_id"]
-    return "; ".join(f"{why} ({_n(len(ids), 'strategy').replace('strategys', 'strategies')}: "
-                     f"{', '.join(map(str, ids[:6]))}{', ...' if len(ids) > 6 else ''})" for why, ids in groups)
+def forward_label(label: object) -> object:
+    """The ``forward`` label of :func:`userops.clv.forward_roi` (English, as the artifact stores
+    it) in the report's language, for display; anything else unchanged."""
+    from userops import i18n
+    from userops.i18n import _
+    from userops.review import effect_status_text
+
+    if i18n.lang() == "en" or not isinstance(label, str):
+        return label
+    if label.startswith(_WINDOW_ONLY):
+        return _("window only: {why}").format(why=_window_why(label.removeprefix(_WINDOW_ONLY)))
+    carried = _CARRIED.fullmatch(label)
+    if carried:
+        return _("window + {days} days: the effect lasts after the run, carried for {customers} expected-active "
+                 "reached customers").format(days=carried["days"], customers=carried["customers"])
+    return effect_status_text(label)
+
+
+_WINDOW_ONLY = "window only: "
+_CARRIED = re.compile(r"window \+ (?P<days>[\d,]+) days: the effect lasts after the run, carried for "
+                      r"(?P<customers>[\d,]+) expected-active reached customers")
+_NOT_USED = "the effect lasts, but the forward-value model is not used (step 1)"
+
+
+def _window_why(why: str) -> str:
+    """Why a strategy stays at the window ROI (the ``forward`` label without its ``window only: ``)
+    in the report's language: step 5's verdict on its effect or on its persistence, or step 1's
+    model not used."""
+    from userops.i18n import _
+    from userops.review import effect_status_text
+
+    if why == _NOT_USED:
+        return _("the effect lasts, but the forward-value model is not used (step 1)")
+    if why.startswith("the effect "):
+        return _("the effect {persistence}").format(persistence=effect_status_text(why.removeprefix("the effect ")))
+    return effect_status_text(why)
+
+
+def _window_reasons(table: pd.DataFrame) -> str:
+    """Strategies per reason for staying at the window ROI: 'reason (k strategies: a, b, ...)',
+    in the report's language."""
+    from userops import i18n
+    from userops.i18n import _, ngettext
+
+    groups = table.groupby(table["forward"].str.removeprefix(_WINDOW_ONLY), sort=True)["strategy_id"]
+    return _("; ").join(
+        ngettext("{why} ({n} strategy: {ids})", "{why} ({n} strategies: {ids})", len(ids)).format(
+            why=_window_why(why), n=i18n.number(len(ids)),
+            ids=_(", ").join(map(str, ids[:6])) + (_(", ...") if len(ids) > 6 else ""))
+        for why, ids in groups)
 
 
 def _n(n: int, noun: str) -> str:
