@@ -272,17 +272,18 @@ def sensitivity_prose(sens: pd.DataFrame, *, n: int) -> str:
 
 
 def headlines(tiered: pd.DataFrame, thresholds: Thresholds) -> dict[str, object]:
-    """Headline numbers of step 1 for the report index (labels in the report's language)."""
+    """Headline numbers of step 1 for the report index: the keys are English (the index shows them
+    translated), the values in the report's language."""
     champions = tiered["rf_segment"] == "champions"
     gmv = tiered["monetary"].sum()
     lapsing = tiered["lifecycle_stage"].isin(["at_risk", "dormant"])
     return {
-        _("customers tiered"): i18n.number(len(tiered)),
-        _("champions"): _("{n} ({share} of GMV)").format(
+        N_("customers tiered"): i18n.number(len(tiered)),
+        N_("champions"): _("{n} ({share} of GMV)").format(
             n=i18n.number(int(champions.sum())), share=_pct(tiered.loc[champions, "monetary"].sum() / gmv, 1)),
-        _("at risk or dormant"): _("{n} ({share})").format(n=i18n.number(int(lapsing.sum())),
+        N_("at risk or dormant"): _("{n} ({share})").format(n=i18n.number(int(lapsing.sum())),
                                                            share=_pct(lapsing.mean(), 1)),
-        _("lifecycle thresholds"): _("at risk > {at_risk} d, dormant > {dormant} d").format(
+        N_("lifecycle thresholds"): _("at risk > {at_risk} d, dormant > {dormant} d").format(
             at_risk=thresholds.at_risk_days, dormant=thresholds.dormant_days),
     }
 
