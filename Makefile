@@ -6,6 +6,8 @@ STAMP  := $(VENV)/.installed
 AS_OF  ?= 2017-12-31
 DATA   ?= completejourney
 OUT    ?= reports
+# more arguments of `userops report`, e.g. ARGS="--set lang=ja"
+ARGS   ?=
 # extra flags for `make lab`, e.g. LAB_FLAGS="--no-browser --port 8899"; as root (uid 0, e.g. in a
 # container) --allow-root is added
 LAB_FLAGS ?=
@@ -27,7 +29,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 report: $(STAMP)
-	$(BIN)/python -m userops report --data $(DATA) --as-of $(AS_OF) --out $(OUT)
+	$(BIN)/python -m userops report --data $(DATA) --as-of $(AS_OF) --out $(OUT) $(ARGS)
 
 # --dist loadgroup: the Spark tests (xdist_group "spark") share one worker and one SparkSession
 test: $(STAMP)
