@@ -152,10 +152,10 @@ def shown(index: pd.DataFrame) -> pd.DataFrame:
 
 def _holdout_share(k: pd.DataFrame, sid: str) -> tuple[float, float, str]:
     if sid not in k.index or pd.isna(k.loc[sid].get("holdout_customers", np.nan)):
-        from userops.review import effect_status_text
+        from userops.review import NO_ESTIMATE, effect_status_text
 
         status = (effect_status_text(k.loc[sid, "effect_status"]) if sid in k.index and "effect_status" in k
-                  else _("no estimate in step 5"))
+                  else effect_status_text(NO_ESTIMATE))
         return 0.0, np.nan, _("no holdout: step 5 sized none ({status})").format(status=status)
     n1, n0 = float(k.loc[sid, "holdout_customers"]), float(k.loc[sid, "reached_needed"])
     share = n1 / (n1 + n0) if n1 + n0 > 0 else 0.0
