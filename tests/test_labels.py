@@ -83,7 +83,7 @@ def test_a_table_in_japanese_headers_notes_and_values(ja, tmp_path, monkeypatch)
     empty = display.table_html(frame.iloc[0:0], name="e", out_dir=".", caption="施策")
     assert "施策：該当する行はありません。" in empty
     missing = display.table_html(frame.tail(3), name="m", out_dir=".")
-    assert "- = 値なし（推定値）：その行には値がありません。" in missing
+    assert "推定値の「-」は値なし：その行には値がありません。" in missing
 
 
 def test_numbers_round_as_the_f_strings_did():
