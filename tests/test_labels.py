@@ -137,3 +137,14 @@ def test_chart_rows_naming_features_show_labels_and_legend_heads_are_labels(ja, 
     entries = [t.get_text() for t in ax2.get_legend().get_texts()]
     assert "RFMグループ" in entries and "最終購買からの日数" in entries
     assert "rfm_group" not in entries and "recency_days" not in entries
+
+
+def test_a_model_term_in_a_chart_reads_as_its_label(ja, house_style):
+    frame = pd.DataFrame({"term": ["C(lifecycle_stage)[T.at risk]", "log_spend_13w"], "kind": ["k", "k"],
+                          "estimate": [0.1, 0.2], "ci_low": [0.0, 0.1], "ci_high": [0.2, 0.3]})
+    ax = plots.forest(frame, label="term", hue="kind", title="t", xlabel="x", ax=plt.figure().gca())
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["ライフサイクル段階：at risk", "開始前13週の購買額(対数)"]
+    i18n.use("en")  # as the English report has always shown it
+    ax = plots.forest(frame, label="term", hue="kind", title="t", xlabel="x", ax=plt.figure().gca())
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["C(lifecycle_stage)[T.at risk]",
+                                                            "Spend in the 13 weeks before (log)"]

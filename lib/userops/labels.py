@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 
 from userops.i18n import N_, _
 
-__all__ = ["LABELS", "KINDS", "label", "kind", "labels", "category_feature",
+__all__ = ["LABELS", "KINDS", "label", "kind", "labels", "is_model_term", "category_feature",
            "remember_categories", "remember", "category_of", "CATEGORY_PREFIX"]
 
 CATEGORY_PREFIX = "cat_"
@@ -285,6 +285,12 @@ def label(name: object, *, categories: Mapping[str, str] | None = None) -> str:
         text = name.replace("_", " ").strip()
         return text[:1].upper() + text[1:]
     return name[:1].upper() + name[1:] if name.islower() else name
+
+
+def is_model_term(name: object) -> bool:
+    """Whether ``name`` is a model formula's term for a level of a categorical attribute
+    (``C(region)[T.north]``), which :func:`label` writes as "Region: north"."""
+    return isinstance(name, str) and _LEVEL.fullmatch(name) is not None
 
 
 def labels(names: Iterable[object], *, categories: Mapping[str, str] | None = None) -> list[str]:

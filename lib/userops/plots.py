@@ -91,8 +91,12 @@ def _named(values) -> list:
     """Values that are code names of columns or features (``snake_case`` names in
     :data:`userops.labels.LABELS`, or category features) as :func:`userops.labels.label` writes
     them; other values (a state "lapsed", a segment "champions") as the catalog has them in the
-    report's language (:data:`_PLAIN_FEATURES`, a state a step marked), else unchanged."""
-    return [(names.label(v) if "_" in v and (v in names.LABELS or names.category_of(v)) else _(v))
+    report's language (:data:`_PLAIN_FEATURES`, a state a step marked), else unchanged. A model
+    term (``C(region)[T.north]``) reads as its label in other languages than English; the English
+    report keeps showing the term as it always has."""
+    terms = i18n.lang() != "en"
+    return [(names.label(v) if ("_" in v and (v in names.LABELS or names.category_of(v)))
+             or (terms and names.is_model_term(v)) else _(v))
             if isinstance(v, str) else v for v in values]
 
 
