@@ -229,7 +229,7 @@ def test_features_prose():
     sentence = text.features_prose(table, ["discount_share"], window_days=180)
     assert_numbers(sentence, [4, 180, table["weekend_share"].median(), table["main_store_share"].median(),
                               table["median_gap_days"].median()])
-    assert sentence.endswith("discount_share.")
+    assert sentence.endswith("discount share.")  # the feature as a cluster name says it
 
 
 def test_cluster_prose_and_headlines():

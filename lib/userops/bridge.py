@@ -22,6 +22,8 @@ import numpy as np
 import pandas as pd
 
 from userops import schema as s
+from userops.i18n import N_, _
+from userops.migration import shown_state
 
 __all__ = ["GROUPS", "COMPONENTS", "MONEY", "bridge", "steps", "check", "in_currency"]
 
@@ -73,16 +75,18 @@ def bridge(moves: pd.DataFrame, *, by: str | None = None) -> pd.DataFrame:
 
 def steps(table: pd.DataFrame, *, pair: int) -> tuple[int, pd.DataFrame, int]:
     """The waterfall of one pair: start GMV (cents), one row per group and component with a
-    non-zero value (``label``, ``value`` in cents) and end GMV."""
+    non-zero value (``label`` as the reader sees it, in the report's language; ``value`` in
+    cents) and end GMV."""
     t = table[table["pair"] == pair]
     agg = t.groupby("group", sort=False)[list(COMPONENTS) + ["gmv_before", "gmv_after"]].sum()
-    names = {"customers_effect": "customers", "orders_effect": "orders", "basket_effect": "basket"}
+    names = {"customers_effect": N_("customers"), "orders_effect": N_("orders"), "basket_effect": N_("basket")}
     rows = []
     for group, r in agg.iterrows():
         if group == "returns only":
-            rows.append({"label": group, "value": int(r["gmv_after"] - r["gmv_before"])})
+            rows.append({"label": shown_state(group), "value": int(r["gmv_after"] - r["gmv_before"])})
             continue
-        rows += [{"label": f"{group}: {names[c]}", "value": int(r[c])} for c in COMPONENTS]
+        rows += [{"label": _("{group}: {term}").format(group=shown_state(group), term=_(names[c])), "value": int(r[c])}
+                 for c in COMPONENTS]
     out = pd.DataFrame(rows, columns=["label", "value"])
     return int(agg["gmv_before"].sum()), out[out["value"] != 0].reset_index(drop=True), int(agg["gmv_after"].sum())
 

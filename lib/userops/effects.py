@@ -104,6 +104,7 @@ _TEMPLATES = (_TOO_FEW, _ESS, _SMD, _HEAVY, _OVERLAP, _OUTSIDE, _NO_PRE, _POPULA
 _MESSAGE_FIELDS = ("problems", "why", "why_population", "population", "gate")
 _NAME_FIELDS = ("type", "term")
 _NUMBER = r"[-+]?\d[\d,]*(?:\.\d+)?%?"
+_NAME = r"(?:(?!, ).)+?"  # a name inside a list of names joined by ", "
 # the columns of this module's frames that hold its words
 TEXT_COLUMNS = ("gate", "pool", "pool_reason", "placebo", "holdout", "persistence", "source", "outcome",
                 "dropped_terms")
@@ -114,7 +115,8 @@ def _pattern(template: str) -> re.Pattern:
     for literal, field, _spec, _conv in string.Formatter().parse(template):
         parts.append(re.escape(literal))
         if field is not None:
-            parts.append(f"(?P<{field}>{'.+?' if field in _MESSAGE_FIELDS + _NAME_FIELDS else _NUMBER})")
+            kind = ".+?" if field in _MESSAGE_FIELDS else _NAME if field in _NAME_FIELDS else _NUMBER
+            parts.append(f"(?P<{field}>{kind})")
     return re.compile("".join(parts))
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from userops import artifacts
+from userops import artifacts, i18n
 from userops.i18n import N_, _
 
 __all__ = ["Finding", "HEADING", "anchor", "show", "read", "tiering", "profiles", "migration",
@@ -121,72 +121,93 @@ def profiles(cl, names: pd.Series, look: dict, top_tgi: pd.DataFrame) -> list[Fi
     """Step 2: the clusters, their most distinctive trait, and whether look-alikes are usable."""
     out: list[Finding] = []
     labels = cl.labels.map(names) if len(cl.labels) else pd.Series(dtype=str)
+    clusters = _("2. Clusters of customers who shop alike")
     if cl.k > 1 and len(labels):
         sizes = labels.value_counts()
         out.append(Finding(
-            f"Customers fall into {cl.k} groups that shop alike; the largest, \"{sizes.index[0]}\", holds "
-            f"{sizes.iloc[0]:,} customers ({sizes.iloc[0] / sizes.sum():.1%}).",
-            "Write one offer per cluster, matched to what its name says it prefers.",
-            "2. Clusters of customers who shop alike"))
+            _("Customers fall into {k} groups that shop alike; the largest, \"{name}\", holds {n} customers "
+              "({share}).").format(k=cl.k, name=sizes.index[0], n=i18n.number(sizes.iloc[0]),
+                                   share=i18n.percent(sizes.iloc[0] / sizes.sum(), 1)),
+            _("Write one offer per cluster, matched to what its name says it prefers."),
+            clusters))
     elif len(labels):
         out.append(Finding(
-            f"The {len(labels):,} customers form no distinct shopping groups ({cl.note or 'one cluster'}).",
-            "Target on value tiers (step 1) rather than on shopping style.",
-            "2. Clusters of customers who shop alike"))
+            _("The {n} customers form no distinct shopping groups ({why}).").format(
+                n=i18n.number(len(labels)), why=cl.note or _("one cluster")),
+            _("Target on value tiers (step 1) rather than on shopping style."),
+            clusters))
     if len(top_tgi):
         t = top_tgi.sort_values(["tgi", "label"], ascending=[False, True]).iloc[0]
         out.append(Finding(
-            f"The most over-represented trait: {t['label']}, TGI {t['tgi']:.0f} (100 = as in the base).",
-            "Use that trait to reach the cluster in channels that target on it.",
-            "3. Profiles against the customer base (TGI)"))
+            _("The most over-represented trait: {trait}, TGI {tgi} (100 = as in the base).").format(
+                trait=t["label"], tgi=i18n.number(t["tgi"])),
+            _("Use that trait to reach the cluster in channels that target on it."),
+            _("3. Profiles against the customer base (TGI)")))
     if not look.get("note") and np.isfinite(look.get("auc", np.nan)):
         auc = float(look["auc"])
         usable = auc >= 0.7
         out.append(Finding(
-            f"The look-alike score tells held-out seed customers from others with AUC {auc:.2f} "
-            f"({'useful' if usable else 'weak'}; 0.5 is chance).",
-            (f"Offer the seed group's strategy to the top {len(look['candidates']):,} candidates listed."
-             if usable else "Do not widen the seed group's strategy by look-alikes yet."),
-            "4. Look-alikes of a seed group"))
+            (_("The look-alike score tells held-out seed customers from others with AUC {auc} (useful; 0.5 is chance).")
+             if usable else
+             _("The look-alike score tells held-out seed customers from others with AUC {auc} (weak; 0.5 is chance).")
+             ).format(auc=i18n.number(auc, 2)),
+            (_("Offer the seed group's strategy to the top {n} candidates listed.").format(
+                n=i18n.number(len(look["candidates"])))
+             if usable else _("Do not widen the seed group's strategy by look-alikes yet.")),
+            _("4. Look-alikes of a seed group")))
     return out
 
 
 def migration(mov: pd.DataFrame, effect: pd.DataFrame) -> list[Finding]:
     """Step 3: how many move up, down and lapse, from which tier, and whether strategies help."""
+    from userops.migration import shown_state
+
     out: list[Finding] = []
     t = mov[~mov["origin"].astype(str).isin(["new", "lapsed"])] if len(mov) else mov
+    moves = _("4. Up, stay, down, lapse per origin tier, and the GMV at stake")
     if len(t) and t["customers"].sum() > 0:
         w = t["customers"] / t["customers"].sum()
         out.append(Finding(
-            f"From one period to the next {(t['up'] * w).sum():.1%} of active customers moved up a spend "
-            f"tier, {(t['down'] * w).sum():.1%} down and {(t['lapsed'] * w).sum():.1%} stopped buying.",
-            "Track these three shares each run; a rising lapse share is the first sign to act on.",
-            "4. Up, stay, down, lapse per origin tier, and the GMV at stake"))
+            _("From one period to the next {up} of active customers moved up a spend tier, {down} down and "
+              "{lapsed} stopped buying.").format(up=i18n.percent((t["up"] * w).sum(), 1),
+                                                 down=i18n.percent((t["down"] * w).sum(), 1),
+                                                 lapsed=i18n.percent((t["lapsed"] * w).sum(), 1)),
+            _("Track these three shares each run; a rising lapse share is the first sign to act on."),
+            moves))
         worst = t.sort_values(["lapsed", "origin"], ascending=[False, True]).iloc[0]
         if worst["lapsed"] > 0:
+            tier = shown_state(worst["origin"])
             out.append(Finding(
-                f"Tier {worst['origin']} lapses most: {worst['lapsed']:.1%} of its customers bought nothing "
-                "in the next period.",
-                f"Aim retention contacts at tier {worst['origin']} first.",
-                "4. Up, stay, down, lapse per origin tier, and the GMV at stake"))
+                _("Tier {tier} lapses most: {share} of its customers bought nothing in the next period.").format(
+                    tier=tier, share=i18n.percent(worst["lapsed"], 1)),
+                _("Aim retention contacts at tier {tier} first.").format(tier=tier),
+                moves))
     e = effect.dropna(subset=["adjusted_diff"]) if len(effect) and "adjusted_diff" in effect else effect.iloc[0:0]
     if len(e):
         clear = e[(e["ci_low"] > 0) | (e["ci_high"] < 0)]
         best = e.sort_values(["adjusted_diff", "type"], ascending=[False, True]).iloc[0]
-        said = (f"the intervals of all {len(e)} strategy types include zero" if len(clear) == 0 else
-                f"{len(clear)} of {len(e)} strategy types have an interval that excludes zero")
+        said = (_("the intervals of all {n} strategy types include zero").format(n=i18n.number(len(e)))
+                if len(clear) == 0 else
+                _("{k} of {n} strategy types have an interval that excludes zero").format(
+                    k=i18n.number(len(clear)), n=i18n.number(len(e))))
         out.append(Finding(
-            f"Reached customers moved up {best['adjusted_diff']:+.1%} more often for {best['type']} "
-            f"[{best['ci_low']:+.1%}, {best['ci_high']:+.1%}]; {said}.",
-            "Do not credit strategies with tier upgrades until a type's interval excludes zero."
-            if len(clear) == 0 else "Credit upgrades only to the types whose interval excludes zero.",
-            "6. Do customers reached by a strategy move up more?"))
+            _("Reached customers moved up {diff} more often for {type} [{low}, {high}]; {said}.").format(
+                diff=_signed_percent(best["adjusted_diff"]), type=best["type"], low=_signed_percent(best["ci_low"]),
+                high=_signed_percent(best["ci_high"]), said=said),
+            _("Do not credit strategies with tier upgrades until a type's interval excludes zero.")
+            if len(clear) == 0 else _("Credit upgrades only to the types whose interval excludes zero."),
+            _("6. Do customers reached by a strategy move up more?")))
     return out
+
+
+def _signed_percent(share: float) -> str:
+    """A share difference with its sign and one decimal: ``+1.2%``, ``-0.4%``."""
+    return ("-" if share < 0 else "+") + i18n.percent(abs(share), 1)
 
 
 def coverage(cal: pd.DataFrame, summary: pd.DataFrame, n_uncovered: int, n_customers: int) -> list[Finding]:
     """Step 4: how many strategies ran, who none reached and how well they converted."""
-    from userops import i18n
+    from userops import i18n, tiers
     from userops.i18n import _
 
     out: list[Finding] = []
@@ -204,7 +225,7 @@ def coverage(cal: pd.DataFrame, summary: pd.DataFrame, n_uncovered: int, n_custo
         if len(summary) and summary["uncovered_gmv"].sum() > 0:
             top = summary.sort_values(["uncovered_gmv", "lifecycle_stage"], ascending=[False, True]).iloc[0]
             text = _("{n} customers ({share}) were reached by no strategy; most of their GMV sits with {stage} "
-                     "customers ({k} of them).").format(stage=top["lifecycle_stage"],
+                     "customers ({k} of them).").format(stage=tiers.name(top["lifecycle_stage"]),
                                                         k=i18n.number(int(top["uncovered"])), **fields)
         else:
             text = _("{n} customers ({share}) were reached by no strategy.").format(**fields)

@@ -6,16 +6,79 @@ import pandas as pd
 import statsmodels.formula.api as smf
 from scipy import stats
 
-from userops import schema as s
+from userops import i18n, schema as s
+from userops.i18n import N_, _
 
 __all__ = [
-    "LAPSED", "NEW", "observed_periods", "band_table", "derive_bands", "tier_names", "states", "transitions", "matrix",
+    "LAPSED", "NEW", "shown_state", "for_display", "pair_table", "observed_periods", "band_table", "derive_bands", "tier_names", "states", "transitions", "matrix",
     "pooled_matrix", "pair_matrices", "current_sizes", "movement", "flows", "decompose", "exposure_effect", "cohort_retention",
     "project",
 ]
 
 LAPSED = "lapsed"
 NEW = "new"
+# states, moves and groups as readers see them (the values in frames and artifacts stay English)
+_SHOWN = {
+    LAPSED: N_("lapsed"), NEW: N_("new"), "T1 active": N_("T1 active"),
+    "up": N_("up"), "stay": N_("stay"), "down": N_("down"), "returned": N_("returned"), "entered": N_("entered"),
+    "both": N_("both"), "frequency only": N_("frequency only"), "spend per order only": N_("spend per order only"),
+    "neither": N_("neither"), "present at start": N_("present at start"),
+    "lost": N_("lost"), "returns only": N_("returns only"),
+}
+_SHOWN_COLUMNS = ("origin", "dest", "state", "move", "group", "cohort")
+
+
+def shown_state(value: object) -> str:
+    """A state (``lapsed``), move (``up``), decomposition or bridge group (``frequency only``,
+    ``returns only``) or cohort (``present at start``) as the reader sees it, in the report's
+    language; a spend tier's name (``T2 120-318``) and anything else as it is."""
+    text = str(value)
+    return _(_SHOWN[text]) if text in _SHOWN else text
+
+
+def for_display(frame: pd.DataFrame, *, columns: tuple[str, ...] = _SHOWN_COLUMNS, index: bool = False,
+                header: bool = False) -> pd.DataFrame:
+    """``frame`` as the reader sees it: the values of its state, move, group and cohort
+    ``columns`` through :func:`shown_state` (categories keep their order), and with ``index``
+    / ``header`` its row / column labels too. The frame itself is left as it is."""
+    out = frame.copy()
+    for col in [c for c in columns if c in out.columns]:
+        values = out[col]
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            out[col] = values.cat.rename_categories(_renamed(values.cat.categories))
+        else:
+            out[col] = values.map(lambda v: shown_state(v) if pd.notna(v) else v)
+    if index:
+        out.index = out.index.map(shown_state) if out.index.nlevels == 1 else out.index
+    if header:
+        out.columns = [shown_state(c) for c in out.columns]
+    return out
+
+
+def _renamed(categories: pd.Index) -> list[str]:
+    """Categories through :func:`shown_state`, kept distinct (a tier named like a translated
+    state keeps its own name)."""
+    shown = [shown_state(c) for c in categories]
+    return [s_ if shown.count(s_) == 1 else str(c) for s_, c in zip(shown, categories)]
+
+
+def pair_table(pairs: pd.DataFrame) -> pd.DataFrame:
+    """The transition matrix of each pair of periods (:func:`pair_matrices`) for the reader: one
+    row per later period and state before, one column per state after (``→ lapsed``), each
+    cell the share moving with its 95% interval, all written as percents
+    (``45.3% [41.2%, 49.0%]``), in the order of the states."""
+    if pairs.empty:
+        return pd.DataFrame(columns=["to period", "origin"])
+    cell = [_("{share} [{low}, {high}]").format(share=i18n.percent(p, 1), low=i18n.percent(lo, 1),
+                                                high=i18n.percent(hi, 1))
+            for p, lo, hi in zip(pairs["p"], pairs["ci_low"], pairs["ci_high"])]
+    d = pairs.assign(cell=cell, origin=pairs["origin"].astype(str), dest=pairs["dest"].astype(str))
+    dests = list(dict.fromkeys(d["dest"]))
+    rows = pd.MultiIndex.from_tuples(list(dict.fromkeys(zip(d["to period"], d["origin"]))), names=["to period", "origin"])
+    wide = d.set_index(["to period", "origin", "dest"])["cell"].unstack("dest").reindex(index=rows, columns=dests)
+    wide.columns = [_("→ {state}").format(state=shown_state(c)) for c in dests]
+    wide = wide.reset_index()
+    return wide.assign(origin=wide["origin"].map(shown_state))
 
 
 def observed_periods(bounds: pd.DataFrame, *, first_day: pd.Timestamp, tolerance: float = 0.1
@@ -259,9 +322,9 @@ def exposure_effect(tr: pd.DataFrame, *, exposures: pd.DataFrame, strategies: pd
         if d.empty:
             rows.append({"type": kind, "strategies": len(pair_of), "transitions": 0, "exposed": 0,
                          "naive_diff": np.nan, "adjusted_diff": np.nan, "note": (
-                             "no strategy of this type starts inside a later period of the window"
-                             if not pair_of else "no customer who could move up (a tier below the top) "
-                             "in the periods before its strategies started")})
+                             _("no strategy of this type starts inside a later period of the window")
+                             if not pair_of else _("no customer who could move up (a tier below the top) "
+                                                   "in the periods before its strategies started"))})
             continue
         d["exposed"] = [(c, p) in reached for c, p in zip(d[s.CUSTOMER_ID], d["pair"])]
         d["up"] = (d["move"] == "up").astype(float)
@@ -335,8 +398,8 @@ def _adjusted(d: pd.DataFrame, *, min_customers: int) -> dict[str, object]:
     out = {"eligible_n": len(d), "eligible_exposed": int(d["exposed"].sum())}
     if d["exposed"].sum() < min_customers or (~d["exposed"]).sum() < min_customers:
         return out | {"adjusted_diff": np.nan, "ci_low": np.nan, "ci_high": np.nan,
-                      "p_value": np.nan, "note": f"fewer than {min_customers} exposed or unexposed "
-                      "eligible customers: no estimate"}
+                      "p_value": np.nan, "note": _("fewer than {n} exposed or unexposed eligible customers: no estimate").format(
+                          n=i18n.number(min_customers))}
     d = d.assign(exposed=d["exposed"].astype(float), log_prior=np.log1p(d["spend_before"].clip(lower=0)),
                  origin=d["origin"].astype(str))
     fit = smf.ols("up ~ exposed + C(origin) + log_prior", data=d).fit(

@@ -57,7 +57,7 @@ def decision_table(decided: pd.DataFrame):
     return (shown.style.format(escape="html").hide(axis="index").set_uuid("decisions")
             .set_table_attributes('class="decisions"')
             .set_properties(subset=words, **{"text-align": "left"})
-            .set_table_styles([{"selector": "th", "props": [("text-align", "left")]}])
+            .set_table_styles([{"selector": "th", "props": [("text-align", "left"), ("min-width", "4em")]}])
             .set_caption(decision_note(decided)))
 
 

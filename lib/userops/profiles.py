@@ -13,13 +13,14 @@ from sklearn.preprocessing import StandardScaler
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportions_ztest
 
-from userops import schema as s
+from userops import i18n, schema as s
 from userops.compute import one_thread
-from userops.labels import category_of, remember_categories
+from userops.i18n import N_, _
+from userops.labels import CATEGORY_PREFIX, category_of, remember_categories
 
 __all__ = [
     "usable", "feature_table", "Clustering", "cluster", "sampling_note", "name_clusters", "cluster_table", "tgi_attributes", "tgi_features",
-    "top_tgi", "seed_group", "lookalike",
+    "top_tgi", "seed_group", "lookalike", "trait", "segment_label",
 ]
 
 
@@ -82,9 +83,7 @@ def cluster(table: pd.DataFrame, *, features: list[str], k_range: range = range(
     """
     distinct = len(table[features].drop_duplicates()) if features else 0
     if not features or distinct <= min(k_range, default=2):
-        why = ("no preference feature varies across the customers" if not features else
-               f"{distinct:,} distinct customer profile(s) are too few for {min(k_range, default=2)} clusters")
-        return _one_cluster(table, features, why)
+        return _one_cluster(table, features, _why_one_cluster(features, distinct, min(k_range, default=2)))
     X = _standardized(table, features)
     with one_thread():
         if len(X) > fit_sample:
@@ -131,8 +130,9 @@ def sampling_note(clustering: Clustering) -> str:
     n, on = len(clustering.labels), clustering.chosen_on
     if clustering.note or not 0 < on < n:
         return ""
-    return (f"The number of clusters and the seed check were chosen on a random sample of **{on:,}** of the "
-            f"**{n:,}** customers, for speed; the clusters shown were then fitted on every customer.")
+    return _("The number of clusters and the seed check were chosen on a random sample of **{on}** of the **{n}** "
+             "customers, for speed; the clusters shown were then fitted on every customer.").format(
+        on=i18n.number(on), n=i18n.number(n))
 
 
 def cluster_table(clustering: Clustering, names: pd.Series) -> pd.DataFrame:
@@ -148,10 +148,11 @@ def name_clusters(centers: pd.DataFrame, *, n_terms: int = 2) -> pd.Series:
     (a single cluster is ``0: all customers``)."""
     names = {}
     if len(centers) == 1:
-        return pd.Series({centers.index[0]: f"{centers.index[0]}: all customers"}, name="name")
+        return pd.Series({centers.index[0]: _("{cluster}: all customers").format(cluster=centers.index[0])}, name="name")
     for c, row in centers.iterrows():
         top = row.reindex(row.abs().sort_values(ascending=False).index).head(n_terms)
-        names[c] = f"{c}: " + ", ".join(f"{'high' if v > 0 else 'low'} {_label(f)}" for f, v in top.items())
+        terms = [(_("high {feature}") if v > 0 else _("low {feature}")).format(feature=trait(f)) for f, v in top.items()]
+        names[c] = _("{cluster}: {traits}").format(cluster=c, traits=_(", ").join(terms))
     return pd.Series(names, name="name")
 
 
@@ -172,7 +173,7 @@ def tgi_attributes(segments: pd.Series, attributes: pd.DataFrame, *, min_count: 
                 m = int((rest[col] == value).sum())
                 if len(rest) == 0:
                     continue
-                _, p = proportions_ztest([n, m], [len(g), len(rest)]) if 0 < n + m < len(g) + len(rest) else (0, 1.0)
+                _z, p = proportions_ztest([n, m], [len(g), len(rest)]) if 0 < n + m < len(g) + len(rest) else (0, 1.0)
                 rows.append({"segment": seg, "attribute": col, "value": value, "count": int(n),
                              "segment_share": n / len(g), "population_share": (d[col] == value).mean(),
                              "p_value": float(p)})
@@ -222,7 +223,7 @@ def seed_group(spec: str, *, tiers: pd.DataFrame, clusters: pd.Series,
                responses: pd.DataFrame | None) -> pd.Index:
     """Customers named by ``spec``: ``"<tier column>:<value>"`` (e.g. ``rf_segment:champions``),
     ``"cluster:<n>"`` or ``"responders:<strategy_id>"``."""
-    kind, _, value = spec.partition(":")
+    kind, _sep, value = spec.partition(":")
     if kind == "cluster":
         ids = clusters.index[clusters.astype(str) == value]
     elif kind == "responders":
@@ -249,10 +250,11 @@ def lookalike(table: pd.DataFrame, seed: pd.Index, *, features: list[str], holdo
     """
     ids = table[s.CUSTOMER_ID].to_numpy()
     in_seed = np.isin(ids, seed)
-    note = ("no preference feature varies across the customers, so there is nothing to match on"
+    note = (_("no preference feature varies across the customers, so there is nothing to match on")
             if not features else
-            f"the seed group has {int(in_seed.sum()):,} customers with features and "
-            f"{int((~in_seed).sum()):,} are outside it; at least {min_seed} are needed on each side"
+            _("the seed group has {seed} customers with features and {rest} are outside it; at least {least} "
+              "are needed on each side").format(seed=i18n.number(int(in_seed.sum())),
+                                                rest=i18n.number(int((~in_seed).sum())), least=min_seed)
             if in_seed.sum() < min_seed or (~in_seed).sum() < min_seed else "")
     if note:
         return {"candidates": pd.DataFrame(columns=[s.CUSTOMER_ID, "score", "drivers"]), "auc": np.nan,
@@ -275,7 +277,7 @@ def lookalike(table: pd.DataFrame, seed: pd.Index, *, features: list[str], holdo
     contrib = X * model.coef_[0]
     order = np.argsort(-np.where(in_seed, -np.inf, score), kind="stable")[:top_n]
     cand = pd.DataFrame({s.CUSTOMER_ID: ids[order], "score": score[order],
-                         "drivers": [", ".join(_label(features[j]) for j in np.argsort(-contrib[i])[:3]) for i in order]})
+                         "drivers": [_(", ").join(trait(features[j]) for j in np.argsort(-contrib[i])[:3]) for i in order]})
     coef = pd.DataFrame({"feature": features, "coefficient": model.coef_[0]}).sort_values(
         "coefficient", key=np.abs, ascending=False, ignore_index=True)
     return {"candidates": cand, "auc": float(auc), "recall_at_top": recall, "seed": int(in_seed.sum()),
@@ -283,6 +285,14 @@ def lookalike(table: pd.DataFrame, seed: pd.Index, *, features: list[str], holdo
 
 
 # -- private helpers ------------------------------------------------------------------------
+
+def _why_one_cluster(features: list[str], distinct: int, k: int) -> str:
+    """Why the customers are not clustered, in the report's language (a function of its own:
+    :func:`cluster` uses ``_`` as a name)."""
+    if not features:
+        return _("no preference feature varies across the customers")
+    return _("{n} distinct customer profile(s) are too few for {k} clusters").format(n=i18n.number(distinct), k=k)
+
 
 def _one_cluster(table: pd.DataFrame, features: list[str], why: str) -> Clustering:
     labels = pd.Series(np.zeros(len(table), dtype="int64"), index=table[s.CUSTOMER_ID].to_numpy(), name="cluster")
@@ -308,7 +318,29 @@ def _ordered(labels: np.ndarray, centers: np.ndarray, table: pd.DataFrame, featu
     return remap[labels], frame
 
 
-def _label(feature: str) -> str:
-    """A feature as a cluster's name says it: "weekend share", "食品 share"."""
+def segment_label(segment: object) -> str:
+    """A step 1 segment (``champions``) as the reader sees it: its name through the catalog,
+    where step 1's part translates it (the value itself stays as step 1 wrote it)."""
+    return _(str(segment))
+
+
+# a feature as a cluster's name (and a look-alike's drivers) say it, in the report's language
+_NAME_WORDS = {
+    "orders": N_("orders"), "spend": N_("spend"), "discount_share": N_("discount share"),
+    "discount_depth": N_("discount depth"), "coupon_order_share": N_("coupon order share"),
+    "stores": N_("stores"), "main_store_share": N_("main store share"), "weekend_share": N_("weekend share"),
+    "morning_share": N_("morning share"), "afternoon_share": N_("afternoon share"),
+    "evening_share": N_("evening share"), "median_gap_days": N_("median gap days"),
+    "categories": N_("categories"),
+}
+
+
+def trait(feature: str) -> str:
+    """A feature as a cluster's name says it: "weekend share", "食品 share" (in the report's
+    language; a feature without a word of its own reads as its name with blanks)."""
     category = category_of(feature)
-    return feature.replace("_", " ") if category is None else f"{category} share"
+    if category is None:
+        return _(_NAME_WORDS[feature]) if feature in _NAME_WORDS else feature.replace("_", " ")
+    if feature == CATEGORY_PREFIX + "other":
+        return _("other share")
+    return _("{category} share").format(category=category)

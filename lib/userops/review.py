@@ -288,11 +288,12 @@ def reasons_shown(decided: pd.DataFrame) -> list[str]:
     return [reason_text(f) for f in decided["reason_fields"]]
 
 
-def shown(kpi: pd.DataFrame) -> pd.DataFrame:
-    """A KPI table (:func:`kpis`) for display: step 5's verdict (``effect_status``) in the
-    report's language (the stored table keeps it English)."""
-    return kpi.assign(effect_status=[effect_status_text(v) for v in kpi["effect_status"]]) \
-        if "effect_status" in kpi else kpi
+def shown(frame: pd.DataFrame) -> pd.DataFrame:
+    """A step 6 table (:func:`kpis`, :func:`allocate`) for display: step 5's words in it (the
+    verdict ``effect_status``, the effect's ``source``) in the report's language (the stored
+    tables keep them English)."""
+    cols = [c for c in ("effect_status", "source") if c in frame.columns]
+    return frame.assign(**{c: [effect_status_text(v) for v in frame[c]] for c in cols}) if cols else frame
 
 
 def effect_status_text(status: str) -> str:

@@ -9,7 +9,8 @@ import pandas as pd
 
 from userops import i18n
 from userops.clv import MIN_REPEATERS, Forward, shown as _shown_values, signed_percent, status_name
-from userops.i18n import _
+from userops.i18n import _, ngettext
+from userops.narrative.tiering import sentences
 
 __all__ = ["clv_definitions", "clv_holdout_prose", "clv_fit_prose", "stage_alive_prose", "clv_headlines",
            "bridge_prose", "bridge_check_prose", "persistence_prose", "forward_roi_prose", "audiences_prose", "forward_label"]
@@ -39,16 +40,16 @@ def clv_holdout_prose(fw: Forward) -> str:
         return f"_{fw.reason}_"
     t, h = fw.total, fw.holdout
     worst = h.loc[h["error"].abs().idxmax()] if h["error"].notna().any() else None
-    tail = (" " + _("The largest miss is in decile {decile} of prediction ({predicted} predicted, {actual} actual, "
+    tail = (_("The largest miss is in decile {decile} of prediction ({predicted} predicted, {actual} actual, "
                     "{error}).").format(decile=int(worst["decile"]), predicted=i18n.number(worst["predicted"]),
                                         actual=i18n.number(worst["actual"]),
                                         error=signed_percent(worst["error"], 0)) if worst is not None else "")
-    return _("Fitted on the purchases up to {end}, the model predicted **{predicted}** repeat purchases by the "
+    return sentences(_("Fitted on the purchases up to {end}, the model predicted **{predicted}** repeat purchases by the "
              "**{customers}** customers of that period in the {days} days after; **{actual}** happened "
              "(**{error}**).").format(
         end=_day(fw.calibration_end), predicted=i18n.number(t["predicted"]),
         customers=i18n.number(int(t["customers"])), days=fw.holdout_days, actual=i18n.number(t["actual"]),
-        error=signed_percent(t["error"], 1)) + f"{tail} **{fw.reason}**"
+        error=signed_percent(t["error"], 1)), tail, f"**{fw.reason}**")
 
 
 def _params(params: dict[str, float], se: dict[str, float]) -> str:
@@ -93,7 +94,7 @@ def clv_fit_prose(fw: Forward) -> str:
     if not fw.used:
         parts.append("**" + _("Tiers do not carry these predictions: {status}.").format(status=status_name(fw.status))
                      + "**")
-    return " ".join(parts)
+    return sentences(*parts)
 
 
 def stage_alive_prose(cross: pd.DataFrame, disagreements: pd.DataFrame, *, level: float) -> str:
@@ -129,25 +130,37 @@ def bridge_prose(table: pd.DataFrame, bounds: pd.DataFrame, *, check: pd.DataFra
                  tier_check: pd.DataFrame) -> str:
     """The last pair of periods' bridge in words: the GMV change, each group's share of it, the
     customers / orders / basket terms and whether it adds up (:func:`bridge_check_prose`)."""
+    from userops.migration import shown_state
+
     if table.empty:
-        return "_There is no pair of consecutive periods with customers in this data, so there is no bridge to draw._"
+        return "_" + _("There is no pair of consecutive periods with customers in this data, so there is no bridge "
+                       "to draw.") + "_"
     pair = int(table["pair"].max())
     labels = bounds.set_index("period")["label"]
     t = table[table["pair"] == pair]
     g = t.groupby("group", sort=False)[["gmv_before", "gmv_after", "gmv_change", "customers_effect", "orders_effect",
                                         "basket_effect", "customers_before", "customers_after"]].sum()
     start, end = g["gmv_before"].sum() / 100, g["gmv_after"].sum() / 100
-    parts = "; ".join(f"{k}: **{v['gmv_change'] / 100:+,.2f}**" + (
-        f" ({_n(int(v['customers_after'] if k in ('new', 'returned') else v['customers_before']), 'customer')})"
-        if k != "returns only" else "") for k, v in g.iterrows())
+
+    def group(k: str, v: pd.Series) -> str:
+        if k == "returns only":
+            return _("{group}: **{change}**").format(group=shown_state(k), change=_signed_money(v["gmv_change"] / 100))
+        n = int(v["customers_after"] if k in ("new", "returned") else v["customers_before"])
+        return _("{group}: **{change}** ({customers})").format(
+            group=shown_state(k), change=_signed_money(v["gmv_change"] / 100),
+            customers=ngettext("{n} customer", "{n} customers", n).format(n=i18n.number(n)))
+
+    parts = _("; ").join(group(k, v) for k, v in g.iterrows())
     terms = g.drop(index="returns only", errors="ignore")[["customers_effect", "orders_effect", "basket_effect"]].sum() / 100
-    return (f"From {labels.get(pair, pair)} to {labels.get(pair + 1, pair + 1)}, GMV went from **{start:,.2f}** to "
-            f"**{end:,.2f}** (**{end - start:+,.2f}**). By group: {parts}. Over the groups, the number of buying "
-            f"customers accounts for **{terms['customers_effect']:+,.2f}**, orders per customer for "
-            f"**{terms['orders_effect']:+,.2f}** and basket value for **{terms['basket_effect']:+,.2f}**. New and "
-            "returned customers are measured from the earlier period's average orders per customer and basket, "
-            "lost ones to the later period's: their *customers* term is what they bring (or took) at the average. "
-            + bridge_check_prose(check, tier_check))
+    return _("From {before} to {after}, GMV went from **{start}** to **{end}** (**{change}**). By group: {groups}. Over "
+             "the groups, the number of buying customers accounts for **{customers}**, orders per customer for "
+             "**{orders}** and basket value for **{basket}**. New and returned customers are measured from the earlier "
+             "period's average orders per customer and basket, lost ones to the later period's: their *customers* term "
+             "is what they bring (or took) at the average. ").format(
+        before=labels.get(pair, pair), after=labels.get(pair + 1, pair + 1), start=i18n.money(start),
+        end=i18n.money(end), change=_signed_money(end - start), groups=parts,
+        customers=_signed_money(terms["customers_effect"]), orders=_signed_money(terms["orders_effect"]),
+        basket=_signed_money(terms["basket_effect"])) + bridge_check_prose(check, tier_check)
 
 
 def bridge_check_prose(check_total: pd.DataFrame, check_tiers: pd.DataFrame) -> str:
@@ -155,10 +168,18 @@ def bridge_check_prose(check_total: pd.DataFrame, check_tiers: pd.DataFrame) -> 
     if check_total.empty:
         return ""
     worst = int(max(check_total["difference"].abs().max(), check_tiers["difference"].abs().max() if len(check_tiers) else 0))
-    verdict = ("adds up to the GMV change **to the cent**" if worst == 0 else
-               f"misses the GMV change by up to **{worst}** cent(s)")
-    return (f"Checked in integer cents: the bridge {verdict} for all **{len(check_total)}** pair(s) of periods and "
-            f"all **{len(check_tiers)}** pair x tier rows (tier = the state in the earlier period).")
+    fields = dict(worst=i18n.number(worst), pairs=i18n.number(len(check_total)), rows=i18n.number(len(check_tiers)))
+    return (_("Checked in integer cents: the bridge adds up to the GMV change **to the cent** for all **{pairs}** "
+              "pair(s) of periods and all **{rows}** pair x tier rows (tier = the state in the earlier period).")
+            if worst == 0 else
+            _("Checked in integer cents: the bridge misses the GMV change by up to **{worst}** cent(s) for all "
+              "**{pairs}** pair(s) of periods and all **{rows}** pair x tier rows (tier = the state in the earlier "
+              "period).")).format(**fields)
+
+
+def _signed_money(value: float) -> str:
+    """An amount with its sign and two decimals: ``+1,234.50``, ``-12.00``."""
+    return ("-" if value < 0 else "+") + i18n.money(abs(value))
 
 
 def persistence_prose(persist: pd.DataFrame, *, post_weeks: int) -> str:

@@ -5,123 +5,175 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from userops import i18n
+from userops.i18n import _
+from userops.migration import shown_state
 from userops.narrative.tiering import unavailable
 
 
 __all__ = ["periods_unavailable", "bands_prose", "matrix_prose", "movement_prose", "decomposition_prose", "exposure_prose", "retention_prose", "projection_prose", "migration_headlines"]
 
 
+def _sentences(*parts: str) -> str:
+    """Sentences one after the other as the language writes them (a blank between them in
+    English, none in Japanese); empty parts left out."""
+    parts = [p for p in parts if p]
+    text = parts[0] if parts else ""
+    for part in parts[1:]:
+        text = _("{sentence} {next}").format(sentence=text, next=part)
+    return text
+
+
+def _signed_percent(share: float, digits: int = 1) -> str:
+    """A share difference with its sign: ``+1.2%``, ``-0.4%``."""
+    return ("-" if share < 0 else "+") + i18n.percent(abs(share), digits)
+
+
+def _signed(value: float, digits: int = 0) -> str:
+    """A number with its sign: ``+1,234``, ``-56``."""
+    return ("-" if value < 0 else "+") + i18n.number(abs(value), digits)
+
+
+def _day(value: object) -> str:
+    """A day as ISO (``2017-10-01``), the way the period labels write it (a time of day dropped:
+    :func:`userops.i18n.date` takes a Timestamp for a date)."""
+    return i18n.date(pd.Timestamp(value).date(), style="short")
+
+
 def periods_unavailable(bounds: pd.DataFrame, observed: pd.DataFrame, *, first_day: pd.Timestamp,
-                        period: str, what: str = "transitions between periods") -> str:
-    """One sentence saying why ``what`` cannot be shown when the data covers fewer than two whole
-    periods (and what would let it); empty when it can be shown."""
+                        period: str, what: str | None = None) -> str:
+    """One sentence saying why ``what`` (by default the transitions between periods) cannot be
+    shown when the data covers fewer than two whole periods (and what would let it); empty when
+    it can be shown."""
     if len(observed) >= 2:
         return ""
-    first = pd.Timestamp(first_day)
-    return unavailable(what, why=(f"the data starts on {first.date()}, so it covers {len(observed)} of "
-                                  f"the {len(bounds)} `{period}` periods whole and a transition needs two"),
-                       needs="data reaching back two whole periods, or a shorter `period` (M or 4W), "
-                             "would give them")
+    return unavailable(what or _("transitions between periods"),
+                       why=_("the data starts on {day}, so it covers {n} of the {total} `{period}` periods whole "
+                             "and a transition needs two").format(
+                           day=_day(first_day), n=i18n.number(len(observed)), total=i18n.number(len(bounds)),
+                           period=period),
+                       needs=_("data reaching back two whole periods, or a shorter `period` (M or 4W), would give them"))
 
 
 def bands_prose(bands: tuple[float, ...], bounds: pd.DataFrame, *, reference: int | None,
                 asked: pd.DataFrame | None = None, first_day: pd.Timestamp | None = None) -> str:
     """The periods used (and those left out because the data starts inside or after them) and
     the frozen spend cut points."""
-    left_out = "" if asked is None or len(asked) == len(bounds) else (
-        f" The data starts on {pd.Timestamp(first_day).date()}: **{len(asked) - len(bounds)}** of the "
-        f"{len(asked)} periods asked for begin before that and are left out, since every customer "
-        "would seem to spend less in them.")
+    left_out = "" if asked is None or len(asked) == len(bounds) else _(
+        "The data starts on {day}: **{n}** of the {total} periods asked for begin before that and are left out, "
+        "since every customer would seem to spend less in them.").format(
+        day=_day(first_day), n=i18n.number(len(asked) - len(bounds)), total=i18n.number(len(asked)))
     if bounds.empty:
-        return f"No period is covered whole by the data.{left_out}"
-    ref = "all periods pooled" if reference is None else f"period {bounds.loc[reference, 'label']}"
-    tiers_ = (f"Spend tiers use cut points **{', '.join(f'{b:,.2f}' for b in bands)}** (spend per "
-              f"period), frozen from {ref} and kept for every period, so a move between tiers is a real "
-              "change in spend, not a change of rank." if bands else
-              "Active customer-periods do not differ enough in spend for cut points, so there is one "
-              "tier of active customers.")
-    return (f"**{len(bounds)}** periods from {bounds['label'].iloc[0].split('..')[0]} to "
-            f"{bounds['label'].iloc[-1].split('..')[1]}.{left_out} {tiers_} A customer with no order "
-            "in a period after having shopped before is *lapsed*.")
+        return _sentences(_("No period is covered whole by the data."), left_out)
+    ref = (_("all periods pooled") if reference is None else
+           _("period {label}").format(label=bounds.loc[reference, "label"]))
+    tiers_ = (_("Spend tiers use cut points **{cuts}** (spend per period), frozen from {reference} and kept for every "
+                "period, so a move between tiers is a real change in spend, not a change of rank.").format(
+                  cuts=_(", ").join(i18n.number(b, 2) for b in bands), reference=ref) if bands else
+              _("Active customer-periods do not differ enough in spend for cut points, so there is one tier of "
+                "active customers."))
+    return _sentences(_("**{n}** periods from {start} to {end}.").format(
+                          n=i18n.number(len(bounds)), start=bounds["label"].iloc[0].split("..")[0],
+                          end=bounds["label"].iloc[-1].split("..")[1]),
+                      left_out, tiers_,
+                      _("A customer with no order in a period after having shopped before is *{lapsed}*.").format(
+                          lapsed=shown_state("lapsed")))
 
 
 def matrix_prose(long: pd.DataFrame, *, n_transitions: int, n_customers: int,
                  interval: str = "customer-bootstrap", into: str = "") -> str:
     """Stability and lapse per state; pooled over consecutive periods, or (``into``: the label of
-    the later period) one pair of periods, one move per customer."""
-    head = (f"Into **{into}**: **{n_customers:,}** customers, one move each from the period before."
-            if into else f"Pooled over **{n_transitions:,}** transitions of **{n_customers:,}** customers.")
+    the later period) one pair of periods, one move per customer. ``interval`` names the
+    intervals: ``customer-bootstrap`` or ``Jeffreys``."""
+    head = (_("Into **{period}**: **{n}** customers, one move each from the period before.").format(
+                period=into, n=i18n.number(n_customers)) if into else
+            _("Pooled over **{transitions}** transitions of **{n}** customers.").format(
+                transitions=i18n.number(n_transitions), n=i18n.number(n_customers)))
     origin, dest = long["origin"].astype(str), long["dest"].astype(str)
     stay = long[(origin == dest) & (long["n_origin"] > 0)]
     if stay.empty:
-        return (f"{head} Every transition starts from a customer first seen in the later period, so "
-                "no share staying in a state can be shown yet.")
+        return _sentences(head, _("Every transition starts from a customer first seen in the later period, so no share "
+                              "staying in a state can be shown yet."))
     best = stay.sort_values(["p", "origin"], ascending=[False, True]).iloc[0]
     worst = stay.sort_values(["p", "origin"]).iloc[0]
-    text = (f"{head} The most stable state is **{best['origin']}**: {best['p']:.0%} stay "
-            f"[{best['ci_low']:.0%}, {best['ci_high']:.0%}]; the least stable is **{worst['origin']}** "
-            f"({worst['p']:.0%} stay).")
+    text = _sentences(head, _("The most stable state is **{best}**: {share} stay [{low}, {high}]; the least stable is "
+                          "**{worst}** ({worst_share} stay).").format(
+        best=shown_state(best["origin"]), share=i18n.percent(best["p"]), low=i18n.percent(best["ci_low"]),
+        high=i18n.percent(best["ci_high"]), worst=shown_state(worst["origin"]), worst_share=i18n.percent(worst["p"])))
     lapsed = long[(dest == "lapsed") & ~origin.isin(["lapsed", "new"])]
     if len(lapsed):
         top_lapse = lapsed.sort_values(["p", "origin"], ascending=[False, True]).iloc[0]
-        text += (f" The tier that lapses most is **{top_lapse['origin']}**: {top_lapse['p']:.1%} "
-                 f"[{top_lapse['ci_low']:.1%}, {top_lapse['ci_high']:.1%}] order nothing in the next period.")
-    return text + f" Intervals are 95% {interval} intervals."
+        text = _sentences(text, _("The tier that lapses most is **{tier}**: {share} [{low}, {high}] order nothing in the next "
+                        "period.").format(tier=shown_state(top_lapse["origin"]), share=i18n.percent(top_lapse["p"], 1),
+                                          low=i18n.percent(top_lapse["ci_low"], 1),
+                                          high=i18n.percent(top_lapse["ci_high"], 1)))
+    return _sentences(text, _("Intervals are 95% Jeffreys intervals.") if interval == "Jeffreys" else
+                         _("Intervals are 95% customer-bootstrap intervals.") if interval == "customer-bootstrap" else
+                      _("Intervals are 95% {interval} intervals.").format(interval=interval))
 
 
 def movement_prose(mov: pd.DataFrame) -> str:
     tiers_ = mov[~mov["origin"].astype(str).isin(["new", "lapsed"])]
     if tiers_.empty:
-        return unavailable("moves out of spend tiers", why="no customer had a spend tier in a period "
-                           "followed by another", needs="two whole periods with active customers would give them")
+        return unavailable(_("moves out of spend tiers"),
+                           why=_("no customer had a spend tier in a period followed by another"),
+                           needs=_("two whole periods with active customers would give them"))
     up = tiers_.sort_values(["up", "origin"], ascending=[False, True]).iloc[0]
     down = tiers_.sort_values(["down", "origin"], ascending=[False, True]).iloc[0]
     loss = tiers_.sort_values(["gmv_change", "origin"]).iloc[0]
-    return (f"**{up['origin']}** moves up most often ({up['up']:.0%}); **{down['origin']}** moves down "
-            f"most often ({down['down']:.0%}). The largest GMV change is in **{loss['origin']}**: "
-            f"{loss['gmv_change']:,.0f} from one period to the next, summed over its transitions.")
+    return _("**{up}** moves up most often ({up_share}); **{down}** moves down most often ({down_share}). The largest "
+             "GMV change is in **{loss}**: {change} from one period to the next, summed over its transitions.").format(
+        up=shown_state(up["origin"]), up_share=i18n.percent(up["up"]), down=shown_state(down["origin"]),
+        down_share=i18n.percent(down["down"]), loss=shown_state(loss["origin"]), change=i18n.number(loss["gmv_change"]))
 
 
 def decomposition_prose(dec: pd.DataFrame) -> str:
     if dec.empty:
-        return unavailable("the split into order count and spend per order", why="no customer was "
-                           "active in a period followed by another", needs="two whole periods with "
-                           "active customers would give it")
+        return unavailable(_("the split into order count and spend per order"),
+                           why=_("no customer was active in a period followed by another"),
+                           needs=_("two whole periods with active customers would give it"))
     tot = dec[["gmv_change", "frequency_part", "basket_part"]].sum()
     by = dec.groupby("group")["customers"].sum()
     share = by / by.sum()
-    return (f"Across active customers, **{share.get('frequency only', 0) + share.get('both', 0):.0%}** "
-            f"raised their order count and **{share.get('spend per order only', 0) + share.get('both', 0):.0%}** "
-            f"their spend per order (**{share.get('both', 0):.0%}** both). The GMV change of "
-            f"**{tot['gmv_change']:,.0f}** splits into **{tot['frequency_part']:,.0f}** from order "
-            f"counts and **{tot['basket_part']:,.0f}** from spend per order; the parts add up to the total.")
+    return _("Across active customers, **{frequency}** raised their order count and **{basket}** their spend per "
+             "order (**{both}** both). The GMV change of **{change}** splits into **{frequency_part}** from order "
+             "counts and **{basket_part}** from spend per order; the parts add up to the total.").format(
+        frequency=i18n.percent(share.get("frequency only", 0) + share.get("both", 0)),
+        basket=i18n.percent(share.get("spend per order only", 0) + share.get("both", 0)),
+        both=i18n.percent(share.get("both", 0)), change=i18n.number(tot["gmv_change"]),
+        frequency_part=i18n.number(tot["frequency_part"]), basket_part=i18n.number(tot["basket_part"]))
 
 
 def exposure_prose(eff: pd.DataFrame, *, has_strategies: bool = True) -> str:
     """The adjusted and naive difference in moving up per strategy type, or why there is none."""
+    what = _("the comparison of reached and not reached customers")
     if not has_strategies:
-        return unavailable("the comparison of reached and not reached customers",
-                           why="this data has no strategies or exposures",
-                           needs="a strategies and an exposures table would give it")
+        return unavailable(what, why=_("this data has no strategies or exposures"),
+                           needs=_("a strategies and an exposures table would give it"))
     if eff.empty:
-        return unavailable("the comparison of reached and not reached customers",
-                           why="no strategy starts inside a later period of the window",
-                           needs="strategies that start after the first period would give it")
-    counts = ", ".join(f"{int(n):,} of {t}" for t, n in zip(eff["type"], eff.get("strategies", [])))
-    parts = [] if not counts else [f"A move can be set against a strategy only when the strategy starts inside a later period of "
-             f"the window, so the strategies counted here are those ({counts}); step 4 counts every strategy "
-             "that ran in its window, including those that started in the first period or before it."]
+        return unavailable(what, why=_("no strategy starts inside a later period of the window"),
+                           needs=_("strategies that start after the first period would give it"))
+    counts = _(", ").join(_("{n} of {type}").format(n=i18n.number(int(n)), type=t)
+                          for t, n in zip(eff["type"], eff.get("strategies", [])))
+    parts = [] if not counts else [_(
+        "A move can be set against a strategy only when the strategy starts inside a later period of the window, so "
+        "the strategies counted here are those ({counts}); step 4 counts every strategy that ran in its window, "
+        "including those that started in the first period or before it.").format(counts=counts)]
     for r in eff.itertuples():
         if np.isnan(r.adjusted_diff):
-            parts.append(f"**{r.type}**: {r.note}.")
+            parts.append(_("**{type}**: {note}.").format(type=r.type, note=r.note))
             continue
-        sig = "distinguishable from zero" if r.ci_low > 0 or r.ci_high < 0 else "not distinguishable from zero"
-        parts.append(
-            f"**{r.type}**: among {r.eligible_n:,} eligible transitions, exposure changes the chance of "
-            f"moving up by **{r.adjusted_diff:+.1%}** [{r.ci_low:+.1%}, {r.ci_high:+.1%}], {sig}; the "
-            f"naive difference over everyone is {r.naive_diff:+.1%}, which mixes in whom the strategy "
-            "targeted and is not an effect.")
-    return " ".join(parts)
+        fields = dict(type=r.type, n=i18n.number(r.eligible_n), diff=_signed_percent(r.adjusted_diff),
+                      low=_signed_percent(r.ci_low), high=_signed_percent(r.ci_high),
+                      naive=_signed_percent(r.naive_diff))
+        parts.append((_("**{type}**: among {n} eligible transitions, exposure changes the chance of moving up by "
+                        "**{diff}** [{low}, {high}], distinguishable from zero; the naive difference over everyone is "
+                        "{naive}, which mixes in whom the strategy targeted and is not an effect.")
+                      if r.ci_low > 0 or r.ci_high < 0 else
+                      _("**{type}**: among {n} eligible transitions, exposure changes the chance of moving up by "
+                        "**{diff}** [{low}, {high}], not distinguishable from zero; the naive difference over everyone "
+                        "is {naive}, which mixes in whom the strategy targeted and is not an effect.")).format(**fields))
+    return _sentences(*parts)
 
 
 def retention_prose(ret: pd.DataFrame) -> str:
@@ -130,42 +182,47 @@ def retention_prose(ret: pd.DataFrame) -> str:
     parts = []
     if len(start) and pd.notna(start.iloc[0][1]):
         row = start.iloc[0]
-        parts.append(f"**{int(row['customers']):,}** customers were already shopping when the data "
-                     "begins; they cannot be called new (the data is left-censored) and form one cohort, "
-                     f"of whom **{row[1]:.0%}** are active a month later.")
+        parts.append(_("**{n}** customers were already shopping when the data begins; they cannot be called new (the "
+                       "data is left-censored) and form one cohort, of whom **{share}** are active a month later.").format(
+            n=i18n.number(int(row["customers"])), share=i18n.percent(row[1])))
     seen = later[later[1].notna()] if len(later) else later
     if len(seen):
         n = int(later["customers"].sum())
         k1 = (seen[1] * seen["customers"]).sum() / seen["customers"].sum()
-        parts.append(f"The **{n:,}** customers first seen later, month by month, return the next month "
-                     f"at a customer-weighted **{k1:.0%}**.")
+        parts.append(_("The **{n}** customers first seen later, month by month, return the next month at a "
+                       "customer-weighted **{share}**.").format(n=i18n.number(n), share=i18n.percent(k1)))
     if not parts:
-        return unavailable("cohort retention", why="no cohort can be followed for a month after its "
-                           "first purchase", needs="data spanning two calendar months or more would give it")
-    return " ".join(parts)
+        return unavailable(_("cohort retention"),
+                           why=_("no cohort can be followed for a month after its first purchase"),
+                           needs=_("data spanning two calendar months or more would give it"))
+    return _sentences(*parts)
 
 
 def projection_prose(proj: pd.DataFrame) -> str:
     if proj.empty:
-        return unavailable("next period's tier mix", why="there are no transition rates to project with",
-                           needs="two whole periods of data would give them")
+        return unavailable(_("next period's tier mix"), why=_("there are no transition rates to project with"),
+                           needs=_("two whole periods of data would give them"))
     d = proj.assign(change=proj["projected"] - proj["now"])
     grow = d.sort_values(["change", "state"], ascending=[False, True]).iloc[0]
     shrink = d.sort_values(["change", "state"]).iloc[0]
-    return (f"If the pooled transition rates hold, next period **{grow['state']}** grows to about "
-            f"**{grow['projected']:,.0f}** customers [{grow['ci_low']:,.0f}, {grow['ci_high']:,.0f}] and "
-            f"**{shrink['state']}** shrinks to **{shrink['projected']:,.0f}** [{shrink['ci_low']:,.0f}, "
-            f"{shrink['ci_high']:,.0f}]. Customers who have never shopped before are not projected.")
+    return _("If the pooled transition rates hold, next period **{grow}** grows to about **{grow_n}** customers "
+             "[{grow_low}, {grow_high}] and **{shrink}** shrinks to **{shrink_n}** [{shrink_low}, {shrink_high}]. "
+             "Customers who have never shopped before are not projected.").format(
+        grow=shown_state(grow["state"]), grow_n=i18n.number(grow["projected"]), grow_low=i18n.number(grow["ci_low"]),
+        grow_high=i18n.number(grow["ci_high"]), shrink=shown_state(shrink["state"]),
+        shrink_n=i18n.number(shrink["projected"]), shrink_low=i18n.number(shrink["ci_low"]),
+        shrink_high=i18n.number(shrink["ci_high"]))
 
 
 def migration_headlines(mov: pd.DataFrame, eff: pd.DataFrame) -> dict[str, object]:
+    """Headline numbers for the report index (labels and values in the report's language)."""
     t = mov[~mov["origin"].astype(str).isin(["new", "lapsed"])]
     w = t["customers"] / t["customers"].sum()
-    out = ({"moved up": f"{(t['up'] * w).sum():.1%}", "moved down": f"{(t['down'] * w).sum():.1%}",
-            "lapsed": f"{(t['lapsed'] * w).sum():.1%}"} if len(t) else
-           {"tier moves": "none: fewer than two whole periods of data"})
+    out = ({_("moved up"): i18n.percent((t["up"] * w).sum(), 1), _("moved down"): i18n.percent((t["down"] * w).sum(), 1),
+            _("lapsed"): i18n.percent((t["lapsed"] * w).sum(), 1)} if len(t) else
+           {_("tier moves"): _("none: fewer than two whole periods of data")})
     for r in eff.itertuples():
         if not np.isnan(r.adjusted_diff):
-            out[f"{r.type}: exposure effect on moving up"] = (
-                f"{r.adjusted_diff:+.1%} [{r.ci_low:+.1%}, {r.ci_high:+.1%}]")
+            out[_("{type}: exposure effect on moving up").format(type=r.type)] = _("{diff} [{low}, {high}]").format(
+                diff=_signed_percent(r.adjusted_diff), low=_signed_percent(r.ci_low), high=_signed_percent(r.ci_high))
     return out
