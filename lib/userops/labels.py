@@ -211,6 +211,7 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "effect_high": (N_("Effect high"), "number"), "effect_se": (N_("Effect se"), "number"),
     "period_days": (N_("Period days"), "days"), "run_id": (N_("Run id"), "id"),
     "spend_before": (N_("Spend before"), "number"), "spend_after": (N_("Spend after"), "number"),
+    "Intercept": (N_("Intercept"), "number"),  # a model's term, in a table of terms
 }
 LABELS: dict[str, str] = {k: v[0] for k, v in _ENTRIES.items()}
 KINDS: dict[str, str] = {k: v[1] for k, v in _ENTRIES.items()}
