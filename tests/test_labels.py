@@ -148,3 +148,11 @@ def test_a_model_term_in_a_chart_reads_as_its_label(ja, house_style):
     ax = plots.forest(frame, label="term", hue="kind", title="t", xlabel="x", ax=plt.figure().gca())
     assert [t.get_text() for t in ax.get_yticklabels()] == ["C(lifecycle_stage)[T.at risk]",
                                                             "Spend in the 13 weeks before (log)"]
+
+
+def test_data_values_in_a_chart_are_never_looked_up_in_the_catalog(ja, house_style):
+    # "C" and "Customers" are message ids (labels of the columns c and customers), and also
+    # possible names in the data: a chart shows data as it is
+    frame = pd.DataFrame({"type": ["C", "Customers"], "n": [3, 5]})
+    ax = plots.bars(frame, x="n", y="type", title="t", xlabel="x", ax=plt.figure().gca())
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["C", "Customers"]

@@ -212,6 +212,16 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "period_days": (N_("Period days"), "days"), "run_id": (N_("Run id"), "id"),
     "spend_before": (N_("Spend before"), "number"), "spend_after": (N_("Spend after"), "number"),
     "Intercept": (N_("Intercept"), "number"),  # a model's term, in a table of terms
+    "drivers": (N_("Drivers"), "text"), "to period": (N_("To period"), "text"),
+    "frequency_part": (N_("Frequency part"), "number"), "basket_part": (N_("Basket part"), "number"),
+    "now": (N_("Now"), "number"), "projected": (N_("Projected"), "number"),
+    "cost_per_contact": (N_("Cost per contact"), "number"), "pooled": (N_("Pooled"), "text"),
+    "treated_baseline": (N_("Treated baseline"), "number"), "covariate": (N_("Covariate"), "text"),
+    "treated_mean": (N_("Treated mean"), "number"), "comparison_mean": (N_("Comparison mean"), "number"),
+    "weighted_comparison_mean": (N_("Weighted comparison mean"), "number"),
+    "comparison": (N_("Comparison"), "number"), "overall": (N_("Overall"), "number"), "tau": (N_("Tau"), "number"),
+    "marginal_effect": (N_("Marginal effect"), "number"), "c": (N_("C"), "number"), "x": (N_("X"), "number"),
+    "net_value": (N_("Net value"), "number"), "source": (N_("Source"), "text"),
 }
 LABELS: dict[str, str] = {k: v[0] for k, v in _ENTRIES.items()}
 KINDS: dict[str, str] = {k: v[1] for k, v in _ENTRIES.items()}
