@@ -83,7 +83,7 @@ def test_a_table_in_japanese_headers_notes_and_values(ja, tmp_path, monkeypatch)
     empty = display.table_html(frame.iloc[0:0], name="e", out_dir=".", caption="施策")
     assert "施策：該当する行はありません。" in empty
     missing = display.table_html(frame.tail(3), name="m", out_dir=".")
-    assert "- = 値なし（推定値）：その行には値がありません。" in missing
+    assert "推定値の「-」は値なし：その行には値がありません。" in missing
 
 
 def test_numbers_round_as_the_f_strings_did():
@@ -137,3 +137,22 @@ def test_chart_rows_naming_features_show_labels_and_legend_heads_are_labels(ja, 
     entries = [t.get_text() for t in ax2.get_legend().get_texts()]
     assert "RFMグループ" in entries and "最終購買からの日数" in entries
     assert "rfm_group" not in entries and "recency_days" not in entries
+
+
+def test_a_model_term_in_a_chart_reads_as_its_label(ja, house_style):
+    frame = pd.DataFrame({"term": ["C(lifecycle_stage)[T.at risk]", "log_spend_13w"], "kind": ["k", "k"],
+                          "estimate": [0.1, 0.2], "ci_low": [0.0, 0.1], "ci_high": [0.2, 0.3]})
+    ax = plots.forest(frame, label="term", hue="kind", title="t", xlabel="x", ax=plt.figure().gca())
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["ライフサイクル段階：at risk", "開始前13週の購買額(対数)"]
+    i18n.use("en")  # as the English report has always shown it
+    ax = plots.forest(frame, label="term", hue="kind", title="t", xlabel="x", ax=plt.figure().gca())
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["C(lifecycle_stage)[T.at risk]",
+                                                            "Spend in the 13 weeks before (log)"]
+
+
+def test_data_values_in_a_chart_are_never_looked_up_in_the_catalog(ja, house_style):
+    # "C" and "Customers" are message ids (labels of the columns c and customers), and also
+    # possible names in the data: a chart shows data as it is
+    frame = pd.DataFrame({"type": ["C", "Customers"], "n": [3, 5]})
+    ax = plots.bars(frame, x="n", y="type", title="t", xlabel="x", ax=plt.figure().gca())
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["C", "Customers"]

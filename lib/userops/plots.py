@@ -90,9 +90,13 @@ _PLAIN_FEATURES = (N_("orders"), N_("spend"), N_("stores"), N_("categories"), N_
 def _named(values) -> list:
     """Values that are code names of columns or features (``snake_case`` names in
     :data:`userops.labels.LABELS`, or category features) as :func:`userops.labels.label` writes
-    them; other values (a state "lapsed", a segment "champions") as the catalog has them in the
-    report's language (:data:`_PLAIN_FEATURES`, a state a step marked), else unchanged."""
-    return [(names.label(v) if "_" in v and (v in names.LABELS or names.category_of(v)) else _(v))
+    them; a feature named by a plain word (:data:`_PLAIN_FEATURES`) in the report's language; other
+    values (a state "lapsed", a segment "champions", a type "C": data, never looked up in the
+    catalog) unchanged. A model term (``C(region)[T.north]``) reads as its label in other
+    languages than English; the English report keeps showing the term as it always has."""
+    terms = i18n.lang() != "en"
+    return [(names.label(v) if ("_" in v and (v in names.LABELS or names.category_of(v)))
+             or (terms and names.is_model_term(v)) else _(v) if v in _PLAIN_FEATURES else v)
             if isinstance(v, str) else v for v in values]
 
 
@@ -565,7 +569,7 @@ def _value(value: float, *, share: bool) -> str:
 
 
 def _legend_entry(column: object) -> str:
-    """A column's legend entry: its label when it is a code name of a column or feature, else
-    the column's name in the report's language (a state such as ``up``, a group such as
-    ``frequency only``; a name the catalog does not know reads as it is)."""
+    """A column's legend entry: its label when it is a code name of a column or feature (see
+    :func:`_named`), else the column's name as given (a state such as ``up``, shown in the report's
+    language by the step that names the columns)."""
     return _named([column])[0]
