@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from userops import i18n
+from userops.validation import shown_reason
 from userops.datasets import Dataset
 from userops.i18n import N_, _, ngettext
 from userops.tiers import Lifecycle, Thresholds, name
@@ -31,7 +32,7 @@ def data_quality(ds: Dataset) -> str:
     rec = ds.reconciliation.set_index("table").loc["transactions"]
     n_rej = int(rec["rejected_rows"])
     reasons = ds.rejects[ds.rejects["table"] == "transactions"]
-    why = _("; ").join(_("{reason}: {n}").format(reason=r.reason, n=i18n.number(r.rows))
+    why = _("; ").join(_("{reason}: {n}").format(reason=shown_reason(r.reason), n=i18n.number(r.rows))
                        for r in reasons.itertuples()) or _("none")
     returns = rec["return_amount"] / (rec["kept_amount"] + rec["return_amount"]) if (
         rec["kept_amount"] + rec["return_amount"]) else 0.0
