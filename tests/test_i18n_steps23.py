@@ -145,3 +145,14 @@ def test_pair_table_writes_every_cell_as_a_percent_with_its_interval(data):
     first = pairs.iloc[0]
     row = table[(table["To period"] == first["to period"]) & (table["origin"] == str(first["origin"]))]
     assert row[f"→ {first['dest']}"].iloc[0].startswith(f"{first['p']:.1%} [")
+
+
+def test_exposure_table_writes_the_interval_in_percents_beside_the_difference():
+    effect = pd.DataFrame({"type": ["A", "B"], "strategies": [3, 1], "transitions": [10, 0], "exposed": [5, 0],
+                           "naive_diff": [0.03, float("nan")], "eligible_n": [8, 0], "eligible_exposed": [4, 0],
+                           "adjusted_diff": [0.032, float("nan")], "ci_low": [-0.01, float("nan")],
+                           "ci_high": [0.074, float("nan")], "p_value": [0.2, float("nan")], "note": ["", "too few"]})
+    table = migration.exposure_table(effect)
+    assert "ci_low" not in table and "ci_high" not in table
+    assert list(table.columns).index("95% interval") == list(table.columns).index("adjusted_diff") + 1
+    assert table["95% interval"].iloc[0] == "[-1.0%, +7.4%]" and pd.isna(table["95% interval"].iloc[1])

@@ -10,7 +10,7 @@ from userops import i18n, schema as s
 from userops.i18n import N_, _
 
 __all__ = [
-    "LAPSED", "NEW", "shown_state", "for_display", "pair_table", "observed_periods", "band_table", "derive_bands", "tier_names", "states", "transitions", "matrix",
+    "LAPSED", "NEW", "shown_state", "for_display", "pair_table", "exposure_table", "observed_periods", "band_table", "derive_bands", "tier_names", "states", "transitions", "matrix",
     "pooled_matrix", "pair_matrices", "current_sizes", "movement", "flows", "decompose", "exposure_effect", "cohort_retention",
     "project",
 ]
@@ -80,6 +80,20 @@ def pair_table(pairs: pd.DataFrame) -> pd.DataFrame:
     wide.columns = [_("→ {state}").format(state=shown_state(c)) for c in dests]
     wide = wide.reset_index()
     return wide.assign(origin=wide["origin"].map(shown_state)).rename(columns={"to period": _("To period")})
+
+
+def exposure_table(effect: pd.DataFrame) -> pd.DataFrame:
+    """:func:`exposure_effect` for the reader: the adjusted difference's 95% interval written in
+    percents beside it (``[-1.0%, +7.4%]``, a column headed ``95% interval`` in the report's
+    language) in place of ``ci_low`` and ``ci_high``, so the table's shares all read as percents."""
+    def signed(share: float) -> str:
+        return ("-" if share < 0 else "+") + i18n.percent(abs(share), 1)
+
+    interval = [_("[{low}, {high}]").format(low=signed(lo), high=signed(hi)) if pd.notna(lo) and pd.notna(hi) else None
+                for lo, hi in zip(effect["ci_low"], effect["ci_high"])]
+    out = effect.drop(columns=["ci_low", "ci_high"])
+    out.insert(list(out.columns).index("adjusted_diff") + 1, _("95% interval"), pd.Series(interval, index=out.index, dtype=object))
+    return out
 
 
 def observed_periods(bounds: pd.DataFrame, *, first_day: pd.Timestamp, tolerance: float = 0.1
