@@ -125,8 +125,9 @@ _PATTERNS = [(t, _pattern(t)) for t in _TEMPLATES]
 
 def say(text: object) -> object:
     """One of the verdicts or reasons this module writes (English, as stored in its results and
-    artifacts) in the report's language; anything else (a value from data, a missing value)
-    unchanged. A reason's numbers and names are kept; reasons inside a reason are said in turn."""
+    artifacts), or any other message of the catalog, in the report's language; anything else (a
+    value from data, a missing value) unchanged. A reason's numbers and names are kept; reasons
+    inside a reason are said in turn."""
     if i18n.lang() == "en" or not isinstance(text, str) or not text:
         return text
     if text in _WORDS:
@@ -136,6 +137,8 @@ def say(text: object) -> object:
         if found:
             return _(template).format(**{k: say(v) if k in _MESSAGE_FIELDS else v
                                          for k, v in found.groupdict().items()})
+    if _(text) != text:  # a whole message of the catalog (another step's word for a missing verdict)
+        return _(text)
     if "; " in text:  # several problems of one gate
         return _("; ").join(str(say(part)) for part in text.split("; "))
     if ", " in text:  # several terms left out of a model
