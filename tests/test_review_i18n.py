@@ -118,3 +118,12 @@ def test_step_6_prose_in_japanese_has_no_english_sentence(japanese):
     assert defs["kpi"].tolist() == review.DEFINITIONS["kpi"].tolist()
     assert not any(_english_words(d.replace("DiD", "")) for d in defs["definition"]
                    if "_" not in d), defs["definition"].tolist()
+
+
+def test_the_audience_index_is_shown_in_japanese_and_stored_in_english(japanese):
+    index = pd.DataFrame({s.STRATEGY_ID: ["A", audiences.UNCOVERED, audiences.UNCOVERED],
+                          "tier": ["T1 <120", "lapsed", audiences.NO_TIER]})
+    shown = audiences.shown(index)
+    assert shown[s.STRATEGY_ID].tolist() == ["A", "（未カバー）", "（未カバー）"]
+    assert shown["tier"].iloc[0] == "T1 <120" and not _english_words(" ".join(shown["tier"].iloc[1:]))
+    assert index["tier"].tolist() == ["T1 <120", "lapsed", audiences.NO_TIER]  # the frame itself unchanged

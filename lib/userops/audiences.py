@@ -144,10 +144,12 @@ def file_name(strategy: str, segment: int) -> str:
 
 
 def shown(index: pd.DataFrame) -> pd.DataFrame:
-    """The audiences' ``index`` for display: the uncovered and no-tier markers in the report's
-    language (the stored index keeps them English)."""
+    """The audiences' ``index`` for display: the uncovered and no-tier markers and the tier names
+    (``lapsed``) in the report's language (the stored index keeps them English)."""
+    from userops.migration import shown_state
+
     return index.assign(**{s.STRATEGY_ID: [_(v) if v == UNCOVERED else v for v in index[s.STRATEGY_ID]],
-                           "tier": [_(v) if v == NO_TIER else v for v in index["tier"]]})
+                           "tier": [_(v) if v == NO_TIER else shown_state(v) for v in index["tier"]]})
 
 
 def _holdout_share(k: pd.DataFrame, sid: str) -> tuple[float, float, str]:
