@@ -61,7 +61,9 @@ def _prose(s) -> list[str]:
            text.clv_definitions(fw, horizon_months=12), text.clv_holdout_prose(fw), text.clv_fit_prose(fw),
            text.stage_alive_prose(alive, disagree, level=0.5),
            text.run_parameters({"data": "synthetic"}, names=["data"], source=s.ds.source)]
-    out += [f"{k} {v}" for k, v in {**text.headlines(tiered, t), **text.clv_headlines(fw)}.items()]
+    heads = {**text.headlines(tiered, t), **text.clv_headlines(fw)}
+    assert all(re.fullmatch(r"[a-z ]+", k) for k in heads)  # keys stay English; the index translates them
+    out += [f"{i18n._(k)} {v}" for k, v in heads.items()]
     out += [part for f in findings.tiering(tiered, t, sens) for part in (f.found, f.do, f.section)]
     return out
 

@@ -64,7 +64,8 @@ def _renamed(categories: pd.Index) -> list[str]:
 
 def pair_table(pairs: pd.DataFrame) -> pd.DataFrame:
     """The transition matrix of each pair of periods (:func:`pair_matrices`) for the reader: one
-    row per later period and state before, one column per state after (``→ lapsed``), each
+    row per later period (headed ``To period``, in the report's language) and state before, one
+    column per state after (``→ lapsed``), each
     cell the share moving with its 95% interval, all written as percents
     (``45.3% [41.2%, 49.0%]``), in the order of the states."""
     if pairs.empty:
@@ -78,7 +79,7 @@ def pair_table(pairs: pd.DataFrame) -> pd.DataFrame:
     wide = d.set_index(["to period", "origin", "dest"])["cell"].unstack("dest").reindex(index=rows, columns=dests)
     wide.columns = [_("→ {state}").format(state=shown_state(c)) for c in dests]
     wide = wide.reset_index()
-    return wide.assign(origin=wide["origin"].map(shown_state))
+    return wide.assign(origin=wide["origin"].map(shown_state)).rename(columns={"to period": _("To period")})
 
 
 def observed_periods(bounds: pd.DataFrame, *, first_day: pd.Timestamp, tolerance: float = 0.1

@@ -9,7 +9,7 @@ import pandas as pd
 
 from userops import i18n
 from userops.clv import MIN_REPEATERS, Forward, shown as _shown_values, signed_percent, status_name
-from userops.i18n import _, ngettext
+from userops.i18n import N_, _, ngettext
 from userops.narrative.tiering import sentences
 
 __all__ = ["clv_definitions", "clv_holdout_prose", "clv_fit_prose", "stage_alive_prose", "clv_headlines",
@@ -116,13 +116,14 @@ def stage_alive_prose(cross: pd.DataFrame, disagreements: pd.DataFrame, *, level
 
 
 def clv_headlines(fw: Forward) -> dict[str, object]:
-    """Headline numbers of the forward model for the report index (labels in the report's language)."""
-    out: dict[str, object] = {_("forward model"): status_name(fw.status)}
+    """Headline numbers of the forward model for the report index: the keys are English (the index
+    shows them translated), the values in the report's language."""
+    out: dict[str, object] = {N_("forward model"): status_name(fw.status)}
     if fw.total:
-        out[_("holdout error")] = signed_percent(fw.total["error"], 1) if np.isfinite(fw.total["error"]) else _("n/a")
+        out[N_("holdout error")] = signed_percent(fw.total["error"], 1) if np.isfinite(fw.total["error"]) else _("n/a")
     if fw.used and fw.customers["expected_value"].notna().any():
-        out[_("expected value, next {days} days").format(days=fw.horizon_days)] = i18n.number(
-            fw.customers["expected_value"].sum())
+        out[N_("expected value over the horizon")] = _("{value} (next {days} days)").format(
+            value=i18n.number(fw.customers["expected_value"].sum()), days=fw.horizon_days)
     return out
 
 

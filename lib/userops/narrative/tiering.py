@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from userops import i18n
+from userops.validation import shown_reason
 from userops.datasets import Dataset
 from userops.i18n import N_, _, ngettext
 from userops.tiers import Lifecycle, Thresholds, name
@@ -31,7 +32,7 @@ def data_quality(ds: Dataset) -> str:
     rec = ds.reconciliation.set_index("table").loc["transactions"]
     n_rej = int(rec["rejected_rows"])
     reasons = ds.rejects[ds.rejects["table"] == "transactions"]
-    why = _("; ").join(_("{reason}: {n}").format(reason=r.reason, n=i18n.number(r.rows))
+    why = _("; ").join(_("{reason}: {n}").format(reason=shown_reason(r.reason), n=i18n.number(r.rows))
                        for r in reasons.itertuples()) or _("none")
     returns = rec["return_amount"] / (rec["kept_amount"] + rec["return_amount"]) if (
         rec["kept_amount"] + rec["return_amount"]) else 0.0
@@ -272,17 +273,18 @@ def sensitivity_prose(sens: pd.DataFrame, *, n: int) -> str:
 
 
 def headlines(tiered: pd.DataFrame, thresholds: Thresholds) -> dict[str, object]:
-    """Headline numbers of step 1 for the report index (labels in the report's language)."""
+    """Headline numbers of step 1 for the report index: the keys are English (the index shows them
+    translated), the values in the report's language."""
     champions = tiered["rf_segment"] == "champions"
     gmv = tiered["monetary"].sum()
     lapsing = tiered["lifecycle_stage"].isin(["at_risk", "dormant"])
     return {
-        _("customers tiered"): i18n.number(len(tiered)),
-        _("champions"): _("{n} ({share} of GMV)").format(
+        N_("customers tiered"): i18n.number(len(tiered)),
+        N_("champions"): _("{n} ({share} of GMV)").format(
             n=i18n.number(int(champions.sum())), share=_pct(tiered.loc[champions, "monetary"].sum() / gmv, 1)),
-        _("at risk or dormant"): _("{n} ({share})").format(n=i18n.number(int(lapsing.sum())),
+        N_("at risk or dormant"): _("{n} ({share})").format(n=i18n.number(int(lapsing.sum())),
                                                            share=_pct(lapsing.mean(), 1)),
-        _("lifecycle thresholds"): _("at risk > {at_risk} d, dormant > {dormant} d").format(
+        N_("lifecycle thresholds"): _("at risk > {at_risk} d, dormant > {dormant} d").format(
             at_risk=thresholds.at_risk_days, dormant=thresholds.dormant_days),
     }
 
