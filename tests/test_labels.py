@@ -144,9 +144,9 @@ def test_a_model_term_in_a_chart_reads_as_its_label(ja, house_style):
                           "estimate": [0.1, 0.2], "ci_low": [0.0, 0.1], "ci_high": [0.2, 0.3]})
     ax = plots.forest(frame, label="term", hue="kind", title="t", xlabel="x", ax=plt.figure().gca())
     assert [t.get_text() for t in ax.get_yticklabels()] == ["ライフサイクル段階：at risk", "開始前13週の購買額(対数)"]
-    i18n.use("en")  # as the English report has always shown it
+    i18n.use("en")  # English charts label model terms too (they showed the formula's term before)
     ax = plots.forest(frame, label="term", hue="kind", title="t", xlabel="x", ax=plt.figure().gca())
-    assert [t.get_text() for t in ax.get_yticklabels()] == ["C(lifecycle_stage)[T.at risk]",
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["Lifecycle stage: at risk",
                                                             "Spend in the 13 weeks before (log)"]
 
 

@@ -86,15 +86,29 @@ def _locale() -> Locale:
 
 
 def number(value: float, digits: int = 0) -> str:
-    """``value`` with thousands grouped and ``digits`` decimals, as the locale writes it."""
+    """``value`` with thousands grouped and ``digits`` decimals, as the locale writes it; a float
+    is rounded from its binary value, as Python's ``f"{x:,.2f}"`` rounds it (2.675 reads 2.67)."""
     pattern = "#,##0" + ("." + "0" * digits if digits > 0 else "")
-    return _numbers.format_decimal(value, format=pattern, locale=_locale(), decimal_quantization=True)
+    return _numbers.format_decimal(_exact(value), format=pattern, locale=_locale(), decimal_quantization=True)
 
 
 def percent(share: float, digits: int = 0) -> str:
-    """A 0-1 ``share`` as a percent with ``digits`` decimals, as the locale writes it."""
+    """A 0-1 ``share`` as a percent with ``digits`` decimals, as the locale writes it (rounded
+    as Python's ``f"{share:.1%}"`` rounds: the share times 100 in floating point, then its
+    binary value)."""
     pattern = "#,##0" + ("." + "0" * digits if digits > 0 else "") + "%"
-    return _numbers.format_percent(share, format=pattern, locale=_locale(), decimal_quantization=True)
+    exact = _exact(float(share) * 100).scaleb(-2) if isinstance(share, float) else share
+    return _numbers.format_percent(exact, format=pattern, locale=_locale(), decimal_quantization=True)
+
+
+def _exact(value):
+    """A float as the exact decimal of its binary value (Babel would round its shortest repr)."""
+    import math
+    from decimal import Decimal
+
+    if isinstance(value, float) and math.isfinite(value):
+        return Decimal(value)
+    return value
 
 
 def money(value: float, digits: int = 2) -> str:

@@ -92,11 +92,9 @@ def _named(values) -> list:
     :data:`userops.labels.LABELS`, or category features) as :func:`userops.labels.label` writes
     them; a feature named by a plain word (:data:`_PLAIN_FEATURES`) in the report's language; other
     values (a state "lapsed", a segment "champions", a type "C": data, never looked up in the
-    catalog) unchanged. A model term (``C(region)[T.north]``) reads as its label in other
-    languages than English; the English report keeps showing the term as it always has."""
-    terms = i18n.lang() != "en"
+    catalog) unchanged. A model term (``C(region)[T.north]``) reads as its label ("Region: north")."""
     return [(names.label(v) if ("_" in v and (v in names.LABELS or names.category_of(v)))
-             or (terms and names.is_model_term(v)) else _(v) if v in _PLAIN_FEATURES else v)
+             or names.is_model_term(v) else _(v) if v in _PLAIN_FEATURES else v)
             if isinstance(v, str) else v for v in values]
 
 
@@ -219,10 +217,9 @@ def bubbles(frame: pd.DataFrame, *, x: str, y: str, size: str, hue: str, hue_ord
     legend = ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize="x-small",
                        title=_("colour: {hue}; size: {size}").format(hue=names.label(hue), size=labels[size]),
                        title_fontsize="x-small")
-    if i18n.lang() != "en":  # seaborn heads the colour and size entries with the column names
-        for text in legend.get_texts():
-            if text.get_text() in (hue, size):
-                text.set_text(names.label(hue) if text.get_text() == hue else labels[size])
+    for text in legend.get_texts():  # seaborn heads the colour and size entries with the column names
+        if text.get_text() in (hue, size):
+            text.set_text(names.label(hue) if text.get_text() == hue else labels[size])
     return ax
 
 
