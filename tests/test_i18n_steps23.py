@@ -27,9 +27,11 @@ def english_left(sentence: str) -> list[str]:
 
 
 def bold_broken(sentence: str) -> bool:
-    """Whether the Markdown renderer of the report leaves a ``**`` unmatched (in Japanese a bold
-    value ending in ``%`` or ``+`` right before a kana is not closed by CommonMark)."""
-    return "**" in markdown2html_mistune(sentence)
+    """Whether the Markdown renderer of the report leaves a ``**`` unmatched or pairs them
+    otherwise than written (in Japanese a bold value ending in ``%`` or ``+`` right before a kana
+    is not closed there by CommonMark, and the next ``**`` closes it)."""
+    html = markdown2html_mistune(sentence)
+    return "**" in html or html.count("<strong>") != sentence.count("**") // 2
 
 
 @pytest.fixture
