@@ -143,3 +143,39 @@ def test_funnel_without_responses_names_no_rate_it_cannot_compute():
                         "purchased_rate": [0.6], "responded_rate": [0.0], "repeated_rate": [float("nan")]})
     said = text.funnel_prose(fun)
     assert "nan" not in said and "60% bought while it ran" in said and "**responded** in **A**" in said
+
+
+def test_step4_prose_in_japanese_keeps_the_numbers_and_names_and_no_english_sentence(tiny):
+    """``lang=ja``: every sentence of step 4 in Japanese (segment names too), the data's names and
+    the numbers as in English; the frames' internal values stay English except the display-only
+    ``(no orders)`` segment."""
+    import re
+
+    from userops import i18n
+    from userops import narrative as text
+
+    st, reached, _, seg = tiny
+    english = text.coverage_prose(coverage.matrix(reached, seg, by="rf_segment", level="type"), by="rf_segment")
+    i18n.use("ja")
+    try:
+        m = coverage.matrix(reached, seg, by="rf_segment", level="type")
+        assert "（注文なし）" in set(m["rf_segment"]) and "champions" in set(m["rf_segment"])
+        cal = coverage.calendar(st, reached)
+        orders = pd.DataFrame({s.CUSTOMER_ID: ["c1", "c3"], "day": pd.to_datetime(["2017-03-05", "2017-03-20"])})
+        said = [text.calendar_prose(cal, "", window_days=365),
+                text.coverage_prose(m, by="rf_segment"),
+                text.uncovered_prose(coverage.uncovered_summary(seg, reached, by=["lifecycle_stage"]),
+                                     n_customers=len(seg), file="04_uncovered_customers.csv"),
+                text.intensity_prose(coverage.intensity(seg, reached, by="rf_segment", cap=2), by="rf_segment"),
+                text.overlap_prose(coverage.overlap(reached, st)),
+                text.funnel_prose(coverage.funnel(reached, orders, st)),
+                text.calendar_prose(cal.iloc[0:0], coverage.prepare({}, as_of=AS_OF, window_days=365)[2],
+                                    window_days=365)]
+        for sentence in said:
+            assert not re.search(r"[A-Za-z]{3,}[ ,;:]+[A-Za-z]{2,}[ ,;:]+[A-Za-z]{2,}",
+                                 sentence.replace("04_uncovered_customers.csv", "")), sentence
+        assert "チャンピオン" in said[1] and "champions" not in said[1]  # step 1's segment name, translated
+        numbers = re.compile(r"\d+(?:\.\d+)?%?")
+        assert sorted(numbers.findall(said[1])) == sorted(numbers.findall(english))
+    finally:
+        i18n.use("en")

@@ -1,6 +1,8 @@
 """Step 5 against the generator's planted truth, with negative controls for the biased estimators."""
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -313,3 +315,60 @@ def test_response_model_takes_any_attribute_name():
     assert info["dropped_terms"] == []
     assert set(tidy["term"]) == {"Intercept", "x", f"C({odd})[T.b )]", "C(age-band)[T.2]"}
     assert tidy["ame"].notna().sum() == 3
+
+
+# -- the report's language: verdicts and reasons stay English in results, are said where shown ----
+
+@pytest.fixture()
+def japanese():
+    from userops import i18n
+
+    i18n.use("ja")
+    yield
+    i18n.use("en")
+
+
+def _filled(template: str) -> tuple[str, dict[str, str]]:
+    """``template`` filled as estimate_all fills it: numbers, a strategy type, nested reasons."""
+    import string
+
+    nested = {"problems": effects._ESS.format(ess="12", bar="50") + "; " + effects._SMD.format(smd="0.12", bar="0.1"),
+              "why": effects._TOO_FEW.format(exposed="1,543", comparison="40", need="30"),
+              "why_population": effects._OVERLAP.format(problems=effects._HEAVY.format(share="15%")),
+              "population": effects._POPULATION.format(weeks=8),
+              "gate": effects._OUTSIDE.format(why=effects._ENDS_LATE)}
+    names = {"type": "Type A", "term": "C(region)"}
+    fields = [f for _lit, f, _spec, _conv in string.Formatter().parse(template) if f]
+    values = {f: nested.get(f, names.get(f, "+1,234.5")) for f in fields}
+    return template.format(**values), values
+
+
+@pytest.mark.parametrize("template", effects._TEMPLATES)
+def test_every_reason_is_said_in_japanese_with_its_numbers_and_names(template, japanese):
+    from userops.i18n import _
+
+    english, values = _filled(template)
+    said = effects.say(english)
+    assert said == _(template).format(**{k: effects.say(v) if k in effects._MESSAGE_FIELDS else v
+                                         for k, v in values.items()})
+    assert said != english and not re.search(r"[A-Za-z]{3,} [A-Za-z]{3,} [A-Za-z]{3,}", said.replace("Type A", ""))
+    for v in values.values():
+        if v in ("Type A", "C(region)", "+1,234.5"):
+            assert v in said  # numbers and names kept as written
+
+
+def test_verdicts_stay_english_in_results_and_are_said_only_where_shown(world, japanese):
+    _, _, results, _ = world
+    assert set(results["gate"]) & {"passed"}  # internal values untouched by the language
+    shown = effects.table(results)
+    assert "passed" not in set(shown["gate"]) and "合格" in set(shown["gate"])
+    assert results["gate"].str.contains("passed").any()  # the frame itself is not changed
+    untouched = pd.DataFrame({"gate": ["a value from data"], "pool": [np.nan]})
+    assert effects.shown(untouched).equals(untouched)
+
+
+def test_english_reasons_read_as_before():
+    assert effects.say("insufficient overlap: effective comparison sample 12 < 50") == \
+        "insufficient overlap: effective comparison sample 12 < 50"
+    assert effects._TOO_FEW.format(exposed="1,543", comparison="40", need="30") == \
+        "too few eligible customers (1,543 exposed, 40 comparison; need 30 each)"

@@ -27,6 +27,14 @@ def ja():
         i18n.use("en")
 
 
+@pytest.fixture
+def house_style():
+    with matplotlib.rc_context():
+        plots.setup()  # the CJK font chain: read when a text is made, so before the figure
+        yield
+    plt.close("all")
+
+
 def _has_japanese(text: str) -> bool:
     return any("\u3040" <= c <= "\u30ff" or "\u4e00" <= c <= "\u9fff" for c in text)
 
@@ -70,11 +78,12 @@ def test_a_table_in_japanese_headers_notes_and_values(ja, tmp_path, monkeypatch)
         "施策", "GMVの割合(%)", "推定値", "実施後も持続"]
     assert [td.get_text() for td in soup.find_all("tr")[1].find_all("td")] == ["0", "25.0%", "1.50", "はい"]
     notes = [p.get_text() for p in soup.find_all("p", class_="table-note")]
-    assert notes == ["全30行のうち先頭の25行を表示しています。表全体：t.csv"]  # row 30 (no estimate) not shown
+    # row 30, the one without an estimate, is not shown: no note on missing values
+    assert notes == ["全30行のうち先頭の25行を表示しています。表全体：t.csv"]
     empty = display.table_html(frame.iloc[0:0], name="e", out_dir=".", caption="施策")
     assert "施策：該当する行はありません。" in empty
     missing = display.table_html(frame.tail(3), name="m", out_dir=".")
-    assert "- = 値なし（推定値）：その行には値がありません。" in missing
+    assert "推定値の「-」は値なし：その行には値がありません。" in missing
 
 
 def test_numbers_round_as_the_f_strings_did():
@@ -100,7 +109,8 @@ def test_what_a_chart_writes_by_itself_is_japanese_and_drawn(ja):
     assert [str(w.message) for w in caught if "missing from" in str(w.message)] == []
 
 
-def test_a_legend_entry_that_names_a_column_shows_its_label(ja, ax):
+def test_a_legend_entry_that_names_a_column_shows_its_label(ja, house_style):
+    ax = plt.figure().gca()
     frame = pd.DataFrame({"origin": ["a", "b"], "up": [0.5, 0.2], "gmv_share": [0.5, 0.8]})
     plots.stacked_shares(frame, index="origin", columns=["up", "gmv_share"], title="t", xlabel="x", ax=ax)
     assert [t.get_text() for t in ax.get_legend().get_texts()][1] == "GMVの割合(%)"
@@ -111,3 +121,38 @@ def test_dates_in_tables_are_iso_days_in_every_language(ja, tmp_path):
     cells = [td.get_text() for td in BeautifulSoup(display.table_html(frame, name="d", out_dir=tmp_path),
                                                    "html.parser").find_all("td")]
     assert cells == ["2017-01-02", "2017-03-04"]
+
+
+def test_chart_rows_naming_features_show_labels_and_legend_heads_are_labels(ja, house_style):
+    ax = plt.figure().gca()
+    table = pd.DataFrame([[0.1, 0.2], [0.3, 0.4]], index=["stores", "weekend_share"], columns=["c1", "c2"])
+    plots.heatmap(table, title="t", xlabel="x", ylabel="y", fmt=".1f", ax=ax)
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["利用店舗数", "週末の注文の割合(%)"]
+    fig, ax2 = plt.subplots()
+    frame = pd.DataFrame({"x": [1.0, 2.0, 3.0], "y": [3.0, 1.0, 2.0], "recency_days": [5.0, 9.0, 1.0],
+                          "rfm_group": ["a", "b", "a"]})
+    plots.bubbles(frame, x="x", y="y", size="recency_days", hue="rfm_group", hue_order=["a", "b"],
+                  labels={"x": "X", "y": "Y", "recency_days": "最終購買からの日数"}, splits={}, title="t",
+                  ax=ax2)
+    entries = [t.get_text() for t in ax2.get_legend().get_texts()]
+    assert "RFMグループ" in entries and "最終購買からの日数" in entries
+    assert "rfm_group" not in entries and "recency_days" not in entries
+
+
+def test_a_model_term_in_a_chart_reads_as_its_label(ja, house_style):
+    frame = pd.DataFrame({"term": ["C(lifecycle_stage)[T.at risk]", "log_spend_13w"], "kind": ["k", "k"],
+                          "estimate": [0.1, 0.2], "ci_low": [0.0, 0.1], "ci_high": [0.2, 0.3]})
+    ax = plots.forest(frame, label="term", hue="kind", title="t", xlabel="x", ax=plt.figure().gca())
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["ライフサイクル段階：at risk", "開始前13週の購買額(対数)"]
+    i18n.use("en")  # as the English report has always shown it
+    ax = plots.forest(frame, label="term", hue="kind", title="t", xlabel="x", ax=plt.figure().gca())
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["C(lifecycle_stage)[T.at risk]",
+                                                            "Spend in the 13 weeks before (log)"]
+
+
+def test_data_values_in_a_chart_are_never_looked_up_in_the_catalog(ja, house_style):
+    # "C" and "Customers" are message ids (labels of the columns c and customers), and also
+    # possible names in the data: a chart shows data as it is
+    frame = pd.DataFrame({"type": ["C", "Customers"], "n": [3, 5]})
+    ax = plots.bars(frame, x="n", y="type", title="t", xlabel="x", ax=plt.figure().gca())
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["C", "Customers"]

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from userops import artifacts, i18n
+from userops import artifacts, compute, i18n
 from userops import schema as s
 from userops.i18n import N_, _
 
@@ -95,7 +95,7 @@ def build(alloc: pd.DataFrame, kpi: pd.DataFrame, who: pd.DataFrame, *, uncovere
         funded = funded.assign(_v=value).sort_values([by, "_v", s.STRATEGY_ID], ascending=[True, False, True])
     for r in funded.itertuples(index=False):
         sid, seg = str(getattr(r, s.STRATEGY_ID)), int(getattr(r, by))
-        pool = who[(who["segment"] == seg) & ~who[s.CUSTOMER_ID].isin(taken)]
+        pool = who[(who["segment"] == seg) & ~compute.isin(who[s.CUSTOMER_ID], taken)]
         pool = pool.sort_values([rank_col, s.CUSTOMER_ID], ascending=[False, True], kind="mergesort")
         n = min(len(pool), int(round(float(r.x) * int((who["segment"] == seg).sum()))))
         chosen = pool.head(n)
@@ -110,10 +110,10 @@ def build(alloc: pd.DataFrame, kpi: pd.DataFrame, who: pd.DataFrame, *, uncovere
         rows.append({"file": f"{name}.csv", s.STRATEGY_ID: sid, "segment": seg, "tier": _tier(who, seg), "customers": len(chosen),
                      "held_out": int(mask.sum()), "holdout_share": share, "needed": needed,
                      "expected_value": float(chosen["expected_value"].sum()) if forward else np.nan, "reason": why})
-    un = who[who[s.CUSTOMER_ID].isin(set(pd.Series(uncovered, dtype=object).astype(str)))]
+    un = who[compute.isin(who[s.CUSTOMER_ID], set(pd.Series(uncovered, dtype=object).astype(str)))]
     for seg, g in un.groupby("segment", sort=True):
         g = g.sort_values([rank_col, s.CUSTOMER_ID], ascending=[False, True], kind="mergesort")
-        also = g[s.CUSTOMER_ID].isin(taken)
+        also = compute.isin(g[s.CUSTOMER_ID], taken)
         reason = np.where(also, _("not reached by any strategy in the data; in a recommended audience above"),
                           _("not reached by any strategy in the data; no funded strategy for this tier"))
         name = file_name(UNCOVERED, int(seg))
@@ -144,18 +144,20 @@ def file_name(strategy: str, segment: int) -> str:
 
 
 def shown(index: pd.DataFrame) -> pd.DataFrame:
-    """The audiences' ``index`` for display: the uncovered and no-tier markers in the report's
-    language (the stored index keeps them English)."""
+    """The audiences' ``index`` for display: the uncovered and no-tier markers and the tier names
+    (``lapsed``) in the report's language (the stored index keeps them English)."""
+    from userops.migration import shown_state
+
     return index.assign(**{s.STRATEGY_ID: [_(v) if v == UNCOVERED else v for v in index[s.STRATEGY_ID]],
-                           "tier": [_(v) if v == NO_TIER else v for v in index["tier"]]})
+                           "tier": [_(v) if v == NO_TIER else shown_state(v) for v in index["tier"]]})
 
 
 def _holdout_share(k: pd.DataFrame, sid: str) -> tuple[float, float, str]:
     if sid not in k.index or pd.isna(k.loc[sid].get("holdout_customers", np.nan)):
-        from userops.review import effect_status_text
+        from userops.review import NO_ESTIMATE, effect_status_text
 
         status = (effect_status_text(k.loc[sid, "effect_status"]) if sid in k.index and "effect_status" in k
-                  else _("no estimate in step 5"))
+                  else effect_status_text(NO_ESTIMATE))
         return 0.0, np.nan, _("no holdout: step 5 sized none ({status})").format(status=status)
     n1, n0 = float(k.loc[sid, "holdout_customers"]), float(k.loc[sid, "reached_needed"])
     share = n1 / (n1 + n0) if n1 + n0 > 0 else 0.0

@@ -1,4 +1,4 @@
-"""Customer-level numerics on one thread.
+"""Customer-level numerics on one thread, and a fast ``isin`` for customer ids.
 
 scikit-learn's k-means (OpenMP) and numpy/scipy's BLAS start a thread per core and, between
 calls, keep their threads spinning. Where other processes share the cores (papermill's kernel
@@ -10,11 +10,25 @@ DuckDB, whose own threads are not affected; what runs here is customer-level.
 """
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
 from threadpoolctl import threadpool_limits
 
-__all__ = ["one_thread"]
+__all__ = ["one_thread", "isin"]
 
 
 def one_thread() -> threadpool_limits:
     """A context manager (and decorator) that runs OpenMP and BLAS code on one thread inside it."""
     return threadpool_limits(limits=1)
+
+
+def isin(x: pd.Series | pd.Index, among: object) -> pd.Series | np.ndarray:
+    """``x.isin(among)``, fast for text: pandas 3's ``isin`` on its Arrow-backed text turns
+    every value of ``among`` into an Arrow scalar one by one (5 s for 170,000 customer ids);
+    here both sides are compared as Python objects through a hash table (0.4 s). Other dtypes
+    go to pandas' own ``isin``. A Series gives a Series on its index, an Index an array."""
+    if not isinstance(x.dtype, pd.StringDtype):
+        return x.isin(among)
+    if isinstance(among, (set, frozenset)):
+        among = list(among)
+    return x.astype(object).isin(pd.Index(among, dtype=object))

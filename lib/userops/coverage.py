@@ -5,7 +5,7 @@ import ibis
 import numpy as np
 import pandas as pd
 
-from userops import features, i18n
+from userops import compute, features, i18n
 from userops import schema as s
 from userops.i18n import N_, _
 
@@ -108,13 +108,13 @@ def matrix(reached: pd.DataFrame, segments: pd.DataFrame, *, by: str, level: str
 
 def uncovered(segments: pd.DataFrame, reached: pd.DataFrame) -> pd.DataFrame:
     """The customers no strategy in the window reached (rows of ``segments``), by GMV."""
-    out = segments[~segments[s.CUSTOMER_ID].isin(reached[s.CUSTOMER_ID])]
+    out = segments[~compute.isin(segments[s.CUSTOMER_ID], reached[s.CUSTOMER_ID])]
     return out.sort_values(["monetary", s.CUSTOMER_ID], ascending=[False, True], ignore_index=True)
 
 
 def uncovered_summary(segments: pd.DataFrame, reached: pd.DataFrame, *, by: list[str]) -> pd.DataFrame:
     """Per segment: customers, uncovered customers, their share, and their share of total GMV."""
-    d = segments.assign(uncovered=~segments[s.CUSTOMER_ID].isin(reached[s.CUSTOMER_ID]))
+    d = segments.assign(uncovered=~compute.isin(segments[s.CUSTOMER_ID], reached[s.CUSTOMER_ID]))
     total = d["monetary"].sum()
     g = d.groupby(by, observed=True)
     out = pd.DataFrame({

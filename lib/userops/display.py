@@ -6,15 +6,17 @@ values reach the thousands), ``-`` for a missing value with the reason in a note
 no index column, numeric ids sorted as numbers, at most :data:`MAX_ROWS` rows (the full table is
 written as CSV beside the page and linked) and at most :data:`MAX_COLUMNS` value columns per table
 (a wider frame is split, each part repeating the key columns). Table ids come from ``name``, so
-the same frame gives byte-identical HTML.
+the same frame gives byte-identical HTML. Headers, notes and values are written in the report's
+language (:mod:`userops.i18n`): labels looked up when the table is made, numbers by Babel
+(:func:`number`, :func:`percent`), dates as ISO days in every language.
 """
 from __future__ import annotations
 
 import html
-from decimal import Decimal
 import os
 import re
 from collections.abc import Mapping
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +26,7 @@ from IPython.display import HTML, display
 from userops import artifacts, i18n, labels
 from userops.i18n import N_, _
 
-__all__ = ["show_table", "table_html", "blank_reason", "MAX_ROWS", "MAX_COLUMNS", "MISSING"]
+__all__ = ["show_table", "table_html", "blank_reason", "number", "percent", "MAX_ROWS", "MAX_COLUMNS", "MISSING"]
 
 MAX_ROWS = 25
 MAX_COLUMNS = 8  # value columns per table; a wider frame is split

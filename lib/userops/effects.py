@@ -14,7 +14,7 @@ from patsy import dmatrices
 from statsmodels.stats.power import NormalIndPower
 from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
-from userops import features, i18n
+from userops import compute, features, i18n
 from userops import schema as s
 from userops.i18n import N_, _
 
@@ -104,6 +104,7 @@ _TEMPLATES = (_TOO_FEW, _ESS, _SMD, _HEAVY, _OVERLAP, _OUTSIDE, _NO_PRE, _POPULA
 _MESSAGE_FIELDS = ("problems", "why", "why_population", "population", "gate")
 _NAME_FIELDS = ("type", "term")
 _NUMBER = r"[-+]?\d[\d,]*(?:\.\d+)?%?"
+_NAME = r"(?:(?!, ).)+?"  # a name inside a list of names joined by ", "
 # the columns of this module's frames that hold its words
 TEXT_COLUMNS = ("gate", "pool", "pool_reason", "placebo", "holdout", "persistence", "source", "outcome",
                 "dropped_terms")
@@ -114,7 +115,8 @@ def _pattern(template: str) -> re.Pattern:
     for literal, field, _spec, _conv in string.Formatter().parse(template):
         parts.append(re.escape(literal))
         if field is not None:
-            parts.append(f"(?P<{field}>{'.+?' if field in _MESSAGE_FIELDS + _NAME_FIELDS else _NUMBER})")
+            kind = ".+?" if field in _MESSAGE_FIELDS else _NAME if field in _NAME_FIELDS else _NUMBER
+            parts.append(f"(?P<{field}>{kind})")
     return re.compile("".join(parts))
 
 
@@ -123,8 +125,9 @@ _PATTERNS = [(t, _pattern(t)) for t in _TEMPLATES]
 
 def say(text: object) -> object:
     """One of the verdicts or reasons this module writes (English, as stored in its results and
-    artifacts) in the report's language; anything else (a value from data, a missing value)
-    unchanged. A reason's numbers and names are kept; reasons inside a reason are said in turn."""
+    artifacts), or any other message of the catalog, in the report's language; anything else (a
+    value from data, a missing value) unchanged. A reason's numbers and names are kept; reasons
+    inside a reason are said in turn."""
     if i18n.lang() == "en" or not isinstance(text, str) or not text:
         return text
     if text in _WORDS:
@@ -134,6 +137,8 @@ def say(text: object) -> object:
         if found:
             return _(template).format(**{k: say(v) if k in _MESSAGE_FIELDS else v
                                          for k, v in found.groupdict().items()})
+    if _(text) != text:  # a whole message of the catalog (another step's word for a missing verdict)
+        return _(text)
     if "; " in text:  # several problems of one gate
         return _("; ").join(str(say(part)) for part in text.split("; "))
     if ", " in text:  # several terms left out of a model
@@ -307,9 +312,9 @@ def design(weekly: pd.DataFrame | ibis.Table, *, strategy: pd.Series, strategies
     active = set(pre.index[pre["orders"] > 0])
     people = pd.DataFrame({s.CUSTOMER_ID: first.loc[first["first_week"] < w0, s.CUSTOMER_ID].to_numpy()})
     ids = people[s.CUSTOMER_ID]
-    people["treated"] = ids.isin(treated)
-    people["pool_same_type"] = ids.isin(exp_type[s.CUSTOMER_ID]) & (people["treated"] | ~ids.isin(contaminated))
-    people["pool_population"] = ids.isin(active) & ~ids.isin(reached_other)
+    people["treated"] = compute.isin(ids, treated)
+    people["pool_same_type"] = compute.isin(ids, exp_type[s.CUSTOMER_ID]) & (people["treated"] | ~compute.isin(ids, contaminated))
+    people["pool_population"] = compute.isin(ids, active) & ~compute.isin(ids, reached_other)
     people["eligible"] = people["pool_population" if eligibility == "population" else "pool_same_type"]
     cov = _covariates_from(sums, ids, w0=w0, responses=responses, bands=bands, band_days=band_days)
     people = people.merge(cov, on=s.CUSTOMER_ID, how="left")
@@ -410,9 +415,9 @@ def event_study(panel: pd.DataFrame, people: pd.DataFrame, *, weights: pd.Series
                 outcome: str = "spend") -> pd.DataFrame:
     """Effect by week relative to the start (week -1 is the reference), weighted, with CIs."""
     keep = people[weights > 0]
-    d = panel[panel[s.CUSTOMER_ID].isin(keep[s.CUSTOMER_ID])]
+    d = panel[compute.isin(panel[s.CUSTOMER_ID], keep[s.CUSTOMER_ID])]
     d = d.assign(w=d[s.CUSTOMER_ID].map(dict(zip(keep[s.CUSTOMER_ID], weights[weights > 0]))))
-    treated = d[s.CUSTOMER_ID].isin(set(keep.loc[keep["treated"], s.CUSTOMER_ID]))
+    treated = compute.isin(d[s.CUSTOMER_ID], set(keep.loc[keep["treated"], s.CUSTOMER_ID]))
     rels = sorted(r for r in d["rel_week"].unique() if r != -1)
     X = pd.DataFrame({f"k{r}": (treated & (d["rel_week"] == r)).astype(float) for r in rels},
                      index=d.index)
@@ -597,7 +602,7 @@ def holdout_size(people: pd.DataFrame, panel: pd.DataFrame | Periods, *, weeks: 
             raise ValueError(f"`weeks` ({weeks}) must be the run's weeks of the two-period panel ({panel.n_post})")
         means = treated.map(panel.means["holdout_spend"])
     else:
-        pre = panel[~panel["post"] & panel[s.CUSTOMER_ID].isin(treated)]
+        pre = panel[~panel["post"] & compute.isin(panel[s.CUSTOMER_ID], treated)]
         pre = pre[pre["rel_week"] >= -min(int(weeks), int(-panel["rel_week"].min()))]
         means = pre.groupby(s.CUSTOMER_ID)["spend"].mean()
     sd = float(means.std(ddof=1)) if len(treated) > 1 else np.nan
@@ -851,7 +856,7 @@ def response_table(designs: dict[str, Design], *, responses: pd.DataFrame | None
         who = people[people["treated"]].assign(strategy_id=sid)
         got = set() if responses is None else set(
             responses.loc[responses[s.STRATEGY_ID] == sid, s.CUSTOMER_ID])
-        rows.append(who.assign(responded=who[s.CUSTOMER_ID].isin(got)))
+        rows.append(who.assign(responded=compute.isin(who[s.CUSTOMER_ID], got)))
     out = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
     if attributes:
         if customers is None or any(a not in customers for a in attributes):
@@ -1058,7 +1063,7 @@ def _parts(d: Design | tuple[pd.DataFrame, pd.DataFrame]) -> tuple[pd.DataFrame,
 def _dense(weekly: pd.DataFrame, ids: pd.Series, weeks: pd.DatetimeIndex) -> pd.DataFrame:
     grid = pd.MultiIndex.from_product([ids.to_numpy(), weeks.astype("datetime64[us]")],
                                       names=[s.CUSTOMER_ID, "week"])
-    w = weekly[weekly["week"].isin(weeks) & weekly[s.CUSTOMER_ID].isin(ids)]
+    w = weekly[weekly["week"].isin(weeks) & compute.isin(weekly[s.CUSTOMER_ID], ids)]
     return (w.set_index([s.CUSTOMER_ID, "week"])[["orders", "spend"]]
             .reindex(grid, fill_value=0).reset_index())
 

@@ -207,7 +207,7 @@ def _signed_percent(share: float) -> str:
 
 def coverage(cal: pd.DataFrame, summary: pd.DataFrame, n_uncovered: int, n_customers: int) -> list[Finding]:
     """Step 4: how many strategies ran, who none reached and how well they converted."""
-    from userops import i18n
+    from userops import i18n, tiers
     from userops.i18n import _
 
     out: list[Finding] = []
@@ -225,7 +225,7 @@ def coverage(cal: pd.DataFrame, summary: pd.DataFrame, n_uncovered: int, n_custo
         if len(summary) and summary["uncovered_gmv"].sum() > 0:
             top = summary.sort_values(["uncovered_gmv", "lifecycle_stage"], ascending=[False, True]).iloc[0]
             text = _("{n} customers ({share}) were reached by no strategy; most of their GMV sits with {stage} "
-                     "customers ({k} of them).").format(stage=top["lifecycle_stage"],
+                     "customers ({k} of them).").format(stage=tiers.name(top["lifecycle_stage"]),
                                                         k=i18n.number(int(top["uncovered"])), **fields)
         else:
             text = _("{n} customers ({share}) were reached by no strategy.").format(**fields)

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 
 from userops.i18n import N_, _
 
-__all__ = ["LABELS", "KINDS", "label", "kind", "labels", "category_feature",
+__all__ = ["LABELS", "KINDS", "label", "kind", "labels", "is_model_term", "category_feature",
            "remember_categories", "remember", "category_of", "CATEGORY_PREFIX"]
 
 CATEGORY_PREFIX = "cat_"
@@ -166,7 +166,8 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "p_alive": (N_("P(alive) (%)"), "share"), "mean_p_alive": (N_("Mean P(alive) (%)"), "share"),
     "frequency_repeat": (N_("Repeat purchases"), "count"), "decile": (N_("Decile of prediction"), "count"),
     "predicted": (N_("Predicted repeat purchases"), "number"), "actual": (N_("Actual repeat purchases"), "count"),
-    "error": (N_("Predicted / actual - 1 (%)"), "share"), "model": (N_("Model"), "text"), "param": (N_("Parameter"), "text"),
+    "error": (N_("Predicted / actual - 1 (%)"), "share"), "model": (N_("Model"), "text"),
+    "param": (N_("Parameter"), "text"),
     "status": (N_("Status"), "text"), "disagreement": (N_("Disagreement"), "text"),
     "from_period": (N_("From period"), "text"), "customers_before": (N_("Buying customers before"), "count"),
     "customers_after": (N_("Buying customers after"), "count"), "orders_before": (N_("Orders before"), "count"),
@@ -183,7 +184,8 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "carried": (N_("Carried over the horizon"), "money"), "carried_low": (N_("Carried, 95% CI low"), "money"),
     "carried_high": (N_("Carried, 95% CI high"), "money"),
     "forward_gmv": (N_("Incremental GMV, window and horizon"), "money"), "forward_roi": (N_("Forward ROI"), "ratio"),
-    "forward_roi_low": (N_("Forward ROI 95% CI low"), "ratio"), "forward_roi_high": (N_("Forward ROI 95% CI high"), "ratio"),
+    "forward_roi_low": (N_("Forward ROI 95% CI low"), "ratio"),
+    "forward_roi_high": (N_("Forward ROI 95% CI high"), "ratio"),
     "forward": (N_("Forward view"), "text"), "file": (N_("File"), "text"), "tier": (N_("Tier"), "text"),
     "held_out": (N_("Held out"), "count"), "needed": (N_("Customers a test needs"), "count"),
     # generic
@@ -192,7 +194,8 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "max": (N_("Maximum"), "number"), "note": (N_("Note"), "text"), "rule": (N_("Rule"), "text"),
     "table": (N_("Table"), "text"), "parameter": (N_("Parameter"), "text"), "period": (N_("Period"), "text"),
     "label": (N_("Label"), "text"), "group": (N_("Group"), "text"), "share": (N_("Share (%)"), "share"),
-    "k": (N_("Number of clusters"), "count"), "statistic": (N_("Statistic"), "text"), "cut": (N_("Cut point"), "number"),
+    "k": (N_("Number of clusters"), "count"), "statistic": (N_("Statistic"), "text"),
+    "cut": (N_("Cut point"), "number"),
     # names whose English label is the name itself, made words (listed to be translated)
     "recency_band": (N_("Recency band"), "text"), "n": (N_("N"), "number"), "fitted": (N_("Fitted"), "number"),
     "kind": (N_("Kind"), "text"), "state": (N_("State"), "text"), "pair": (N_("Pair"), "text"),
@@ -208,6 +211,17 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "effect_high": (N_("Effect high"), "number"), "effect_se": (N_("Effect se"), "number"),
     "period_days": (N_("Period days"), "days"), "run_id": (N_("Run id"), "id"),
     "spend_before": (N_("Spend before"), "number"), "spend_after": (N_("Spend after"), "number"),
+    "Intercept": (N_("Intercept"), "number"),  # a model's term, in a table of terms
+    "drivers": (N_("Drivers"), "text"), "to period": (N_("To period"), "text"),
+    "frequency_part": (N_("Frequency part"), "number"), "basket_part": (N_("Basket part"), "number"),
+    "now": (N_("Now"), "number"), "projected": (N_("Projected"), "number"),
+    "cost_per_contact": (N_("Cost per contact"), "number"), "pooled": (N_("Pooled"), "text"),
+    "treated_baseline": (N_("Treated baseline"), "number"), "covariate": (N_("Covariate"), "text"),
+    "treated_mean": (N_("Treated mean"), "number"), "comparison_mean": (N_("Comparison mean"), "number"),
+    "weighted_comparison_mean": (N_("Weighted comparison mean"), "number"),
+    "comparison": (N_("Comparison"), "number"), "overall": (N_("Overall"), "number"), "tau": (N_("Tau"), "number"),
+    "marginal_effect": (N_("Marginal effect"), "number"), "c": (N_("C"), "number"), "x": (N_("X"), "number"),
+    "net_value": (N_("Net value"), "number"), "source": (N_("Source"), "text"),
 }
 LABELS: dict[str, str] = {k: v[0] for k, v in _ENTRIES.items()}
 KINDS: dict[str, str] = {k: v[1] for k, v in _ENTRIES.items()}
@@ -282,6 +296,12 @@ def label(name: object, *, categories: Mapping[str, str] | None = None) -> str:
         text = name.replace("_", " ").strip()
         return text[:1].upper() + text[1:]
     return name[:1].upper() + name[1:] if name.islower() else name
+
+
+def is_model_term(name: object) -> bool:
+    """Whether ``name`` is a model formula's term for a level of a categorical attribute
+    (``C(region)[T.north]``), which :func:`label` writes as "Region: north"."""
+    return isinstance(name, str) and _LEVEL.fullmatch(name) is not None
 
 
 def labels(names: Iterable[object], *, categories: Mapping[str, str] | None = None) -> list[str]:

@@ -234,13 +234,14 @@ def pooled_matrix(tr: pd.DataFrame, *, n_boot: int = 200, level: float = 0.95,
     d_idx = tr["dest"].cat.codes.to_numpy()
     cust = pd.factorize(tr[s.CUSTOMER_ID])[0]
     n_cust = cust.max() + 1
-    per_cust = np.zeros((n_cust, len(origins), len(dests)))
-    np.add.at(per_cust, (cust, o_idx, d_idx), 1.0)
+    cell = o_idx * len(dests) + d_idx  # each transition's cell of the matrix
     rng = np.random.default_rng(random_state)
     draws = np.empty((n_boot, len(origins), len(dests)))
     for b in range(n_boot):
         w = np.bincount(rng.integers(0, n_cust, n_cust), minlength=n_cust)
-        c = np.tensordot(w, per_cust, axes=1)
+        # the resampled counts: each transition weighted by how often its customer was drawn
+        # (sums of whole numbers, exact in any order; no dense customer x cell array)
+        c = np.bincount(cell, weights=w[cust], minlength=len(origins) * len(dests)).reshape(len(origins), len(dests))
         draws[b] = c / np.where(c.sum(axis=1, keepdims=True) > 0, c.sum(axis=1, keepdims=True), 1)
     lo = np.quantile(draws, (1 - level) / 2, axis=0)
     hi = np.quantile(draws, (1 + level) / 2, axis=0)

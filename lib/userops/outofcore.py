@@ -175,10 +175,11 @@ def _parquet_rows(path: Path, rows: list[int]) -> pd.DataFrame:
 
 
 @functools.lru_cache(maxsize=8)
-def _dst_hours(tz: str) -> tuple[pd.Timestamp, ...]:
-    """Local hours (naive, truncated) in ``tz`` near a change of its UTC offset, 1900-2200: a
-    naive time there may be repeated or skipped, so its row is parsed by pandas."""
-    days = pd.date_range("1899-12-30", "2200-01-03", freq="D", tz="UTC") + pd.Timedelta(hours=12)
+def _dst_hours(tz: str, first_year: int = 1900, last_year: int = 2199) -> tuple[pd.Timestamp, ...]:
+    """Local hours (naive, truncated) in ``tz`` near a change of its UTC offset, in the years
+    ``first_year`` to ``last_year`` (1900-2199 by default, the range of valid times): a naive
+    time there may be repeated or skipped, so its row is parsed by pandas."""
+    days = pd.date_range(f"{first_year - 1}-12-30", f"{last_year + 1}-01-03", freq="D", tz="UTC") + pd.Timedelta(hours=12)
     local = days.tz_convert(tz)
     offset = (local.tz_localize(None) - days.tz_localize(None)).to_numpy()
     changed = np.flatnonzero(offset[1:] != offset[:-1]) + 1
@@ -279,15 +280,20 @@ class _Cleaner:
         """SQL: the local time ``local`` of column ``c`` is near a daylight-saving change of the
         source's zone (its row is then parsed by pandas). A typed column is checked against the
         changes between its smallest and largest value only (Parquet statistics)."""
-        hours = _dst_hours(self.source_tz)
-        if not hours:
-            return "false"
         if self.types[c] != "VARCHAR":
             lo, hi = self.con.execute(f"SELECT min({_q(c)}), max({_q(c)}) FROM raw").fetchone()
             if lo is None:
                 return "false"
             lo, hi = pd.Timestamp(lo).tz_localize(None), pd.Timestamp(hi).tz_localize(None)
+            # only the changes of the years the column spans (and one either side)
+            years = (max(1900, lo.year - 1), min(2199, hi.year + 1))
+            hours = _dst_hours(self.source_tz, *years) if years[0] <= years[1] else ()
             hours = tuple(h for h in hours if lo - pd.Timedelta(hours=1) <= h <= hi)
+        else:
+            hours = _dst_hours(self.source_tz)
+            if not hours:
+                return "false"
+        if self.types[c] != "VARCHAR":
             if not hours:
                 return "false"
             if len(hours) <= 256:  # contiguous hours as ranges, compared in the column's own type

@@ -17,7 +17,7 @@ import jinja2
 import numpy as np
 import pandas as pd
 
-from userops import findings, i18n, library
+from userops import findings, i18n, library, review
 from userops.i18n import N_, _
 
 __all__ = ["DECISION_HEADERS", "decision_table", "decision_note", "step_nav", "render_index",
@@ -52,12 +52,12 @@ def decision_table(decided: pd.DataFrame):
         "reach_recommended": [i18n.number(v) for v in d["reach_recommended"]],
         "cost": [i18n.number(v) if np.isfinite(v) else _MISSING for v in d["cost"].astype(float)],
         "holdout_customers": [i18n.number(v) if np.isfinite(v) else "" for v in d["holdout_customers"].astype(float)],
-        "reason": d["reason"].astype(str)}).rename(columns=headers)
+        "reason": review.reasons_shown(d)}).rename(columns=headers)
     words = [headers[c] for c in ("strategy_id", "type", "action", "reason")]
     return (shown.style.format(escape="html").hide(axis="index").set_uuid("decisions")
             .set_table_attributes('class="decisions"')
             .set_properties(subset=words, **{"text-align": "left"})
-            .set_table_styles([{"selector": "th", "props": [("text-align", "left")]}])
+            .set_table_styles([{"selector": "th", "props": [("text-align", "left"), ("min-width", "4em")]}])
             .set_caption(decision_note(decided)))
 
 

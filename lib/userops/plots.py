@@ -30,7 +30,8 @@ from matplotlib.ticker import Formatter, PercentFormatter
 
 from userops import labels as names
 from userops.display import blank_reason, number, percent
-from userops.i18n import _
+from userops import i18n
+from userops.i18n import N_, _
 
 __all__ = ["setup", "cjk_font", "FONTS", "short_label", "return_curve", "treemap", "bars", "bubbles", "heatmap",
            "transition_heatmap", "flow", "stacked_shares", "timeline", "forest", "event_study",
@@ -80,12 +81,23 @@ def _rows(data, **_) -> str:
     return "" if len(data) else "no rows"
 
 
+# features whose names are plain words: a chart cannot tell them from a value of the same name
+# (the column "lapsed" and the state "lapsed"), so English shows them as they are; other languages
+# show the feature's label, through these messages
+_PLAIN_FEATURES = (N_("orders"), N_("spend"), N_("stores"), N_("categories"), N_("frequency"), N_("monetary"))
+
+
 def _named(values) -> list:
     """Values that are code names of columns or features (``snake_case`` names in
     :data:`userops.labels.LABELS`, or category features) as :func:`userops.labels.label` writes
-    them; other values (a state "lapsed", a segment "champions") unchanged."""
-    return [names.label(v) if isinstance(v, str) and "_" in v and (v in names.LABELS or names.category_of(v))
-            else v for v in values]
+    them; a feature named by a plain word (:data:`_PLAIN_FEATURES`) in the report's language; other
+    values (a state "lapsed", a segment "champions", a type "C": data, never looked up in the
+    catalog) unchanged. A model term (``C(region)[T.north]``) reads as its label in other
+    languages than English; the English report keeps showing the term as it always has."""
+    terms = i18n.lang() != "en"
+    return [(names.label(v) if ("_" in v and (v in names.LABELS or names.category_of(v)))
+             or (terms and names.is_model_term(v)) else _(v) if v in _PLAIN_FEATURES else v)
+            if isinstance(v, str) else v for v in values]
 
 
 def setup() -> None:
@@ -204,9 +216,13 @@ def bubbles(frame: pd.DataFrame, *, x: str, y: str, size: str, hue: str, hue_ord
     ax.set_xlabel(labels[x])
     ax.set_ylabel(labels[y])
     ax.set_title(title)
-    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize="x-small",
-              title=_("colour: {hue}; size: {size}").format(hue=names.label(hue), size=labels[size]),
-              title_fontsize="x-small")
+    legend = ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize="x-small",
+                       title=_("colour: {hue}; size: {size}").format(hue=names.label(hue), size=labels[size]),
+                       title_fontsize="x-small")
+    if i18n.lang() != "en":  # seaborn heads the colour and size entries with the column names
+        for text in legend.get_texts():
+            if text.get_text() in (hue, size):
+                text.set_text(names.label(hue) if text.get_text() == hue else labels[size])
     return ax
 
 
@@ -553,8 +569,7 @@ def _value(value: float, *, share: bool) -> str:
 
 
 def _legend_entry(column: object) -> str:
-    """A column's legend entry: its label when it is a code name of a column or feature, else
-    the column's name in the report's language (a state such as ``up``, a group such as
-    ``frequency only``; a name the catalog does not know reads as it is)."""
-    shown = _named([column])[0]
-    return _(shown) if isinstance(shown, str) and shown == column else shown
+    """A column's legend entry: its label when it is a code name of a column or feature (see
+    :func:`_named`), else the column's name as given (a state such as ``up``, shown in the report's
+    language by the step that names the columns)."""
+    return _named([column])[0]

@@ -13,7 +13,7 @@ from sklearn.preprocessing import StandardScaler
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportions_ztest
 
-from userops import i18n, schema as s
+from userops import compute, i18n, schema as s
 from userops.compute import one_thread
 from userops.i18n import N_, _
 from userops.labels import CATEGORY_PREFIX, category_of, remember_categories
@@ -249,7 +249,7 @@ def lookalike(table: pd.DataFrame, seed: pd.Index, *, features: list[str], holdo
     the top decile) and ``coefficients``.
     """
     ids = table[s.CUSTOMER_ID].to_numpy()
-    in_seed = np.isin(ids, seed)
+    in_seed = np.asarray(compute.isin(table[s.CUSTOMER_ID], seed), dtype=bool)
     note = (_("no preference feature varies across the customers, so there is nothing to match on")
             if not features else
             _("the seed group has {seed} customers with features and {rest} are outside it; at least {least} "

@@ -41,6 +41,7 @@ def definitions() -> pd.DataFrame:
     return DEFINITIONS.assign(definition=[_(d) for d in DEFINITIONS["definition"]])
 
 
+NO_ESTIMATE = N_("no estimate in step 5")  # the effect_status of a strategy step 5 has no row for
 KPI_COLUMNS = ("reach", "participants", "gmv", "responses", "type", "weeks", "conversion", "arpu",
                "cost", "incremental_gmv", "inc_low", "inc_high", "effect_status", "roi", "roi_low",
                "roi_high", "holdout_customers", "reached_needed", "holdout_weeks")
@@ -86,7 +87,7 @@ def kpis(reached: pd.DataFrame, responses: pd.DataFrame | None, weekly: pd.DataF
            else pd.DataFrame(columns=wanted)).reindex(columns=wanted)
     for col, src in (("incremental_gmv", "estimate"), ("inc_low", "ci_low"), ("inc_high", "ci_high")):
         out[col] = out[s.STRATEGY_ID].map(eff[src]).astype(float) * out["weeks"] * out["reach"]
-    out["effect_status"] = out[s.STRATEGY_ID].map(eff["gate"]).fillna("no estimate in step 5")
+    out["effect_status"] = out[s.STRATEGY_ID].map(eff["gate"]).fillna(NO_ESTIMATE)
     for col in ("holdout_customers", "reached_needed", "holdout_weeks"):
         out[col] = out[s.STRATEGY_ID].map(eff[col]).astype(float)
     cost = out["cost"].where(out["cost"] > 0)
@@ -288,11 +289,12 @@ def reasons_shown(decided: pd.DataFrame) -> list[str]:
     return [reason_text(f) for f in decided["reason_fields"]]
 
 
-def shown(kpi: pd.DataFrame) -> pd.DataFrame:
-    """A KPI table (:func:`kpis`) for display: step 5's verdict (``effect_status``) in the
-    report's language (the stored table keeps it English)."""
-    return kpi.assign(effect_status=[effect_status_text(v) for v in kpi["effect_status"]]) \
-        if "effect_status" in kpi else kpi
+def shown(frame: pd.DataFrame) -> pd.DataFrame:
+    """A step 6 table (:func:`kpis`, :func:`allocate`) for display: step 5's words in it (the
+    verdict ``effect_status``, the effect's ``source``) in the report's language (the stored
+    tables keep them English)."""
+    cols = [c for c in ("effect_status", "source") if c in frame.columns]
+    return frame.assign(**{c: [effect_status_text(v) for v in frame[c]] for c in cols}) if cols else frame
 
 
 def effect_status_text(status: str) -> str:
@@ -300,8 +302,7 @@ def effect_status_text(status: str) -> str:
     report shows it."""
     from userops import effects
 
-    say = getattr(effects, "say", _)  # TODO(i18n-s6): effects.say once step 5's part is on main
-    return say(status)
+    return _(status) if status == NO_ESTIMATE else effects.say(status)
 
 
 def alerts(current: pd.DataFrame, previous: pd.DataFrame, *, metrics: tuple[str, ...] = ("conversion", "arpu"),

@@ -10,7 +10,9 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
+from userops import compute
 from userops import schema as s
+from userops.i18n import N_, _
 
 __all__ = ["Cleaned", "clean_table", "normalize_columns", "reject_summary", "reconcile", "COLUMN_ALIASES",
            "DECIMALS", "MAX_ABS_VALUE", "TIME_RANGE", "LOW_ID_MATCH", "canonical_ids"]
@@ -214,6 +216,32 @@ _COUNT_NOTES = ("ts_dst_ambiguous_kept", "ts_dst_gap_shifted", "ids_merged")
 _SHARE_NOTES = ("customer_ids_in_transactions", "strategy_ids_in_strategies")
 
 
+# a reason as the load writes it (English, kept in the rejects and the manifest) -> as a reader sees it
+_REASONS = (
+    (re.compile(r"missing or unparseable (\w+)"), N_("missing or unparseable {column}")),
+    (re.compile(r"unparseable (\w+)"), N_("unparseable {column}")),
+    (re.compile(r"ambiguous (\w+) under decimal='(.*)'"), N_("ambiguous {column} under decimal='{decimal}'")),
+    (re.compile(r"(\w+) out of range"), N_("{column} out of range")),
+    (re.compile(r"duplicate line"), N_("duplicate line")),
+    (re.compile(r"duplicate order line"), N_("duplicate order line")),
+    (re.compile(r"duplicate ([\w+]+)"), N_("duplicate {column}")),
+    (re.compile(r"unknown strategy_id"), N_("unknown strategy_id")),
+    (re.compile(r"after as_of"), N_("after as_of")),
+    (re.compile(r"end before start"), N_("end before start")),
+)
+
+
+def shown_reason(reason: object) -> str:
+    """A set-aside row's reason in the report's language (the stored reason stays English)."""
+    text = str(reason)
+    for pattern, message in _REASONS:
+        found = pattern.fullmatch(text)
+        if found:
+            fields = dict(zip(("column", "decimal"), found.groups()))
+            return _(message).format(**fields)
+    return text
+
+
 def _labels(problem: pd.Series, source: pd.Series, *, col: str, required: bool,
             decimal: str) -> pd.Series:
     """The reason a row is set aside for ``col``, from what :func:`_parse` found wrong."""
@@ -392,7 +420,7 @@ def _id_matches(parsed: pd.DataFrame, *, customer_ids: pd.Index | None,
             continue
         ids = pd.Index(parsed[col].dropna().unique())
         if len(ids):
-            out[key] = float(ids.isin(ref).mean())
+            out[key] = float(compute.isin(ids, ref).mean())
     return out
 
 

@@ -33,6 +33,9 @@ import nbformat
 sys.path.insert(0, str(Path(__file__).parent))
 import shapes  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).parents[1]))
+import i18n_checks  # noqa: E402
+
 __all__ = ["StepReport", "RunReport", "run_folder", "run_shape", "inspect_notebook", "table",
            "RESULTS", "SAMPLE", "SAMPLE_RUNS", "STEPS"]
 
@@ -103,13 +106,16 @@ def run_folder(name: str, data: Path, *, as_of: str, out: Path, params: dict[str
     return RunReport(name, proc.returncode, proc.stderr.strip(), round(seconds, 1), steps, folder)
 
 
-def run_shape(name: str, root: Path) -> RunReport:
-    """Write shape ``name`` (or the shipped ``sample``) under ``root`` and run it."""
+def run_shape(name: str, root: Path, *, extra: dict[str, object] | None = None) -> RunReport:
+    """Write shape ``name`` (or the shipped ``sample``) under ``root`` and run it, with the
+    shape's parameters and ``extra`` ones (e.g. ``lang``)."""
     root.mkdir(parents=True, exist_ok=True)
     if name in SAMPLE_RUNS:
-        return run_folder(name, SAMPLE, as_of="2017-12-31", out=root / "out", params=SAMPLE_RUNS[name])
+        return run_folder(name, SAMPLE, as_of="2017-12-31", out=root / "out",
+                          params={**SAMPLE_RUNS[name], **(extra or {})})
     shape = shapes.write(name, root / "data")
-    return run_folder(name, root / "data", as_of=shape.as_of, out=root / "out", params=shape.params)
+    return run_folder(name, root / "data", as_of=shape.as_of, out=root / "out",
+                      params={**shape.params, **(extra or {})})
 
 
 def inspect_notebook(path: Path) -> tuple[list[str], dict[str, str]]:
@@ -215,17 +221,29 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("names", nargs="*", help=f"shapes (default: all, sample and sample_period_M): {', '.join(shapes.SHAPES)}")
     parser.add_argument("--out", help="keep the runs here (default: a temporary folder)")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="a parameter for every shape, e.g. lang=ja (then the pages are also searched "
+                             "for English sentences, tests/i18n_checks.py)")
     args = parser.parse_args(argv)
     names = args.names or [*shapes.SHAPES, *SAMPLE_RUNS]
+    extra = dict(item.split("=", 1) for item in args.set)
+    english: dict[str, dict[str, list[str]]] = {}
     with tempfile.TemporaryDirectory(prefix="userops-shapes-") as tmp:
         root = Path(args.out or tmp)
         results = []
         for name in names:
-            results.append(run_shape(name, root / name))
+            results.append(run_shape(name, root / name, extra=extra))
             print(f"{name}: exit {results[-1].exit_code} in {results[-1].seconds:.0f}s", flush=True)
+            folder = next(iter(sorted((root / name / "out").glob("[0-9]*-[0-9]*-[0-9]*"))), None)
+            if extra.get("lang", "en") != "en" and folder is not None:
+                english[name] = {p: r for p, r in i18n_checks.check_report(folder).items() if r}
         print(table(results))
         print(details(results))
-    return 0 if all(r.exit_code == 0 for r in results) else 1
+        for name, pages in english.items():
+            print(f"{name}: English left on {len(pages)} page(s)")
+            for page, runs in pages.items():
+                print(f"    {page}: {len(runs)}: " + " | ".join(runs[:6]))
+    return 0 if all(r.exit_code == 0 for r in results) and not any(english.values()) else 1
 
 
 if __name__ == "__main__":

@@ -9,7 +9,8 @@ import pandas as pd
 
 from userops import i18n
 from userops.clv import MIN_REPEATERS, Forward, shown as _shown_values, signed_percent, status_name
-from userops.i18n import _, ngettext
+from userops.i18n import N_, _, ngettext
+from userops.narrative.tiering import sentences
 
 __all__ = ["clv_definitions", "clv_holdout_prose", "clv_fit_prose", "stage_alive_prose", "clv_headlines",
            "bridge_prose", "bridge_check_prose", "persistence_prose", "forward_roi_prose", "audiences_prose", "forward_label"]
@@ -39,16 +40,16 @@ def clv_holdout_prose(fw: Forward) -> str:
         return f"_{fw.reason}_"
     t, h = fw.total, fw.holdout
     worst = h.loc[h["error"].abs().idxmax()] if h["error"].notna().any() else None
-    tail = (" " + _("The largest miss is in decile {decile} of prediction ({predicted} predicted, {actual} actual, "
+    tail = (_("The largest miss is in decile {decile} of prediction ({predicted} predicted, {actual} actual, "
                     "{error}).").format(decile=int(worst["decile"]), predicted=i18n.number(worst["predicted"]),
                                         actual=i18n.number(worst["actual"]),
                                         error=signed_percent(worst["error"], 0)) if worst is not None else "")
-    return _("Fitted on the purchases up to {end}, the model predicted **{predicted}** repeat purchases by the "
+    return sentences(_("Fitted on the purchases up to {end}, the model predicted **{predicted}** repeat purchases by the "
              "**{customers}** customers of that period in the {days} days after; **{actual}** happened "
              "(**{error}**).").format(
         end=_day(fw.calibration_end), predicted=i18n.number(t["predicted"]),
         customers=i18n.number(int(t["customers"])), days=fw.holdout_days, actual=i18n.number(t["actual"]),
-        error=signed_percent(t["error"], 1)) + f"{tail} **{fw.reason}**"
+        error=signed_percent(t["error"], 1)), tail, f"**{fw.reason}**")
 
 
 def _params(params: dict[str, float], se: dict[str, float]) -> str:
@@ -93,7 +94,7 @@ def clv_fit_prose(fw: Forward) -> str:
     if not fw.used:
         parts.append("**" + _("Tiers do not carry these predictions: {status}.").format(status=status_name(fw.status))
                      + "**")
-    return " ".join(parts)
+    return sentences(*parts)
 
 
 def stage_alive_prose(cross: pd.DataFrame, disagreements: pd.DataFrame, *, level: float) -> str:
@@ -115,13 +116,14 @@ def stage_alive_prose(cross: pd.DataFrame, disagreements: pd.DataFrame, *, level
 
 
 def clv_headlines(fw: Forward) -> dict[str, object]:
-    """Headline numbers of the forward model for the report index (labels in the report's language)."""
-    out: dict[str, object] = {_("forward model"): status_name(fw.status)}
+    """Headline numbers of the forward model for the report index: the keys are English (the index
+    shows them translated), the values in the report's language."""
+    out: dict[str, object] = {N_("forward model"): status_name(fw.status)}
     if fw.total:
-        out[_("holdout error")] = signed_percent(fw.total["error"], 1) if np.isfinite(fw.total["error"]) else _("n/a")
+        out[N_("holdout error")] = signed_percent(fw.total["error"], 1) if np.isfinite(fw.total["error"]) else _("n/a")
     if fw.used and fw.customers["expected_value"].notna().any():
-        out[_("expected value, next {days} days").format(days=fw.horizon_days)] = i18n.number(
-            fw.customers["expected_value"].sum())
+        out[N_("expected value over the horizon")] = _("{value} (next {days} days)").format(
+            value=i18n.number(fw.customers["expected_value"].sum()), days=fw.horizon_days)
     return out
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from userops import i18n
+from userops import i18n, tiers
 from userops.coverage import NO_ORDERS
 from userops.i18n import N_, _, ngettext
 from userops.narrative.effects import sentences
@@ -59,7 +59,7 @@ def coverage_prose(m: pd.DataFrame, *, by: str, note: str = "", what: str = "",
     cell = _("**{type}** in **{segment}**").format
     m = m.sort_values(["type", by])
     his, hi_p = extremes(m, "share_reached", largest=True, shown=pct)
-    where = name_list([cell(type=r["type"], segment=r[by]) for _i, r in his.iterrows()], bold=False)
+    where = name_list([cell(type=r["type"], segment=tiers.name(r[by])) for _i, r in his.iterrows()], bold=False)
     if len(his) == 1:
         hi = his.iloc[0]
         text = _("The highest coverage is {where}: {share} of its {size} customers were reached.").format(
@@ -72,7 +72,7 @@ def coverage_prose(m: pd.DataFrame, *, by: str, note: str = "", what: str = "",
         return sentences(text, _("No segment has {min_size} customers or more, so no lowest coverage is "
                                  "named.").format(min_size=i18n.number(min_size)))
     los, lo_p = extremes(big, "share_reached", largest=False, shown=pct)
-    where = name_list([cell(type=r["type"], segment=r[by]) for _i, r in los.iterrows()], bold=False)
+    where = name_list([cell(type=r["type"], segment=tiers.name(r[by])) for _i, r in los.iterrows()], bold=False)
     if len(los) == 1:
         return sentences(text, _("The lowest, among segments with at least {min_size} customers, is {where} "
                                  "({share}).").format(min_size=i18n.number(min_size), where=where, share=lo_p))
@@ -92,7 +92,7 @@ def uncovered_prose(summary: pd.DataFrame, *, n_customers: int, file: str) -> st
              "**{gmv}** of GMV. The largest part of that GMV sits in **{group}** ({group_gmv} of all GMV, "
              "{group_n} customers). The full list, by GMV, is in `{file}` next to this report.").format(
         n=i18n.number(n), total=i18n.number(n_customers), share=i18n.percent(n / n_customers, 1),
-        gmv=i18n.percent(gmv, 1), group=top.iloc[0], group_gmv=i18n.percent(top["uncovered_gmv_share"], 1),
+        gmv=i18n.percent(gmv, 1), group=tiers.name(top.iloc[0]), group_gmv=i18n.percent(top["uncovered_gmv_share"], 1),
         group_n=i18n.number(int(top["uncovered"])), file=file)
 
 
@@ -108,13 +108,13 @@ def intensity_prose(inten: pd.DataFrame, *, by: str, note: str = "") -> str:
     top_col = inten.columns[-1]
     hi = his.iloc[0]
     most = (_("{names} customers were reached most often: **{mean}** strategies on average, and {share} of them "
-              "{times} times.").format(names=name_list(list(his[by])), mean=hi_v,
+              "{times} times.").format(names=name_list([tiers.name(v) for v in his[by]]), mean=hi_v,
                                        share=i18n.percent(hi[top_col], 0), times=top_col)
             if len(his) == 1 else
             _("{names} customers were reached most often: **{mean}** strategies on average.").format(
-                names=name_list(list(his[by])), mean=hi_v))
+                names=name_list([tiers.name(v) for v in his[by]]), mean=hi_v))
     return sentences(most, _("{names} were reached least ({mean} on average).").format(
-        names=name_list(list(los[by])), mean=lo_v))
+        names=name_list([tiers.name(v) for v in los[by]]), mean=lo_v))
 
 
 def overlap_prose(ov: pd.DataFrame, *, note: str = "") -> str:

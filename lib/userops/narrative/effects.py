@@ -6,9 +6,13 @@ import pandas as pd
 
 from userops import i18n
 from userops.effects import GATE_KINDS, say
-from userops.i18n import _
+from userops.i18n import N_, _
 from userops.labels import label
 from userops.narrative.wording import extremes, name_list, not_drawn
+
+# the index's labels of this step's headline numbers (keys as the run status records them)
+HEADLINES = (N_("strategies with an estimate"), N_("effect distinguishable from zero"), N_("placebo checks passed"),
+             N_("median holdout to see break-even"))
 
 __all__ = ["effects_prose", "placebo_prose", "dropped_prose", "holdout_prose", "balance_prose", "event_prose", "heterogeneity_prose", "drivers_prose", "effects_headlines", "signed", "signed_percent", "sentences"]
 
@@ -262,7 +266,7 @@ def effects_headlines(results: pd.DataFrame, pooled: pd.DataFrame) -> dict[str, 
     if len(sized):
         out["median holdout to see break-even"] = _("{n} customers").format(
             n=i18n.number(sized["holdout_customers"].median()))
-    for x in pooled.itertuples():
-        out[f"{x.type} pooled effect on weekly spend"] = _("{estimate} [{low}, {high}]").format(
+    for x in pooled.itertuples():  # a key per type: in the report's language (the index says it as it is)
+        out[_("{type} pooled effect on weekly spend").format(type=x.type)] = _("{estimate} [{low}, {high}]").format(
             **_interval(x.estimate, x.ci_low, x.ci_high))
     return out

@@ -8,12 +8,13 @@ import numpy as np
 import pandas as pd
 
 from userops import i18n
+from userops.validation import shown_reason
 from userops.datasets import Dataset
 from userops.i18n import N_, _, ngettext
 from userops.tiers import Lifecycle, Thresholds, name
 from userops.validation import LOW_ID_MATCH
 
-__all__ = ["run_parameters", "data_quality", "rfm_overview", "fitted_curve", "unavailable", "lifecycle_prose", "coverage_check", "group_prose", "concentration_prose", "correlation_prose", "stage_prose", "cross_prose", "sensitivity_prose", "headlines", "artifact_list", "provenance"]
+__all__ = ["run_parameters", "data_quality", "rfm_overview", "fitted_curve", "unavailable", "lifecycle_prose", "coverage_check", "group_prose", "concentration_prose", "correlation_prose", "stage_prose", "cross_prose", "sensitivity_prose", "headlines", "artifact_list", "provenance", "sentences"]
 
 
 def run_parameters(namespace: dict[str, object], *, names: list[str], source: str) -> str:
@@ -31,13 +32,13 @@ def data_quality(ds: Dataset) -> str:
     rec = ds.reconciliation.set_index("table").loc["transactions"]
     n_rej = int(rec["rejected_rows"])
     reasons = ds.rejects[ds.rejects["table"] == "transactions"]
-    why = _("; ").join(_("{reason}: {n}").format(reason=r.reason, n=i18n.number(r.rows))
+    why = _("; ").join(_("{reason}: {n}").format(reason=shown_reason(r.reason), n=i18n.number(r.rows))
                        for r in reasons.itertuples()) or _("none")
     returns = rec["return_amount"] / (rec["kept_amount"] + rec["return_amount"]) if (
         rec["kept_amount"] + rec["return_amount"]) else 0.0
     other = _(", ").join(_("{table}: {n}").format(table=t, n=i18n.number(n))
                          for t, n in ds.row_counts().items() if t != "transactions")
-    return (
+    return sentences(
         _("Of **{input}** transaction lines, **{kept}** were kept and **{rejected}** set aside ({why}). "
           "GMV kept: **{kept_gmv}**; set aside: **{rejected_gmv}**; together **{input_gmv}**, the input total. "
           "Returns (negative lines) are kept and netted: they are **{returns}** of gross sales. "
@@ -45,9 +46,8 @@ def data_quality(ds: Dataset) -> str:
             input=i18n.number(int(rec["input_rows"])), kept=i18n.number(int(rec["kept_rows"])),
             rejected=i18n.number(n_rej), why=why, kept_gmv=i18n.money(rec["kept_amount"]),
             rejected_gmv=i18n.money(rec["rejected_amount"]), input_gmv=i18n.money(rec["input_amount"]),
-            returns=i18n.percent(returns, 2), tz=ds.data_tz, other=other or _("none"))
-        + "".join(f" {sentence}" for sentence in _adjustments(ds.reconciliation))
-    )
+            returns=i18n.percent(returns, 2), tz=ds.data_tz, other=other or _("none")),
+        *_adjustments(ds.reconciliation))
 
 
 def _adjustments(rec: pd.DataFrame) -> list[str]:
@@ -120,28 +120,27 @@ def lifecycle_prose(lifecycle: Lifecycle, thresholds: Thresholds) -> str:
     hi, lo = lifecycle.levels
     days = _("at risk after **{at_risk}** days, dormant after **{dormant}** days").format(
         at_risk=thresholds.at_risk_days, dormant=thresholds.dormant_days)
-    shown = " " + _("The curve over **{n}** customer snapshots is shown for reference.").format(
+    shown = _("The curve over **{n}** customer snapshots is shown for reference.").format(
         n=i18n.number(lifecycle.n_snapshots))
     if lifecycle.source == "defaults":
-        return _("The data cannot give the lifecycle thresholds ({reason}), so the stated defaults of the run "
+        return sentences(_("The data cannot give the lifecycle thresholds ({reason}), so the stated defaults of the run "
                  "parameters are used: {days}. Treat the lifecycle stages as indicative; a year of history with "
                  "customers who come back and customers who do not would let the thresholds be read off the "
-                 "data.").format(reason=lifecycle.reason, days=days) + (shown if len(lifecycle.curve) else "")
+                 "data.").format(reason=lifecycle.reason, days=days), shown if len(lifecycle.curve) else "")
     if lifecycle.curve.empty:
         return _("No snapshots were available; the thresholds are set by hand: {days}.").format(days=days)
     tail = lifecycle.curve.iloc[-1]
-    last = " " + _("In the last band ({band} days, n={n}) **{share}** came back within the horizon.").format(
+    last = _("In the last band ({band} days, n={n}) **{share}** came back within the horizon.").format(
         band=tail["recency_band"], n=i18n.number(int(tail["n"])), share=_pct(tail["observed"], 0))
     if not lifecycle.derived:
-        return _("The thresholds are set by hand in the run parameters: {days}.").format(days=days) + shown + last
-    return (
+        return sentences(_("The thresholds are set by hand in the run parameters: {days}.").format(days=days), shown, last)
+    return sentences(
         _("Over **{n}** customer snapshots, the chance of ordering again within {horizon} days falls below "
           "**{high}** once **{at_risk} days** have passed since the last order (the *at risk* threshold) and "
           "below **{low}** after **{dormant} days** (*dormant*).").format(
             n=i18n.number(lifecycle.n_snapshots), horizon=lifecycle.horizon_days, high=i18n.percent(hi),
-            at_risk=lifecycle.at_risk_days, low=i18n.percent(lo), dormant=lifecycle.dormant_days)
-        + last + " " + _("So *dormant* means asleep, not gone.")
-    )
+            at_risk=lifecycle.at_risk_days, low=i18n.percent(lo), dormant=lifecycle.dormant_days),
+        last, _("So *dormant* means asleep, not gone."))
 
 
 def coverage_check(tiered: pd.DataFrame) -> str:
@@ -244,10 +243,10 @@ def stage_prose(stages: pd.DataFrame, thresholds: Thresholds, *, growth_seen: bo
           "**{new}** are new (first order in the last {recent} days and at least {dormant} days after the data "
           "start, so that customers already shopping when the data begins are not called new).").format(
             twice=2 * t.recent_days, **new))
-    return _("**{lapse}** customers ({share}) have not ordered for more than {days} days (at risk or dormant); "
+    return sentences(_("**{lapse}** customers ({share}) have not ordered for more than {days} days (at risk or dormant); "
              "they brought **{gmv}** of the window's GMV.").format(
         lapse=i18n.number(int(lapse)), share=_pct(lapse / s["customers"].sum(), 1), days=t.at_risk_days,
-        gmv=_pct(lapse_gmv, 1)) + " " + rest
+        gmv=_pct(lapse_gmv, 1)), rest)
 
 
 def cross_prose(cross: pd.DataFrame) -> str:
@@ -274,17 +273,18 @@ def sensitivity_prose(sens: pd.DataFrame, *, n: int) -> str:
 
 
 def headlines(tiered: pd.DataFrame, thresholds: Thresholds) -> dict[str, object]:
-    """Headline numbers of step 1 for the report index (labels in the report's language)."""
+    """Headline numbers of step 1 for the report index: the keys are English (the index shows them
+    translated), the values in the report's language."""
     champions = tiered["rf_segment"] == "champions"
     gmv = tiered["monetary"].sum()
     lapsing = tiered["lifecycle_stage"].isin(["at_risk", "dormant"])
     return {
-        _("customers tiered"): i18n.number(len(tiered)),
-        _("champions"): _("{n} ({share} of GMV)").format(
+        N_("customers tiered"): i18n.number(len(tiered)),
+        N_("champions"): _("{n} ({share} of GMV)").format(
             n=i18n.number(int(champions.sum())), share=_pct(tiered.loc[champions, "monetary"].sum() / gmv, 1)),
-        _("at risk or dormant"): _("{n} ({share})").format(n=i18n.number(int(lapsing.sum())),
+        N_("at risk or dormant"): _("{n} ({share})").format(n=i18n.number(int(lapsing.sum())),
                                                            share=_pct(lapsing.mean(), 1)),
-        _("lifecycle thresholds"): _("at risk > {at_risk} d, dormant > {dormant} d").format(
+        N_("lifecycle thresholds"): _("at risk > {at_risk} d, dormant > {dormant} d").format(
             at_risk=thresholds.at_risk_days, dormant=thresholds.dormant_days),
     }
 
@@ -301,6 +301,18 @@ def provenance(ds: Dataset) -> str:
     return _("Data source **{source}**, cut-off **{date}**, time zone {tz}; rows: {counts}. Packages: "
              "{versions}.").format(source=ds.source, date=ds.as_of.date(), tz=ds.data_tz, counts=counts,
                                    versions=versions)
+
+
+def sentences(*parts: str) -> str:
+    """Sentences (already in the report's language) as one paragraph: empty parts left out, a
+    blank between two sentences, none after a full-width stop (Japanese sets none)."""
+    out = ""
+    for part in (p for p in parts if p):
+        out += ("" if not out or out.endswith(_FULL_WIDTH_ENDS) else " ") + part
+    return out
+
+
+_FULL_WIDTH_ENDS = ("。", "）", "！", "？", "」")
 
 
 # -- private helpers ------------------------------------------------------------------------
