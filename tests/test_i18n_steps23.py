@@ -27,9 +27,13 @@ def english_left(sentence: str) -> list[str]:
 
 
 def bold_broken(sentence: str) -> bool:
-    """Whether the Markdown renderer of the report leaves a ``**`` unmatched (in Japanese a bold
-    value ending in ``%`` or ``+`` right before a kana is not closed by CommonMark)."""
-    return "**" in markdown2html_mistune(sentence)
+    """Whether the Markdown renderer of the report leaves a ``**`` unmatched or pairs them
+    otherwise than written (in Japanese a bold value ending in ``%`` or ``+`` right before a kana
+    is not closed there by CommonMark, and the next ``**`` closes it)."""
+    html = markdown2html_mistune(sentence)
+    tags = re.findall(r"</?strong>", html)
+    nested = any(a == b for a, b in zip(tags, tags[1:]))  # <strong>48%<strong>です…</strong>21%</strong>
+    return "**" in html or nested or len(tags) != sentence.count("**")
 
 
 @pytest.fixture
