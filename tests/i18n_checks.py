@@ -72,10 +72,21 @@ def english_runs(texts: list[str], values: list[str]) -> list[str]:
     return found
 
 
+def stray_markup(texts: list[str]) -> list[str]:
+    """Texts showing markdown's ``**`` or ``__`` as written: bold the renderer did not close (in
+    Japanese, CommonMark does not close ``**48%**`` right before a kana)."""
+    return [t for t in texts if "**" in t or "__" in t]
+
+
 def check_report(report: Path) -> dict[str, list[str]]:
-    """Page name -> its English runs, for every HTML page of a dated report folder."""
+    """Page name -> its English runs and texts with stray bold markup, for every HTML page of a
+    dated report folder."""
     values = data_values(report)
-    return {p.name: english_runs(page_text(p), values) for p in sorted(report.glob("*.html"))}
+    found = {}
+    for p in sorted(report.glob("*.html")):
+        texts = page_text(p)
+        found[p.name] = english_runs(texts, values) + [f"stray markup: {t[:80]}" for t in stray_markup(texts)]
+    return found
 
 
 def main(argv: list[str]) -> int:

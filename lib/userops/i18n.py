@@ -25,7 +25,7 @@ import io
 import re
 import sys
 from collections.abc import Iterator
-from datetime import date as _date
+from datetime import date as _date, datetime as _datetime
 from pathlib import Path
 
 from babel import Locale, dates as _dates, numbers as _numbers
@@ -122,7 +122,9 @@ def date(value: object, *, style: str = "long") -> str:
     ``short`` gives the ISO form, the same in every language."""
     import pandas as pd
 
-    day = pd.Timestamp(value).date() if not isinstance(value, _date) else value
+    if isinstance(value, _datetime):  # a datetime (a pandas Timestamp too) is a date with a time
+        value = value.date()
+    day = value if isinstance(value, _date) else pd.Timestamp(value).date()
     if style == "short":
         return day.isoformat()
     return _dates.format_date(day, format=style, locale=_locale())
