@@ -93,7 +93,7 @@ def test_step_6_prose_in_japanese_has_no_english_sentence(japanese):
                           "incremental_gmv": [300.0]})
     front = pd.DataFrame({"budget": [0.0, 100.0, 200.0], "incremental_gmv": [0.0, 300.0, 400.0]})
     prev = pd.DataFrame({"as_of": ["2017-09-30"], "run_id": ["r0"]})
-    al = pd.DataFrame({"type": ["t1"], "metric": ["conversion"], "previous": [0.1], "current": [0.15],
+    al = pd.DataFrame({"type": ["t1"], "metric": ["conversion"], "previous": [0.1], "this_run": [0.15],
                        "change": [0.5], "alert": [True]})
     index = pd.DataFrame({s.STRATEGY_ID: ["A", audiences.UNCOVERED], "customers": [200, 7], "held_out": [20, 0],
                           "needed": [5000.0, np.nan]})

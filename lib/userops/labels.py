@@ -158,6 +158,7 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "value_per_customer": (N_("Expected incremental spend per customer-week"), "money"),
     "budget": (N_("Budget"), "money"), "action": (N_("Action"), "text"), "alert": (N_("Alert"), "text"),
     "change": (N_("Relative change (%)"), "share"), "previous": (N_("Previous run"), "number"),
+    "this_run": (N_("This run"), "number"),
     "reach_now": (N_("Reached now"), "count"), "reach_recommended": (N_("Reach recommended"), "count"),
     # forward value (step 1), the revenue bridge (step 3), persistence (5), forward ROI and audiences (6)
     "expected_orders": (N_("Expected purchases over the horizon"), "number"),

@@ -309,7 +309,7 @@ def alerts(current: pd.DataFrame, previous: pd.DataFrame, *, metrics: tuple[str,
            threshold: float = 0.2) -> pd.DataFrame:
     """Compare this run's KPIs per strategy type with the previous run's; flag relative moves
     beyond ``threshold`` (the early warning)."""
-    cols = ["type", "metric", "previous", "current", "change", "alert"]
+    cols = ["type", "metric", "previous", "this_run", "change", "alert"]
     if previous is None or previous.empty or current.empty:
         return pd.DataFrame(columns=cols)
     cur = _by_type(current)
@@ -319,7 +319,7 @@ def alerts(current: pd.DataFrame, previous: pd.DataFrame, *, metrics: tuple[str,
         for m in metrics:
             a, b = prev.loc[kind, m], cur.loc[kind, m]
             change = (b - a) / abs(a) if a else np.nan
-            rows.append({"type": kind, "metric": m, "previous": a, "current": b, "change": change,
+            rows.append({"type": kind, "metric": m, "previous": a, "this_run": b, "change": change,
                          "alert": bool(abs(change) > threshold) if not np.isnan(change) else False})
     return pd.DataFrame(rows, columns=cols)
 

@@ -165,7 +165,7 @@ def alerts_prose(al: pd.DataFrame, prev: pd.DataFrame, *, threshold: float) -> s
             date=when, threshold=i18n.percent(threshold))
     moves = [_("**{type} {metric}** {previous} -> {current} ({change})").format(
         type=r.type, metric=_(_METRICS.get(r.metric, r.metric)), previous=i18n.number(r.previous, 3),
-        current=i18n.number(r.current, 3), change=_signed_percent(r.change))
+        current=i18n.number(r.this_run, 3), change=_signed_percent(r.change))
         for r in hit.itertuples()]
     return ngettext("Compared with the run as of **{date}**, **{n}** KPI moved by more than {threshold}: {moves}.",
                     "Compared with the run as of **{date}**, **{n}** KPIs moved by more than {threshold}: {moves}.",
