@@ -77,11 +77,23 @@ def safe_markdown(text: str) -> str:
     """``text`` with HTML escaped, code spans made inert and unsafe links and images broken."""
     out, last = [], 0
     for match in _CODE_SPAN.finditer(text):
-        out.append(_safe_prose(text[last:match.start()]))
+        out.append(_bold_tags(_safe_prose(text[last:match.start()])))
         out.append(f"<code>{_safe_code(match.group(2))}</code>")
         last = match.end()
-    out.append(_safe_prose(text[last:]))
+    out.append(_bold_tags(_safe_prose(text[last:])))
     return "".join(out)
+
+
+_BOLD = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*")
+
+
+def _bold_tags(prose: str) -> str:
+    """In other languages than English, ``**x**`` as ``<strong>x</strong>``: CommonMark does not
+    close or open ``**`` between punctuation and a letter without blanks (``**48%**です``,
+    ``ソース**/data/x**``), which Japanese sets everywhere."""
+    from userops import i18n
+
+    return prose if i18n.lang() == "en" else _BOLD.sub(r"<strong>\1</strong>", prose)
 
 
 def clean_html(markup: str) -> str:

@@ -8,7 +8,7 @@ from userops import i18n
 from userops.effects import GATE_KINDS, say
 from userops.i18n import N_, _
 from userops.labels import label
-from userops.narrative.wording import extremes, name_list, not_drawn
+from userops.narrative.wording import extremes, name_list, not_drawn, sentences, signed, signed_percent
 
 # the index's labels of this step's headline numbers (keys as the run status records them)
 HEADLINES = (N_("strategies with an estimate"), N_("effect distinguishable from zero"), N_("placebo checks passed"),
@@ -17,28 +17,7 @@ HEADLINES = (N_("strategies with an estimate"), N_("effect distinguishable from 
 __all__ = ["effects_prose", "placebo_prose", "dropped_prose", "holdout_prose", "balance_prose", "event_prose", "heterogeneity_prose", "drivers_prose", "effects_headlines", "signed", "signed_percent", "sentences"]
 
 
-def sentences(*parts: str) -> str:
-    """Sentences one after the other, as the language writes them (a blank between them in
-    English, none in Japanese); empty parts left out."""
-    parts = [p for p in parts if p]
-    if not parts:
-        return ""
-    glue, text = _("{sentence} {next}"), parts[0]
-    for part in parts[1:]:
-        text = glue.format(sentence=text, next=part)
-    return text
 
-
-def signed(value: float, digits: int = 2) -> str:
-    """``value`` with its sign always written (+1.25, -0.30), as the locale writes numbers."""
-    text = i18n.number(value, digits)
-    return text if text.startswith(("-", "\u2212")) else "+" + text
-
-
-def signed_percent(share: float, digits: int = 1) -> str:
-    """A 0-1 ``share`` as a percent with its sign always written (+3.5%)."""
-    text = i18n.percent(share, digits)
-    return text if text.startswith(("-", "\u2212")) else "+" + text
 
 
 def _interval(x: float, low: float, high: float, digits: int = 2) -> dict[str, str]:

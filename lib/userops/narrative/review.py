@@ -7,7 +7,7 @@ import pandas as pd
 from userops import i18n
 from userops.display import blank_reason
 from userops.i18n import N_, _, ngettext
-from userops.narrative.wording import name_list, not_drawn
+from userops.narrative.wording import name_list, not_drawn, sentences, signed
 
 __all__ = ["kpi_prose", "segment_conversion_not_drawn", "seesaw_prose", "allocation_prose", "alerts_prose",
            "library_prose", "review_headlines", "HEADLINES", "signed", "sentences"]
@@ -22,20 +22,6 @@ HEADLINES = (N_("strategies reviewed"), N_("with incremental GMV"), N_("recommen
 _METRICS = {"conversion": N_("conversion"), "arpu": N_("arpu")}
 
 
-def signed(value: float, digits: int = 2) -> str:
-    """``value`` with its sign (``+1,234.50``, ``-0.25``), as the locale writes the number."""
-    text = i18n.number(value, digits)
-    return text if text.startswith(("-", "\u2212")) else "+" + text
-
-
-def sentences(*parts: str) -> str:
-    """Sentences (each already in the report's language) one after the other: a blank between
-    them in English, none in Japanese."""
-    parts = [p for p in parts if p]
-    out = parts[0] if parts else ""
-    for p in parts[1:]:
-        out = _("{sentence} {next}").format(sentence=out, next=p)
-    return out
 
 
 def kpi_prose(k: pd.DataFrame, *, contact_cost: float, coupon_cost: float) -> str:

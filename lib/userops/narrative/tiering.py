@@ -8,11 +8,11 @@ import numpy as np
 import pandas as pd
 
 from userops import i18n
-from userops.validation import shown_reason
 from userops.datasets import Dataset
 from userops.i18n import N_, _, ngettext
 from userops.tiers import Lifecycle, Thresholds, name
-from userops.validation import LOW_ID_MATCH
+from userops.narrative.wording import sentences
+from userops.validation import LOW_ID_MATCH, shown_reason
 
 __all__ = ["run_parameters", "data_quality", "rfm_overview", "fitted_curve", "unavailable", "lifecycle_prose", "coverage_check", "group_prose", "concentration_prose", "correlation_prose", "stage_prose", "cross_prose", "sensitivity_prose", "headlines", "artifact_list", "provenance", "sentences"]
 
@@ -303,16 +303,7 @@ def provenance(ds: Dataset) -> str:
                                    versions=versions)
 
 
-def sentences(*parts: str) -> str:
-    """Sentences (already in the report's language) as one paragraph: empty parts left out, a
-    blank between two sentences, none after a full-width stop (Japanese sets none)."""
-    out = ""
-    for part in (p for p in parts if p):
-        out += ("" if not out or out.endswith(_FULL_WIDTH_ENDS) else " ") + part
-    return out
 
-
-_FULL_WIDTH_ENDS = ("。", "）", "！", "？", "」")
 
 
 # -- private helpers ------------------------------------------------------------------------

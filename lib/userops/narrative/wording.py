@@ -9,7 +9,7 @@ import pandas as pd
 from userops import i18n
 from userops.i18n import _
 
-__all__ = ["not_drawn", "nonzero", "extremes", "name_list"]
+__all__ = ["not_drawn", "nonzero", "extremes", "name_list", "sentences", "signed", "signed_percent"]
 
 
 def not_drawn(chart: str, *, why: str, needs: str) -> str:
@@ -46,3 +46,25 @@ def name_list(names: list[str], *, most: int = 3, bold: bool = True) -> str:
     if len(names) > most:
         return _("{names} and {n} more").format(names=comma.join(names[:most]), n=i18n.number(len(names) - most))
     return names[0] if len(names) == 1 else _("{names} and {last}").format(names=comma.join(names[:-1]), last=names[-1])
+
+
+def sentences(*parts: str) -> str:
+    """Sentences (each already in the report's language) as one paragraph, empty parts left out:
+    a blank between two sentences in English, none in Japanese (the catalog's glue)."""
+    parts = [p for p in parts if p]
+    out = parts[0] if parts else ""
+    for part in parts[1:]:
+        out = _("{sentence} {next}").format(sentence=out, next=part)
+    return out
+
+
+def signed(value: float, digits: int = 2) -> str:
+    """``value`` with its sign always written (``+1,234.50``, ``-0.30``), as the locale writes it."""
+    text = i18n.number(value, digits)
+    return text if text.startswith(("-", "\u2212")) else "+" + text
+
+
+def signed_percent(share: float, digits: int = 1) -> str:
+    """A 0-1 ``share`` as a percent with its sign always written (``+3.5%``, ``-1.0%``)."""
+    text = i18n.percent(share, digits)
+    return text if text.startswith(("-", "\u2212")) else "+" + text
