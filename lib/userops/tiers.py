@@ -12,6 +12,8 @@ import statsmodels.formula.api as smf
 from statsmodels.tools.sm_exceptions import (ConvergenceWarning, PerfectSeparationError,
                                              PerfectSeparationWarning)
 
+from userops.compute import single_threaded
+
 
 __all__ = [
     "RF_SEGMENTS", "RFM_GROUPS", "LIFECYCLE_STAGES", "Lifecycle", "Thresholds",
@@ -323,6 +325,7 @@ def _described(snapshots: pd.DataFrame, *, levels: tuple[float, float], horizon_
                      curve=_curve_table(data, a, b), source=source, reason=reason)
 
 
+@single_threaded
 def _fit_curve(data: pd.DataFrame) -> tuple[float, float, float, float] | str:
     """The logit of return on log1p(recency): intercept, slope and the slope's 95% CI, or why
     it cannot be fitted (one recency value, or recency separates returners perfectly)."""
