@@ -183,3 +183,27 @@ def test_memory_cap_comes_from_the_environment(monkeypatch):
     monkeypatch.setenv(outofcore.MEMORY_ENV, "lots")
     with pytest.raises(ValueError, match="USEROPS_DUCKDB_MEMORY"):
         outofcore.connect()
+
+
+def test_orders_of_the_prepared_lines_are_collapsed_once_per_cut_off_and_read_back(sample_dir, tmp_path):
+    # issue 12: every step collapses the same lines at the same cut-off; the first writes the
+    # orders beside the prepared lines and the others read them, with the same results
+    from userops import features
+
+    path = datasets.prepare(sample_dir, store=tmp_path / "out", as_of="2017-12-31", log=lambda *_: None)
+    ds = datasets.open_prepared(path, as_of="2017-12-31")
+    by_hand = features.engine().execute(features._orders(ds.lines(), as_of=ds.as_of)
+                                        .order_by(["customer_id", "order_id"]))
+    assert not list(path.glob("orders-*.parquet"))
+    first = features.weekly_activity(ds.lines(), as_of=ds.as_of)
+    kept = path / "orders-2017-12-31.parquet"
+    assert kept.exists() and not list(path.glob(".orders-*"))
+    read = features.engine().execute(features.orders(ds.lines(), as_of=ds.as_of).order_by(["customer_id", "order_id"]))
+    pd.testing.assert_frame_equal(read, by_hand)
+    assert features.weekly_activity(ds.lines(), as_of=ds.as_of).equals(first)
+    # another cut-off (or the lines of another date) collapses the lines again, not the file
+    earlier = datasets.open_prepared(path, as_of="2017-11-30")
+    o = features.engine().execute(features.orders(earlier.lines(), as_of=earlier.as_of))
+    assert pd.Timestamp(o["day"].max()) <= pd.Timestamp("2017-11-30")
+    assert (path / "orders-2017-11-30.parquet").exists()
+    assert features.engine().execute(features.orders(ds.lines(), as_of="2017-11-30").count()) == len(o)

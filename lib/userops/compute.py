@@ -10,16 +10,28 @@ DuckDB, whose own threads are not affected; what runs here is customer-level.
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-__all__ = ["one_thread", "isin"]
+__all__ = ["one_thread", "single_threaded", "isin"]
 
 
 def one_thread() -> threadpool_limits:
     """A context manager (and decorator) that runs OpenMP and BLAS code on one thread inside it."""
     return threadpool_limits(limits=1)
+
+
+def single_threaded(fn):
+    """Decorator: ``fn`` runs inside :func:`one_thread` (the limit is set at each call, not at
+    import)."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with one_thread():
+            return fn(*args, **kwargs)
+    return wrapper
 
 
 def isin(x: pd.Series | pd.Index, among: object) -> pd.Series | np.ndarray:

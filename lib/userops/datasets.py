@@ -86,7 +86,12 @@ class Dataset:
             t = t.filter(t[s.TS] < _cutoff(self.as_of).to_pydatetime())
             ids = {c: t[c].cast("string") for c, kind in s.TABLES["transactions"].kinds.items()
                    if kind == "id" and c in t.columns and t[c].type().is_integer()}
-            return t.mutate(**ids).drop("_row")
+            t = t.mutate(**ids).drop("_row")
+            # the orders at this cut-off are collapsed once, beside the prepared lines, and
+            # read by every step after the first
+            features.keep_orders(t, as_of=self.as_of,
+                                 path=self.path / f"orders-{self.as_of.date().isoformat()}.parquet")
+            return t
         if self.path is not None and (self.path / "transactions.parquet").exists():
             return features.engine().read_parquet(str(self.path / "transactions.parquet"))
         return features.memtable(self.tables["transactions"])

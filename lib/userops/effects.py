@@ -323,6 +323,7 @@ def design(weekly: pd.DataFrame | ibis.Table, *, strategy: pd.Series, strategies
     return Design(people, periods, weekly=weekly, weeks=weeks)
 
 
+@compute.single_threaded
 def usable_terms(X: pd.DataFrame, *, keep: tuple[str, ...] = ("const", "Intercept")) -> tuple[list[str], list[str]]:
     """The columns of a design matrix a model can use, and the ones it cannot, named with why.
 
@@ -345,6 +346,7 @@ def usable_terms(X: pd.DataFrame, *, keep: tuple[str, ...] = ("const", "Intercep
     return kept, dropped
 
 
+@compute.single_threaded
 def propensity_fit(people: pd.DataFrame, *, covariates: tuple[str, ...] = COVARIATES
                    ) -> tuple[pd.Series, list[str]]:
     """ATT weights among eligible customers and the covariates the model had to leave out.
@@ -411,6 +413,7 @@ def did(panel: pd.DataFrame | Periods, people: pd.DataFrame, *, outcome: str = "
             "treated": len(treated), "comparison": int((~keep["treated"]).sum())}
 
 
+@compute.single_threaded
 def event_study(panel: pd.DataFrame, people: pd.DataFrame, *, weights: pd.Series,
                 outcome: str = "spend") -> pd.DataFrame:
     """Effect by week relative to the start (week -1 is the reference), weighted, with CIs."""
@@ -871,6 +874,7 @@ def response_table(designs: dict[str, Design], *, responses: pd.DataFrame | None
     return out
 
 
+@compute.single_threaded
 def response_drivers(people: pd.DataFrame, *, formula_terms: list[str], n_folds: int = 5,
                      random_state: int = 0) -> tuple[pd.DataFrame, dict[str, object]]:
     """Who responds among the reached: a logit with customer-clustered errors.

@@ -26,7 +26,7 @@ import pandas as pd
 from userops import schema as s
 
 __all__ = ["ENGINES", "connect", "spark", "use", "engine", "engine_name", "memtable",
-           "as_table", "lines", "orders", "collapse", "rfm", "recency_snapshots",
+           "as_table", "lines", "orders", "keep_orders", "collapse", "rfm", "recency_snapshots",
            "period_bounds", "period_activity", "monthly_activity", "order_days", "order_days_table",
            "window_orders", "category_spend",
            "weekly_activity", "weekly_table", "as_weekly", "first_weeks", "week_windows", "week_rows",
@@ -36,6 +36,7 @@ ENGINES = ("duckdb", "spark")  # the names ``USEROPS_ENGINE`` and ``--engine`` a
 _ENV = "USEROPS_ENGINE"
 _COUNTER = itertools.count()
 _CHOSEN: list[ibis.BaseBackend] = []  # the connection given to :func:`use`, if any
+_ORDERS_AT: dict = {}  # lines (ibis operation) -> (cut-off, Parquet file of their orders): keep_orders
 _PERIODS = {"Q": pd.DateOffset(months=3), "M": pd.DateOffset(months=1),
             "13W": pd.Timedelta(days=91), "4W": pd.Timedelta(days=28)}
 
@@ -195,15 +196,49 @@ def lines(tx: pd.DataFrame | str | Path | ibis.Table, *, as_of: str | pd.Timesta
     return t.filter(keep)
 
 
+def keep_orders(tx: ibis.Table, *, as_of: str | pd.Timestamp, path: Path) -> None:
+    """Let :func:`orders` of the lines ``tx`` at ``as_of`` be written once to the Parquet file
+    ``path`` and read from it afterwards, on DuckDB (:meth:`userops.datasets.Dataset.lines`
+    does so for the lines of a prepared folder: every step collapses the same lines at the same
+    cut-off, and the orders, a tenth of the lines, are then read instead of the lines)."""
+    _ORDERS_AT[tx.op()] = (pd.Timestamp(as_of).normalize(), Path(path))
+
+
 def orders(tx: pd.DataFrame | str | Path | ibis.Table, *, as_of: str | pd.Timestamp) -> ibis.Table:
     """Collapse lines to one row per order: customer_id, order_id, day, cents (net, int64).
 
     Lines at or after the day after ``as_of`` are ignored; an order's day is the day of its
     first line. An order table (from :func:`collapse`) is filtered to ``as_of`` and returned.
+    Lines given to :func:`keep_orders` are collapsed once and read back from its file.
     """
     t = as_table(tx)
     if _is_orders(t):
         return t.filter(t.day <= ibis.literal(pd.Timestamp(as_of).date()))
+    kept = _ORDERS_AT.get(t.op())
+    if kept is not None and kept[0] == pd.Timestamp(as_of).normalize() and engine_name() == "duckdb":
+        return _orders_file(t, as_of=as_of, path=kept[1])
+    return _orders(t, as_of=as_of)
+
+
+def _orders_file(t: ibis.Table, *, as_of: str | pd.Timestamp, path: Path) -> ibis.Table:
+    """The orders of the lines ``t`` at ``as_of``, written to ``path`` when it is not there
+    (whole or not at all) and read from it."""
+    if not path.exists():
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.partial")
+        try:
+            # the types as the schema says (ibis leaves out a cast of a sum that DuckDB widens)
+            sql = ibis.to_sql(_orders(t, as_of=as_of), dialect="duckdb")
+            cols = ", ".join(f'CAST("{name}" AS {typ}) AS "{name}"' for name, typ in
+                             ((s.CUSTOMER_ID, "VARCHAR"), (s.ORDER_ID, "VARCHAR"), ("day", "DATE"), ("cents", "BIGINT")))
+            target = str(tmp).replace("'", "''")
+            engine().raw_sql(f"COPY (SELECT {cols} FROM ({sql})) TO '{target}' (FORMAT parquet)")
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+    return engine().read_parquet(str(path))
+
+
+def _orders(t: ibis.Table, *, as_of: str | pd.Timestamp) -> ibis.Table:
     t = lines(t, as_of=as_of)
     cents = (t[s.AMOUNT] * 100).round().cast("int64")
     return (t.mutate(_cents=cents)

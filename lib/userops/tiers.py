@@ -13,6 +13,7 @@ from statsmodels.tools.sm_exceptions import (ConvergenceWarning, PerfectSeparati
                                              PerfectSeparationWarning)
 
 from userops import i18n
+from userops.compute import single_threaded
 from userops.i18n import N_, _
 
 
@@ -383,6 +384,7 @@ def _described(snapshots: pd.DataFrame, *, levels: tuple[float, float], horizon_
                      curve=_curve_table(data, a, b), source=source, reason=reason)
 
 
+@single_threaded
 def _fit_curve(data: pd.DataFrame) -> tuple[float, float, float, float] | str:
     """The logit of return on log1p(recency): intercept, slope and the slope's 95% CI, or why
     it cannot be fitted (one recency value, or recency separates returners perfectly)."""
