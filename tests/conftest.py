@@ -61,3 +61,15 @@ def ax():
     fig, ax = plt.subplots()
     yield ax
     plt.close(fig)
+
+
+@pytest.fixture
+def ja():
+    """The report's language is Japanese during the test, English again after it."""
+    from userops import i18n
+
+    i18n.use("ja")
+    try:
+        yield
+    finally:
+        i18n.use("en")

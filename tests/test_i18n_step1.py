@@ -22,11 +22,6 @@ def english_left(sentence: str) -> list[str]:
     return _ENGLISH.findall(_ALLOWED.sub(" ", sentence))
 
 
-@pytest.fixture
-def ja():
-    i18n.use("ja")
-    yield
-    i18n.use("en")
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,6 @@ values; in English nothing changes."""
 from __future__ import annotations
 
 import re
-from types import SimpleNamespace
 
 import pandas as pd
 import pytest
@@ -36,11 +35,6 @@ def bold_broken(sentence: str) -> bool:
     return "**" in html or nested or len(tags) != sentence.count("**")
 
 
-@pytest.fixture
-def ja():
-    i18n.use("ja")
-    yield
-    i18n.use("en")
 
 
 @pytest.fixture(scope="module")

@@ -18,13 +18,6 @@ from userops import display, i18n, labels, plots  # noqa: E402
 SAME_IN_JAPANESE = {"GMV", "KPI", "ROI"}  # terms the glossary keeps as they are
 
 
-@pytest.fixture
-def ja():
-    i18n.use("ja")
-    try:
-        yield
-    finally:
-        i18n.use("en")
 
 
 @pytest.fixture

@@ -24,13 +24,6 @@ def _english_words(sentence: str, *, data: tuple[str, ...] = ()) -> list[str]:
     return [w for w in re.findall(r"[A-Za-z][A-Za-z_]{2,}", sentence) if w not in _KEPT]
 
 
-@pytest.fixture
-def japanese():
-    i18n.use("ja")
-    yield
-    i18n.use("en")
-
-
 def _summary() -> pd.DataFrame:
     """One strategy per kind of reason: expand, keep, cut (funded less, and not at all), test
     (unclear with a holdout size, out of reach of the base, no estimate)."""
@@ -61,7 +54,7 @@ def test_the_artifact_keeps_english_and_its_fields_write_the_same_reason():
     assert d.loc["drop", "reason"].endswith("funds none of the 400 customers it reaches now.")
 
 
-def test_reasons_and_actions_are_shown_in_japanese_with_the_same_numbers(japanese):
+def test_reasons_and_actions_are_shown_in_japanese_with_the_same_numbers(ja):
     d = _summary()
     english = d["reason"].tolist()
     shown = review.reasons_shown(d)
@@ -83,7 +76,7 @@ def test_one_strategy_is_counted_as_one():
     assert "(1 strategy: A)" in text.forward_roi_prose(table, horizon_days=90)
 
 
-def test_step_6_prose_in_japanese_has_no_english_sentence(japanese):
+def test_step_6_prose_in_japanese_has_no_english_sentence(ja):
     k = pd.DataFrame({s.STRATEGY_ID: ["A", "B"], "reach": [30, 12], "cost": [15.0, 6.0],
                       "conversion": [0.2, 0.1], "incremental_gmv": [120.0, np.nan], "inc_low": [-10.0, np.nan],
                       "inc_high": [250.0, np.nan], "roi": [7.0, np.nan], "roi_low": [-1.7, np.nan],
@@ -120,7 +113,7 @@ def test_step_6_prose_in_japanese_has_no_english_sentence(japanese):
                    if "_" not in d), defs["definition"].tolist()
 
 
-def test_the_audience_index_is_shown_in_japanese_and_stored_in_english(japanese):
+def test_the_audience_index_is_shown_in_japanese_and_stored_in_english(ja):
     index = pd.DataFrame({s.STRATEGY_ID: ["A", audiences.UNCOVERED, audiences.UNCOVERED],
                           "tier": ["T1 <120", "lapsed", audiences.NO_TIER]})
     shown = audiences.shown(index)

@@ -34,7 +34,7 @@ from userops.i18n import N_, _
 __all__ = ["BGNBD", "GAMMA_GAMMA", "Fit", "Forward", "summarise", "holdout_purchases", "fit_bgnbd",
            "fit_gamma_gamma", "expected_purchases", "p_alive", "expected_spend", "simulate",
            "horizon_days", "forward", "attach", "stage_vs_alive", "TIER_COLUMNS", "MIN_REPEATERS",
-           "horizon_from", "forward_roi", "shown", "status_name", "signed_percent"]
+           "horizon_from", "forward_roi", "shown", "status_name"]
 
 BGNBD = ("r", "alpha", "a", "b")
 GAMMA_GAMMA = ("p", "q", "v")
@@ -343,7 +343,7 @@ def forward(days: pd.DataFrame, *, as_of: str | pd.Timestamp, horizon_months: in
     reason = (_("Predicted repeat purchases in the holdout weeks miss the actual ones by {error}, beyond the "
                 "tolerance of ±{tolerance}: tiers do not use the model.") if miss else
               _("Predicted repeat purchases in the holdout weeks are within {error} of the actual ones (tolerance "
-                "±{tolerance}): tiers use the model.")).format(error=signed_percent(total["error"], 1),
+                "±{tolerance}): tiers use the model.")).format(error=i18n.signed_percent(total["error"], 1),
                                                                tolerance=i18n.percent(tolerance))
     return Forward(status, reason, bgnbd=fit, gamma_gamma=gg, gg_reason=gg_reason, spend_frequency_corr=corr,
                    customers=customers.reset_index(drop=True), **parts, **base)
@@ -420,14 +420,6 @@ def shown(frame: pd.DataFrame) -> pd.DataFrame:
         if col in out.columns:
             out[col] = out[col].map(lambda v, names=names: _(names[v]) if isinstance(v, str) and v in names else v)
     return out
-
-
-def signed_percent(share: float, digits: int) -> str:
-    """A share as a percent with its sign (``+3.2%``, ``-1.0%``), as the locale writes it."""
-    if not np.isfinite(share):
-        return f"{share:+.{digits}%}"
-    share = share + 0.0  # -0.0 reads +0.0%, as Python's format writes it
-    return ("+" if share >= 0 else "") + i18n.percent(share, digits)
 
 
 def horizon_from(fit_table: pd.DataFrame) -> tuple[int, bool]:

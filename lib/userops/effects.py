@@ -704,7 +704,7 @@ def estimate_all(weekly: pd.DataFrame | ibis.Table, *, tables: dict[str, pd.Data
     weekly = features.as_weekly(weekly)
     first = features.first_weeks(weekly)
     first_week = first["first_week"].min() if len(first) else pd.Timestamp(as_of)
-    for _, row in st.sort_values([s.START, s.STRATEGY_ID]).iterrows():
+    for _i, row in st.sort_values([s.START, s.STRATEGY_ID]).iterrows():
         sid = row[s.STRATEGY_ID]
         n_run = run_weeks(row[s.START], row[s.END])
         base = {s.STRATEGY_ID: sid, "type": row.get(s.TYPE, "all"), "start": row[s.START], "end": row[s.END],
@@ -1150,7 +1150,7 @@ def persistence(weekly: pd.DataFrame | ibis.Table, results: pd.DataFrame, design
     last_week = week_start(pd.Timestamp(as_of))
     if pd.Timestamp(as_of).normalize() < last_week + pd.Timedelta(days=6):
         last_week -= pd.Timedelta(weeks=1)  # the week of as_of is not complete
-    for _, r in ok.iterrows():
+    for _i, r in ok.iterrows():
         sid = r[s.STRATEGY_ID]
         d = designs[sid]
         n_run = int(r["weeks"])

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from userops import artifacts, i18n
-from userops.i18n import N_, _
+from userops.i18n import N_, _, ngettext, signed
 
 __all__ = ["Finding", "HEADING", "anchor", "show", "read", "tiering", "profiles", "migration",
            "coverage", "effects", "review"]
@@ -67,8 +67,6 @@ def read(out_dir: str | Path, step: str) -> list[dict[str, str]]:
 
 def tiering(tiered: pd.DataFrame, thresholds, sens: pd.DataFrame) -> list[Finding]:
     """Step 1: where the value sits, who is slipping away, how firm the tiers are."""
-    from userops import i18n
-    from userops.i18n import _
 
     out: list[Finding] = []
     if tiered.empty:
@@ -192,23 +190,17 @@ def migration(mov: pd.DataFrame, effect: pd.DataFrame) -> list[Finding]:
                     k=i18n.number(len(clear)), n=i18n.number(len(e))))
         out.append(Finding(
             _("Reached customers moved up {diff} more often for {type} [{low}, {high}]; {said}.").format(
-                diff=_signed_percent(best["adjusted_diff"]), type=best["type"], low=_signed_percent(best["ci_low"]),
-                high=_signed_percent(best["ci_high"]), said=said),
+                diff=i18n.signed_percent(best["adjusted_diff"], 1), type=best["type"], low=i18n.signed_percent(best["ci_low"], 1),
+                high=i18n.signed_percent(best["ci_high"], 1), said=said),
             _("Do not credit strategies with tier upgrades until a type's interval excludes zero.")
             if len(clear) == 0 else _("Credit upgrades only to the types whose interval excludes zero."),
             _("6. Do customers reached by a strategy move up more?")))
     return out
 
 
-def _signed_percent(share: float) -> str:
-    """A share difference with its sign and one decimal: ``+1.2%``, ``-0.4%``."""
-    return ("-" if share < 0 else "+") + i18n.percent(abs(share), 1)
-
-
 def coverage(cal: pd.DataFrame, summary: pd.DataFrame, n_uncovered: int, n_customers: int) -> list[Finding]:
     """Step 4: how many strategies ran, who none reached and how well they converted."""
-    from userops import i18n, tiers
-    from userops.i18n import _
+    from userops import tiers
 
     out: list[Finding] = []
     if len(cal):
@@ -237,10 +229,7 @@ def coverage(cal: pd.DataFrame, summary: pd.DataFrame, n_uncovered: int, n_custo
 
 def effects(results: pd.DataFrame, pooled: pd.DataFrame) -> list[Finding]:
     """Step 5: how many effects could be estimated, how many are clear, and what a test needs."""
-    from userops import i18n
     from userops.effects import say
-    from userops.i18n import _
-    from userops.narrative.effects import signed
 
     section = _("1. The effect of each strategy on weekly spend")
     out: list[Finding] = []
@@ -294,13 +283,7 @@ def effects(results: pd.DataFrame, pooled: pd.DataFrame) -> list[Finding]:
 def review(decisions: pd.DataFrame, alloc: pd.DataFrame, *, budget: float, warn: pd.DataFrame,
            n_customers: int) -> list[Finding]:
     """Step 6: the decision count per action, the best return, the budget used and the alerts."""
-    from userops import i18n
-    from userops.i18n import _, ngettext
     from userops.review import ACTION_WORDS
-
-    def signed(value: float) -> str:
-        text = i18n.number(value, 2)
-        return text if text.startswith(("-", "\u2212")) else "+" + text
 
     out: list[Finding] = []
     if len(decisions):

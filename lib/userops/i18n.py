@@ -33,7 +33,8 @@ from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-__all__ = ["LANGS", "use", "lang", "_", "N_", "ngettext", "number", "percent", "money", "date",
+__all__ = ["LANGS", "use", "lang", "_", "N_", "ngettext", "number", "percent", "money", "date", "signed",
+           "signed_percent",
            "translate_markdown", "catalog", "markdown_messages", "LOCALE_DIR"]
 
 LANGS = ("en", "ja")
@@ -99,6 +100,27 @@ def percent(share: float, digits: int = 0) -> str:
     pattern = "#,##0" + ("." + "0" * digits if digits > 0 else "") + "%"
     exact = _exact(float(share) * 100).scaleb(-2) if isinstance(share, float) else share
     return _numbers.format_percent(exact, format=pattern, locale=_locale(), decimal_quantization=True)
+
+
+def signed(value: float, digits: int = 2) -> str:
+    """:func:`number` with its sign always written (``+1,234.50``, ``-0.30``; ``-0.0`` reads
+    ``+0.00``); ``nan`` and ``inf`` as Python's format writes them."""
+    import math
+
+    if not math.isfinite(value):
+        return f"{value:+.{digits}f}"
+    text = number(value + 0.0, digits)
+    return text if text.startswith(("-", "\u2212")) else "+" + text
+
+
+def signed_percent(share: float, digits: int = 1) -> str:
+    """:func:`percent` with its sign always written (``+3.5%``, ``-1.0%``)."""
+    import math
+
+    if not math.isfinite(share):
+        return f"{share:+.{digits}%}"
+    text = percent(share + 0.0, digits)
+    return text if text.startswith(("-", "\u2212")) else "+" + text
 
 
 def _exact(value):

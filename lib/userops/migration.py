@@ -86,10 +86,7 @@ def exposure_table(effect: pd.DataFrame) -> pd.DataFrame:
     """:func:`exposure_effect` for the reader: the adjusted difference's 95% interval written in
     percents beside it (``[-1.0%, +7.4%]``, a column headed ``95% interval`` in the report's
     language) in place of ``ci_low`` and ``ci_high``, so the table's shares all read as percents."""
-    def signed(share: float) -> str:
-        return ("-" if share < 0 else "+") + i18n.percent(abs(share), 1)
-
-    interval = [_("[{low}, {high}]").format(low=signed(lo), high=signed(hi)) if pd.notna(lo) and pd.notna(hi) else None
+    interval = [_("[{low}, {high}]").format(low=i18n.signed_percent(lo, 1), high=i18n.signed_percent(hi, 1)) if pd.notna(lo) and pd.notna(hi) else None
                 for lo, hi in zip(effect["ci_low"], effect["ci_high"])]
     out = effect.drop(columns=["ci_low", "ci_high"])
     out.insert(list(out.columns).index("adjusted_diff") + 1, _("95% interval"), pd.Series(interval, index=out.index, dtype=object))

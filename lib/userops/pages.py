@@ -178,8 +178,4 @@ def _history_figure(plt, hist: pd.DataFrame, runs: list, x: dict, labels: list, 
 def _interval(value: float, low: float, high: float) -> str:
     if not np.isfinite(value):
         return _MISSING
-    return "{} [{}, {}]".format(*(_signed(v) for v in (value, low, high)))
-
-
-def _signed(value: float) -> str:
-    return ("+" if value >= 0 else "-") + i18n.number(abs(value), 2)
+    return "{} [{}, {}]".format(*(i18n.signed(v, 2) for v in (value, low, high)))

@@ -642,7 +642,7 @@ def _add_alt_text(nb: nbformat.NotebookNode) -> None:
         if out is None or "image/png" not in out.get("data", {}):
             continue
         sentences = []
-        for o, _ in items[i + 1:]:
+        for o, _cell in items[i + 1:]:
             if o is None or "image/png" in o.get("data", {}):
                 break
             if "text/markdown" in o.get("data", {}):

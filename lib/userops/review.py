@@ -262,7 +262,7 @@ def reason_text(fields: dict[str, object] | str) -> str:
         said = _("Step 5 could not estimate its effect: {status}").format(status=effect_status_text(f["status"]))
     else:
         effect = _("{effect} [{low}, {high}] per reached customer-week").format(
-            effect=_signed(f["effect"]), low=_signed(f["low"]), high=_signed(f["high"]))
+            effect=i18n.signed(f["effect"]), low=i18n.signed(f["low"]), high=i18n.signed(f["high"]))
         said = {"unclear": _("Its effect on spend, {effect}, cannot be told apart from zero"),
                 "lowered": _("It lowered spend: {effect}"),
                 "adds": _("It adds {effect}")}[f["said"]].format(effect=effect)
@@ -325,11 +325,6 @@ def alerts(current: pd.DataFrame, previous: pd.DataFrame, *, metrics: tuple[str,
 
 
 # -- private helpers ------------------------------------------------------------------------
-
-def _signed(value: float, digits: int = 2) -> str:
-    text = i18n.number(value, digits)
-    return text if text.startswith(("-", "\u2212")) else "+" + text
-
 
 def _holdout_fields(r, n_customers: int | None = None) -> dict[str, object]:
     """The holdout a decision needs, from step 5's sizing (or why there is none, or why it is

@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 
 from userops import i18n
-from userops.clv import MIN_REPEATERS, Forward, shown as _shown_values, signed_percent, status_name
-from userops.i18n import N_, _, ngettext
-from userops.narrative.tiering import sentences
+from userops.clv import MIN_REPEATERS, Forward, shown as _shown_values, status_name
+from userops.i18n import N_, _, ngettext, signed, signed_percent
+from userops.narrative.wording import sentences
 
 __all__ = ["clv_definitions", "clv_holdout_prose", "clv_fit_prose", "stage_alive_prose", "clv_headlines",
            "bridge_prose", "bridge_check_prose", "persistence_prose", "forward_roi_prose", "audiences_prose", "forward_label"]
@@ -145,10 +145,10 @@ def bridge_prose(table: pd.DataFrame, bounds: pd.DataFrame, *, check: pd.DataFra
 
     def group(k: str, v: pd.Series) -> str:
         if k == "returns only":
-            return _("{group}: **{change}**").format(group=shown_state(k), change=_signed_money(v["gmv_change"] / 100))
+            return _("{group}: **{change}**").format(group=shown_state(k), change=i18n.signed(v["gmv_change"] / 100, 2))
         n = int(v["customers_after"] if k in ("new", "returned") else v["customers_before"])
         return _("{group}: **{change}** ({customers})").format(
-            group=shown_state(k), change=_signed_money(v["gmv_change"] / 100),
+            group=shown_state(k), change=i18n.signed(v["gmv_change"] / 100, 2),
             customers=ngettext("{n} customer", "{n} customers", n).format(n=i18n.number(n)))
 
     parts = _("; ").join(group(k, v) for k, v in g.iterrows())
@@ -159,9 +159,9 @@ def bridge_prose(table: pd.DataFrame, bounds: pd.DataFrame, *, check: pd.DataFra
              "period's average orders per customer and basket, lost ones to the later period's: their *customers* term "
              "is what they bring (or took) at the average. ").format(
         before=labels.get(pair, pair), after=labels.get(pair + 1, pair + 1), start=i18n.money(start),
-        end=i18n.money(end), change=_signed_money(end - start), groups=parts,
-        customers=_signed_money(terms["customers_effect"]), orders=_signed_money(terms["orders_effect"]),
-        basket=_signed_money(terms["basket_effect"])) + bridge_check_prose(check, tier_check)
+        end=i18n.money(end), change=i18n.signed(end - start, 2), groups=parts,
+        customers=i18n.signed(terms["customers_effect"], 2), orders=i18n.signed(terms["orders_effect"], 2),
+        basket=i18n.signed(terms["basket_effect"], 2)) + bridge_check_prose(check, tier_check)
 
 
 def bridge_check_prose(check_total: pd.DataFrame, check_tiers: pd.DataFrame) -> str:
@@ -178,16 +178,8 @@ def bridge_check_prose(check_total: pd.DataFrame, check_tiers: pd.DataFrame) -> 
               "period).")).format(**fields)
 
 
-def _signed_money(value: float) -> str:
-    """An amount with its sign and two decimals: ``+1,234.50``, ``-12.00``."""
-    return ("-" if value < 0 else "+") + i18n.money(abs(value))
-
-
 def persistence_prose(persist: pd.DataFrame, *, post_weeks: int) -> str:
     """Which strategies' effects last after their run (step 6 carries only those forward)."""
-    from userops import i18n
-    from userops.i18n import _
-    from userops.narrative.effects import sentences, signed
 
     if persist.empty:
         return _("_No strategy has an effect estimate that passed the gate, so there is no run whose after-effect "
@@ -208,9 +200,6 @@ def persistence_prose(persist: pd.DataFrame, *, post_weeks: int) -> str:
 
 def forward_roi_prose(table: pd.DataFrame, *, horizon_days: int) -> str:
     """The forward ROI beside the window ROI: where it is given, and why not elsewhere."""
-    from userops import i18n
-    from userops.i18n import _, ngettext
-    from userops.narrative.review import sentences, signed
 
     if table.empty:
         return "_" + _("No strategy reached anyone in this data, so there is no ROI to carry forward.") + "_"
@@ -239,9 +228,6 @@ def forward_roi_prose(table: pd.DataFrame, *, horizon_days: int) -> str:
 
 def audiences_prose(index: pd.DataFrame, *, folder: str, seed: int) -> str:
     """What the audience files hold: counts, holdouts and how they are drawn."""
-    from userops import i18n
-    from userops.i18n import _, ngettext
-    from userops.narrative.review import sentences
 
     if index.empty:
         return "_" + _("No audience file: the allocation funds no strategy x tier cell and no customer is uncovered "
@@ -280,8 +266,6 @@ def audiences_prose(index: pd.DataFrame, *, folder: str, seed: int) -> str:
 def forward_label(label: object) -> object:
     """The ``forward`` label of :func:`userops.clv.forward_roi` (English, as the artifact stores
     it) in the report's language, for display; anything else unchanged."""
-    from userops import i18n
-    from userops.i18n import _
     from userops.review import effect_status_text
 
     if i18n.lang() == "en" or not isinstance(label, str):
@@ -305,7 +289,6 @@ def _window_why(why: str) -> str:
     """Why a strategy stays at the window ROI (the ``forward`` label without its ``window only: ``)
     in the report's language: step 5's verdict on its effect or on its persistence, or step 1's
     model not used."""
-    from userops.i18n import _
     from userops.review import effect_status_text
 
     if why == _NOT_USED:
@@ -318,8 +301,6 @@ def _window_why(why: str) -> str:
 def _window_reasons(table: pd.DataFrame) -> str:
     """Strategies per reason for staying at the window ROI: 'reason (k strategies: a, b, ...)',
     in the report's language."""
-    from userops import i18n
-    from userops.i18n import _, ngettext
 
     groups = table.groupby(table["forward"].str.removeprefix(_WINDOW_ONLY), sort=True)["strategy_id"]
     return _("; ").join(

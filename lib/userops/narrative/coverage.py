@@ -7,7 +7,7 @@ import pandas as pd
 from userops import i18n, tiers
 from userops.coverage import NO_ORDERS
 from userops.i18n import N_, _, ngettext
-from userops.narrative.effects import sentences
+from userops.narrative.wording import sentences
 from userops.narrative.tiering import unavailable
 from userops.narrative.wording import extremes, name_list, nonzero
 

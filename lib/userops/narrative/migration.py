@@ -9,29 +9,11 @@ from userops import i18n
 from userops.i18n import _
 from userops.migration import shown_state
 from userops.narrative.tiering import unavailable
+from userops.narrative.wording import sentences, signed_percent
 
 
 __all__ = ["periods_unavailable", "bands_prose", "matrix_prose", "movement_prose", "decomposition_prose", "exposure_prose", "retention_prose", "projection_prose", "migration_headlines"]
 
-
-def _sentences(*parts: str) -> str:
-    """Sentences one after the other as the language writes them (a blank between them in
-    English, none in Japanese); empty parts left out."""
-    parts = [p for p in parts if p]
-    text = parts[0] if parts else ""
-    for part in parts[1:]:
-        text = _("{sentence} {next}").format(sentence=text, next=part)
-    return text
-
-
-def _signed_percent(share: float, digits: int = 1) -> str:
-    """A share difference with its sign: ``+1.2%``, ``-0.4%``."""
-    return ("-" if share < 0 else "+") + i18n.percent(abs(share), digits)
-
-
-def _signed(value: float, digits: int = 0) -> str:
-    """A number with its sign: ``+1,234``, ``-56``."""
-    return ("-" if value < 0 else "+") + i18n.number(abs(value), digits)
 
 
 def _day(value: object) -> str:
@@ -64,7 +46,7 @@ def bands_prose(bands: tuple[float, ...], bounds: pd.DataFrame, *, reference: in
         "since every customer would seem to spend less in them.").format(
         day=_day(first_day), n=i18n.number(len(asked) - len(bounds)), total=i18n.number(len(asked)))
     if bounds.empty:
-        return _sentences(_("No period is covered whole by the data."), left_out)
+        return sentences(_("No period is covered whole by the data."), left_out)
     ref = (_("all periods pooled") if reference is None else
            _("period {label}").format(label=bounds.loc[reference, "label"]))
     tiers_ = (_("Spend tiers use cut points **{cuts}** (spend per period), frozen from {reference} and kept for every "
@@ -72,7 +54,7 @@ def bands_prose(bands: tuple[float, ...], bounds: pd.DataFrame, *, reference: in
                   cuts=_(", ").join(i18n.number(b, 2) for b in bands), reference=ref) if bands else
               _("Active customer-periods do not differ enough in spend for cut points, so there is one tier of "
                 "active customers."))
-    return _sentences(_("**{n}** periods from {start} to {end}.").format(
+    return sentences(_("**{n}** periods from {start} to {end}.").format(
                           n=i18n.number(len(bounds)), start=bounds["label"].iloc[0].split("..")[0],
                           end=bounds["label"].iloc[-1].split("..")[1]),
                       left_out, tiers_,
@@ -92,22 +74,22 @@ def matrix_prose(long: pd.DataFrame, *, n_transitions: int, n_customers: int,
     origin, dest = long["origin"].astype(str), long["dest"].astype(str)
     stay = long[(origin == dest) & (long["n_origin"] > 0)]
     if stay.empty:
-        return _sentences(head, _("Every transition starts from a customer first seen in the later period, so no share "
+        return sentences(head, _("Every transition starts from a customer first seen in the later period, so no share "
                               "staying in a state can be shown yet."))
     best = stay.sort_values(["p", "origin"], ascending=[False, True]).iloc[0]
     worst = stay.sort_values(["p", "origin"]).iloc[0]
-    text = _sentences(head, _("The most stable state is **{best}**: {share} stay [{low}, {high}]; the least stable is "
+    text = sentences(head, _("The most stable state is **{best}**: {share} stay [{low}, {high}]; the least stable is "
                           "**{worst}** ({worst_share} stay).").format(
         best=shown_state(best["origin"]), share=i18n.percent(best["p"]), low=i18n.percent(best["ci_low"]),
         high=i18n.percent(best["ci_high"]), worst=shown_state(worst["origin"]), worst_share=i18n.percent(worst["p"])))
     lapsed = long[(dest == "lapsed") & ~origin.isin(["lapsed", "new"])]
     if len(lapsed):
         top_lapse = lapsed.sort_values(["p", "origin"], ascending=[False, True]).iloc[0]
-        text = _sentences(text, _("The tier that lapses most is **{tier}**: {share} [{low}, {high}] order nothing in the next "
+        text = sentences(text, _("The tier that lapses most is **{tier}**: {share} [{low}, {high}] order nothing in the next "
                         "period.").format(tier=shown_state(top_lapse["origin"]), share=i18n.percent(top_lapse["p"], 1),
                                           low=i18n.percent(top_lapse["ci_low"], 1),
                                           high=i18n.percent(top_lapse["ci_high"], 1)))
-    return _sentences(text, _("Intervals are 95% Jeffreys intervals.") if interval == "Jeffreys" else
+    return sentences(text, _("Intervals are 95% Jeffreys intervals.") if interval == "Jeffreys" else
                          _("Intervals are 95% customer-bootstrap intervals.") if interval == "customer-bootstrap" else
                       _("Intervals are 95% {interval} intervals.").format(interval=interval))
 
@@ -163,9 +145,9 @@ def exposure_prose(eff: pd.DataFrame, *, has_strategies: bool = True) -> str:
         if np.isnan(r.adjusted_diff):
             parts.append(_("**{type}**: {note}.").format(type=r.type, note=r.note))
             continue
-        fields = dict(type=r.type, n=i18n.number(r.eligible_n), diff=_signed_percent(r.adjusted_diff),
-                      low=_signed_percent(r.ci_low), high=_signed_percent(r.ci_high),
-                      naive=_signed_percent(r.naive_diff))
+        fields = dict(type=r.type, n=i18n.number(r.eligible_n), diff=signed_percent(r.adjusted_diff),
+                      low=signed_percent(r.ci_low), high=signed_percent(r.ci_high),
+                      naive=signed_percent(r.naive_diff))
         parts.append((_("**{type}**: among {n} eligible transitions, exposure changes the chance of moving up by "
                         "**{diff}** [{low}, {high}], distinguishable from zero; the naive difference over everyone is "
                         "{naive}, which mixes in whom the strategy targeted and is not an effect.")
@@ -173,7 +155,7 @@ def exposure_prose(eff: pd.DataFrame, *, has_strategies: bool = True) -> str:
                       _("**{type}**: among {n} eligible transitions, exposure changes the chance of moving up by "
                         "**{diff}** [{low}, {high}], not distinguishable from zero; the naive difference over everyone "
                         "is {naive}, which mixes in whom the strategy targeted and is not an effect.")).format(**fields))
-    return _sentences(*parts)
+    return sentences(*parts)
 
 
 def retention_prose(ret: pd.DataFrame) -> str:
@@ -195,7 +177,7 @@ def retention_prose(ret: pd.DataFrame) -> str:
         return unavailable(_("cohort retention"),
                            why=_("no cohort can be followed for a month after its first purchase"),
                            needs=_("data spanning two calendar months or more would give it"))
-    return _sentences(*parts)
+    return sentences(*parts)
 
 
 def projection_prose(proj: pd.DataFrame) -> str:
@@ -224,5 +206,5 @@ def migration_headlines(mov: pd.DataFrame, eff: pd.DataFrame) -> dict[str, objec
     for r in eff.itertuples():
         if not np.isnan(r.adjusted_diff):
             out[_("{type}: exposure effect on moving up").format(type=r.type)] = _("{diff} [{low}, {high}]").format(
-                diff=_signed_percent(r.adjusted_diff), low=_signed_percent(r.ci_low), high=_signed_percent(r.ci_high))
+                diff=signed_percent(r.adjusted_diff), low=signed_percent(r.ci_low), high=signed_percent(r.ci_high))
     return out

@@ -7,7 +7,7 @@ import pandas as pd
 from userops import i18n
 from userops.display import blank_reason
 from userops.i18n import N_, _, ngettext
-from userops.narrative.wording import name_list, not_drawn, sentences, signed
+from userops.narrative.wording import name_list, not_drawn, sentences, signed, signed_percent
 
 __all__ = ["kpi_prose", "segment_conversion_not_drawn", "seesaw_prose", "allocation_prose", "alerts_prose",
            "library_prose", "review_headlines", "HEADLINES", "signed", "sentences"]
@@ -151,7 +151,7 @@ def alerts_prose(al: pd.DataFrame, prev: pd.DataFrame, *, threshold: float) -> s
             date=when, threshold=i18n.percent(threshold))
     moves = [_("**{type} {metric}** {previous} -> {current} ({change})").format(
         type=r.type, metric=_(_METRICS.get(r.metric, r.metric)), previous=i18n.number(r.previous, 3),
-        current=i18n.number(r.this_run, 3), change=_signed_percent(r.change))
+        current=i18n.number(r.this_run, 3), change=signed_percent(r.change))
         for r in hit.itertuples()]
     return ngettext("Compared with the run as of **{date}**, **{n}** KPI moved by more than {threshold}: {moves}.",
                     "Compared with the run as of **{date}**, **{n}** KPIs moved by more than {threshold}: {moves}.",
@@ -166,11 +166,6 @@ def review_headlines(k: pd.DataFrame, alloc: pd.DataFrame, al: pd.DataFrame) -> 
               i18n.number(alloc["spend"].sum()) if len(alloc) else i18n.number(0),
               i18n.number(int(al["alert"].sum()) if len(al) else 0))
     return dict(zip(HEADLINES, values))
-
-
-def _signed_percent(share: float, digits: int = 0) -> str:
-    text = i18n.percent(share, digits)
-    return text if text.startswith(("-", "\u2212")) else "+" + text
 
 
 def library_prose(past: pd.DataFrame, rows: pd.DataFrame) -> str:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pandas as pd
 
 from userops import i18n
-from userops.i18n import _
+from userops.i18n import _, signed, signed_percent
 
 __all__ = ["not_drawn", "nonzero", "extremes", "name_list", "sentences", "signed", "signed_percent"]
 
@@ -57,14 +57,3 @@ def sentences(*parts: str) -> str:
         out = _("{sentence} {next}").format(sentence=out, next=part)
     return out
 
-
-def signed(value: float, digits: int = 2) -> str:
-    """``value`` with its sign always written (``+1,234.50``, ``-0.30``), as the locale writes it."""
-    text = i18n.number(value, digits)
-    return text if text.startswith(("-", "\u2212")) else "+" + text
-
-
-def signed_percent(share: float, digits: int = 1) -> str:
-    """A 0-1 ``share`` as a percent with its sign always written (``+3.5%``, ``-1.0%``)."""
-    text = i18n.percent(share, digits)
-    return text if text.startswith(("-", "\u2212")) else "+" + text
