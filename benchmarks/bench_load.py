@@ -11,6 +11,8 @@ For each size (copies of The Complete Journey with distinct ids, as a user's Par
   reconciliation at that date, the other tables cleaned), what every step does first;
 * ``bare``: one DuckDB query reading every column validation reads (all the transaction
   columns) and grouping the lines by customer: the floor for any pass over the lines;
+* ``rfm``: the read + group-by of ``../shared/research/scale.md`` (section 2.3): per customer,
+  distinct orders, last time and net spend before the cut-off;
 * ``bare_copy``: the same columns read and written back as one Parquet file (the floor for
   writing a validated copy).
 
@@ -33,7 +35,7 @@ from pathlib import Path
 
 import common
 
-VARIANTS = ("bare", "bare_copy", "prepare", "open")
+VARIANTS = ("bare", "rfm", "bare_copy", "prepare", "open")
 
 
 def main() -> None:
@@ -71,6 +73,9 @@ def main() -> None:
 def _measure(kind: str, folder: Path, scratch: Path) -> dict:
     if kind == "prepare":  # a new store each time: nothing to reuse
         shutil.rmtree(scratch / "store", ignore_errors=True)
+    if kind == "open":  # the cut computed again each time, not read from an earlier open
+        for cut in (scratch / "store").glob("prepared/*/at-*"):
+            shutil.rmtree(cut)
     out = subprocess.run([sys.executable, __file__, "--worker", kind, "--path", str(folder)],
                          capture_output=True, text=True, check=True, cwd=scratch)
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -82,7 +87,7 @@ def _work(kind: str, folder: Path) -> dict:
     store = Path.cwd() / "store"
     t0 = time.perf_counter()
     extra: dict[str, object] = {}
-    if kind in ("bare", "bare_copy"):
+    if kind in ("bare", "rfm", "bare_copy"):
         con = outofcore.connect(Path.cwd())
         cols = [r[0] for r in con.execute(
             f"DESCRIBE SELECT * FROM read_parquet('{folder / 'transactions.parquet'}')").fetchall()]
@@ -93,6 +98,11 @@ def _work(kind: str, folder: Path) -> dict:
                              for c in cols if c != "customer_id")
             n = con.execute(f"SELECT count(*) FROM (SELECT customer_id, {aggs} FROM {src} "
                             "GROUP BY customer_id)").fetchone()[0]
+            extra["groups"] = int(n)
+        elif kind == "rfm":
+            n = con.execute(f"SELECT count(*) FROM (SELECT customer_id, count(DISTINCT order_id), max(ts), "
+                            f"sum(amount - coalesce(discount, 0)) FROM {src} WHERE ts < DATE '{common.AS_OF}' "
+                            "+ INTERVAL 1 DAY GROUP BY customer_id)").fetchone()[0]
             extra["groups"] = int(n)
         else:
             con.execute(f"COPY (SELECT * FROM {src}) TO 'copy.parquet' (FORMAT parquet, COMPRESSION zstd)")
@@ -121,10 +131,12 @@ def _print(rows: list[dict]) -> None:
         ratio = r["seconds"] / bare[r["size"]] if bare.get(r["size"]) else float("nan")
         print(f"{r['size']:>4}x {r['lines']:>12,} {r['kind']:>10} {r['seconds']:>9.2f} {r['peak_mib']:>9.0f} "
               f"{ratio:>7.1f}")
-    for size in sorted(bare):
+    rfm = {r["size"]: r["seconds"] for r in rows if r["kind"] == "rfm"}
+    for size in sorted(set(bare) | set(rfm)):
         load = sum(r["seconds"] for r in rows if r["size"] == size and r["kind"] in ("prepare", "open"))
-        print(f"{size}x load + validate (prepare + open): {load:.2f} s = {load / bare[size]:.1f} x the bare "
-              "read + group-by")
+        said = [f"{load / base[size]:.1f} x the {name}" for name, base in
+                (("bare read + group-by", bare), ("RFM read + group-by", rfm)) if base.get(size)]
+        print(f"{size}x load + validate (prepare + open): {load:.2f} s = {', '.join(said)}")
 
 
 if __name__ == "__main__":

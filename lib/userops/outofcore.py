@@ -431,6 +431,10 @@ class _Cleaner:
     def _all_fast(self) -> str:
         return " AND ".join(self.fast[c] for c in [*self.cols, *self.extra]) or "true"
 
+    def _key(self) -> list[str]:
+        """The columns hashed to find duplicate candidates."""
+        return [s.ORDER_ID, s.TS, s.AMOUNT, s.PRODUCT_ID if s.PRODUCT_ID in self.names else s.CUSTOMER_ID]
+
     # the odd rows, through the pandas parsers ---------------------------------------------
     def _parse_odd(self, where: str) -> int:
         """One pass over the input for the exceptions: the odd rows, parsed by pandas into
@@ -609,26 +613,24 @@ class _Cleaner:
     def _duplicates(self, names: list[str]) -> None:
         """``dups``: rows equal to an earlier row in every parsed column, themselves without a
         reason (pandas ``duplicated(keep='first')``). Candidates first: rows sharing a hash of
-        a few columns (order, time, amount, product or customer), found with a hash table in
-        numpy over one 8-byte hash per row (sorted); then the candidates are compared exactly."""
+        a few columns (order, time, amount, product or customer), one 8-byte hash per row
+        (:func:`repeated`); then the candidates are compared exactly."""
         con = self.con
         con.execute(f"CREATE TEMP TABLE dups (_row BIGINT, amount DOUBLE)")
         if self.keep_duplicate_lines:
             return
-        key = ", ".join(_q(c) for c in (s.ORDER_ID, s.TS, s.AMOUNT,
-                                       s.PRODUCT_ID if s.PRODUCT_ID in names else s.CUSTOMER_ID))
+        key = ", ".join(_q(c) for c in self._key())
         # one hash per input row: of the SQL parse for the rows parsed in SQL, of the pandas
-        # parse for the odd rows
-        keys = [s.ORDER_ID, s.TS, s.AMOUNT, s.PRODUCT_ID if s.PRODUCT_ID in names else s.CUSTOMER_ID]
-        # (the key's values need no masking: a row with a problem there is set aside and equals
-        # no kept row on the key once parsed)
-        sources = [f"SELECT hash({', '.join(self._safe(c, masked=False) for c in keys)}) AS h FROM raw "
-                   f"WHERE {self._all_fast()}"] if self.value else []
-        hashes = [con.execute(sql).fetchnumpy()["h"] for sql in [*sources, f"SELECT hash({key}) AS h FROM odd"]]
-        h = np.concatenate(hashes)
-        del hashes
-        h.sort()
-        candidates = np.unique(h[1:][h[1:] == h[:-1]])
+        # parse for the odd rows. (The key's values need no masking: a row with a problem there
+        # is set aside and equals no kept row on the key once parsed.)
+        sources = [f"SELECT hash({', '.join(self._safe(c, masked=False) for c in self._key())}) AS h "
+                   f"FROM raw WHERE {self._all_fast()}"] if self.value else []
+        parts = [np.asarray(con.execute(sql).fetchnumpy()["h"], dtype=np.uint64)
+                 for sql in [*sources, f"SELECT hash({key}) AS h FROM odd"]]
+        parts = [part for part in parts if len(part)]
+        h = parts[0] if len(parts) == 1 else np.concatenate(parts) if parts else np.empty(0, dtype=np.uint64)
+        del parts
+        candidates = repeated(h)
         del h
         if not len(candidates):
             return
@@ -669,6 +671,16 @@ class _Cleaner:
             frame = self.pandas_frame[self.pandas_frame["_row"].isin(rows)]
             return frame.drop(columns="_row").astype("string").assign(_row=frame["_row"].to_numpy())
         return source_rows(self.source, rows, encoding=self.encoding)
+
+
+def repeated(h: np.ndarray) -> np.ndarray:
+    """The values of ``h`` (unsigned 64-bit hashes) that occur more than once, sorted. ``h`` is
+    sorted in place: at millions of rows, a new array of that size costs more (its pages are
+    first touched) than the sort itself."""
+    if len(h) < 2:
+        return np.empty(0, dtype=np.uint64)
+    h.sort()
+    return np.unique(h[1:][h[1:] == h[:-1]])
 
 
 _ARROW = {"BIGINT": pa.int64(), "VARCHAR": pa.string(), "DOUBLE": pa.float64(),
