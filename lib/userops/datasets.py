@@ -81,6 +81,8 @@ class Dataset:
                 name = f"_lines_{self.fingerprint}"
                 con.raw_sql(f"CREATE OR REPLACE TEMP VIEW {name} AS {self.lines_sql}")
                 t = con.table(name)
+            elif (self.path / "lines").is_dir():  # validated on Spark: its own Parquet folder
+                t = con.read_parquet(str(self.path / "lines"))
             else:  # the SQL is DuckDB's: another engine reads its result, written once
                 t = con.read_parquet(str(_engine_lines(self.path, self.lines_sql)))
             t = t.filter(t[s.TS] < _cutoff(self.as_of).to_pydatetime())
@@ -313,9 +315,17 @@ def _prepare_into(folder: Path, data: str, *, key: str, data_tz: str, encoding: 
     else:
         raw, tx_path = _user_tables(data, encoding=encoding)
         source_tz, tx_source, kind = data_tz, tx_path, tx_path.suffix.lstrip(".")
-    lines = outofcore.clean_lines(tx_source, folder, data_tz=data_tz, source_tz=source_tz,
-                                  decimal=decimal, keep_duplicate_lines=keep_duplicate_lines,
-                                  encoding=encoding, log=log)
+    load = dict(data_tz=data_tz, source_tz=source_tz, decimal=decimal,
+                keep_duplicate_lines=keep_duplicate_lines, encoding=encoding, log=log)
+    from userops import features
+    engine = features.engine()
+    if engine.name == "pyspark" and tx_path is not None:  # a user's file: validated on Spark
+        from userops import sparkload
+        lines = sparkload.clean_lines(engine._session, tx_path, folder, **load)
+    else:
+        if engine.name == "pyspark":
+            log(f"[data] {data}: validated with DuckDB, not Spark: the embedded data is a frame in memory")
+        lines = outofcore.clean_lines(tx_source, folder, **load)
     lines.examples.to_parquet(folder / "examples.parquet", index=False)
     for name, frame in raw.items():
         frame.to_parquet(folder / f"raw_{name}.parquet", index=False)

@@ -87,6 +87,9 @@ def _connect_spark(session: object) -> ibis.BaseBackend:
 def _local_spark(master: str) -> ibis.BaseBackend:
     from pyspark.sql import SparkSession
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # the driver listens on loopback only
+    # Python code on the workers (the pandas parse of odd transaction lines) runs in this
+    # interpreter, with this environment's packages
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     builder = (SparkSession.builder.master(master).appName("userops")
                .config("spark.driver.bindAddress", "127.0.0.1").config("spark.driver.host", "127.0.0.1")
                .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
@@ -94,6 +97,7 @@ def _local_spark(master: str) -> ibis.BaseBackend:
                .config("spark.driver.extraJavaOptions", "-Duser.timezone=UTC")
                .config("spark.executor.extraJavaOptions", "-Duser.timezone=UTC")
                .config("spark.driver.memory", os.environ.get("USEROPS_SPARK_MEMORY", "4g"))
+
                # a local session has a few cores: a few shuffle partitions, not 200
                .config("spark.sql.shuffle.partitions", "4"))
     # the JVM writes its start-up notices (and later log lines) to the standard streams it

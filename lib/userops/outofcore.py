@@ -200,6 +200,7 @@ class _Unsupported(Exception):
 
 
 class _Cleaner:
+    _TS = "TIMESTAMP"  # the engine's type of a time without zone
     def __init__(self, con, source, *, out: Path, work: Path, data_tz: str, source_tz: str,
                  decimal: str, keep_duplicate_lines: bool, encoding: str, log):
         self.con, self.source, self.out, self.work = con, source, out, work
@@ -261,6 +262,15 @@ class _Cleaner:
         self.con.execute("CREATE VIEW raw AS SELECT * FROM _pandas_raw")
         self.types = dict(self.con.execute("SELECT column_name, column_type FROM (DESCRIBE raw)").fetchall())
 
+    # what differs between engines (DuckDB here; Spark in :mod:`userops.sparkload`) ----------
+    def _rows(self, sql: str) -> list[tuple]:
+        """The rows of a small query."""
+        return self.con.execute(sql).fetchall()
+
+    def _match(self, x: str, pattern: str) -> str:
+        """SQL: the text ``x`` matches the regular expression ``pattern`` as a whole."""
+        return f"regexp_full_match({x}, '{pattern}')"
+
     def _check_columns(self) -> None:
         missing = [c for c in _SPEC.required if c not in self.names]
         if missing:
@@ -317,10 +327,9 @@ class _Cleaner:
         """SQL: the text in ``c`` is not written plainly (space or non-ASCII at an end). Few
         distinct values (categories, channels) are checked once each, in Python."""
         x = _q(c)
-        values = [r for (r,) in self.con.execute(f"SELECT DISTINCT {x} FROM raw WHERE {x} IS NOT NULL "
-                                                 f"LIMIT {_FEW + 1}").fetchall()]
+        values = [r for (r,) in self._rows(f"SELECT DISTINCT {x} FROM raw WHERE {x} IS NOT NULL LIMIT {_FEW + 1}")]
         if len(values) > _FEW:
-            return f"NOT regexp_full_match({x}, '{_TRIMMED}')"
+            return f"NOT {self._match(x, _TRIMMED)}"
         odd = sorted(val for val in values if not re.fullmatch(_TRIMMED, val))
         if not odd:
             return "false"
@@ -333,16 +342,16 @@ class _Cleaner:
             if typ in _INT_TYPES:
                 value, fast, out_type = f"CAST({x} AS BIGINT)", "true", "BIGINT"
             elif typ in _FLOAT_TYPES:
-                whole = self.con.execute(f"SELECT coalesce(bool_and({x} = floor({x}) AND abs({x}) < 2^53), "
-                                         f"true) FROM raw WHERE {x} IS NOT NULL AND NOT isnan({x})").fetchone()[0]
+                whole = self._rows(f"SELECT coalesce(bool_and({x} = floor({x}) AND abs({x}) < 9007199254740992.0), "
+                                   f"true) FROM raw WHERE {x} IS NOT NULL AND NOT isnan({x})")[0][0]
                 if not whole:
                     raise _Unsupported(f"{c}: {typ} ids that are not whole")
                 value, fast, out_type = f"CAST(CASE WHEN isnan({x}) THEN NULL ELSE {x} END AS BIGINT)", "true", "BIGINT"
                 missing = f"({x} IS NULL OR isnan({x}))"
             elif typ == "VARCHAR":
                 value, out_type = x, "VARCHAR"
-                fast = (f"({x} IS NULL OR regexp_full_match({x}, '{_PLAIN_ID}') OR "
-                        f"(regexp_full_match({x}, '{_WORD}') AND NOT regexp_full_match({x}, '{_DIGITS_ID}')))")
+                fast = (f"({x} IS NULL OR {self._match(x, _PLAIN_ID)} OR "
+                        f"({self._match(x, _WORD)} AND NOT {self._match(x, _DIGITS_ID)}))")
             else:
                 raise _Unsupported(f"{c}: {typ}")
             problem = (missing, "false")
@@ -357,7 +366,7 @@ class _Cleaner:
             if typ == "VARCHAR":
                 text = x if self.decimal == "." else f"replace({x}, ',', '.')"
                 value = f"CAST({text} AS DOUBLE)"
-                fast = f"({x} IS NULL OR regexp_full_match({x}, '{_PLAIN_NUMBER[self.decimal]}'))"
+                fast = f"({x} IS NULL OR {self._match(x, _PLAIN_NUMBER[self.decimal])})"
                 problem = (missing, "false")
             elif typ in _NUMERIC_TYPES:
                 d = f"CAST({x} AS DOUBLE)"
@@ -374,12 +383,12 @@ class _Cleaner:
                 problem = (f"{x} IS NULL", f"({utc} < TIMESTAMP '{lo}' OR {utc} >= TIMESTAMP '{hi}')")
             else:
                 if typ == "VARCHAR":
-                    local = f"TRY_CAST({x} AS TIMESTAMP)"
-                    plain = f"regexp_full_match({x}, '{_PLAIN_TIME}') AND {local} IS NOT NULL"
+                    local = f"TRY_CAST({x} AS {self._TS})"
+                    plain = f"{self._match(x, _PLAIN_TIME)} AND {local} IS NOT NULL"
                     problem = (missing, "false")
                 elif typ in ("TIMESTAMP", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S", "DATE"):
-                    local, plain = f"CAST({x} AS TIMESTAMP)", "true"
-                    problem = (f"{x} IS NULL", f"({local} < TIMESTAMP '{lo}' OR {local} >= TIMESTAMP '{hi}')")
+                    local, plain = f"CAST({x} AS {self._TS})", "true"
+                    problem = (f"{x} IS NULL", f"({local} < {self._TS} '{lo}' OR {local} >= {self._TS} '{hi}')")
                 else:
                     raise _Unsupported(f"{c}: {typ}")
                 near = self._near_dst(c, local)
@@ -406,7 +415,7 @@ class _Cleaner:
                 whens.append(f"WHEN {missing} THEN '{_sql_text(f'missing or unparseable {c}')}'")
             if far != "false":
                 whens.append(f"WHEN {far} THEN '{_sql_text(f'{c} out of range')}'")
-        return f"CASE {' '.join(whens)} END" if whens else "NULL::VARCHAR"
+        return f"CASE {' '.join(whens)} END" if whens else "CAST(NULL AS VARCHAR)"
 
     def _any_problem(self) -> str:
         """SQL: the row has a reason from its columns (a boolean, cheaper than the reason)."""
@@ -656,13 +665,18 @@ class _Cleaner:
             if not len(touched):
                 continue
             sp = sp[sp["id"].isin(touched)]
-            self.con.register("_touched", pd.DataFrame({"id": pd.Series(touched, dtype=object)}))
-            plain = {r for (r,) in self.con.execute(
-                f"SELECT DISTINCT {_q(c)} FROM fast WHERE {_q(c)} IN (SELECT id FROM _touched)").fetchall()}
-            self.con.unregister("_touched")
+            plain = self._plain_spellings(c, list(touched))
             sp = pd.concat([sp, pd.DataFrame({"id": sorted(plain), "written": sorted(plain)})]).drop_duplicates()
             total += int(sp.groupby("id")["written"].nunique().gt(1).sum())
         return total
+
+    def _plain_spellings(self, c: str, touched: list[str]) -> set[str]:
+        """The ids among ``touched`` that rows parsed in SQL write in column ``c``."""
+        self.con.register("_touched", pd.DataFrame({"id": pd.Series(touched, dtype=object)}))
+        plain = {r for (r,) in self.con.execute(
+            f"SELECT DISTINCT {_q(c)} FROM fast WHERE {_q(c)} IN (SELECT id FROM _touched)").fetchall()}
+        self.con.unregister("_touched")
+        return plain
 
     def _source_examples(self, rows: list[int]) -> pd.DataFrame:
         if not rows:
