@@ -35,6 +35,7 @@ _SPARK_TYPES = {"LongType": "BIGINT", "IntegerType": "INTEGER", "ShortType": "SM
                 "ByteType": "TINYINT", "DoubleType": "DOUBLE", "FloatType": "FLOAT",
                 "StringType": "VARCHAR", "TimestampNTZType": "TIMESTAMP", "DateType": "DATE",
                 "TimestampType": "TIMESTAMP_LTZ", "BooleanType": "BOOLEAN"}
+_SPEC_KINDS = s.TABLES["transactions"].kinds
 _CONF = {"spark.sql.ansi.enabled": "true", "spark.sql.ansi.doubleQuotedIdentifiers": "true"}
 _OUT = {"BIGINT": "bigint", "VARCHAR": "string", "DOUBLE": "double", "TIMESTAMP": "timestamp_ntz"}
 
@@ -177,9 +178,27 @@ class _SparkCleaner(oc._Cleaner):
         frame.createOrReplaceTempView(self.view)
         self.input_rows = total
 
+    def _plan_column(self, c: str, typ: str, kind: str) -> None:
+        if not (kind == "time" and typ == "TIMESTAMP_LTZ"):
+            return super()._plan_column(c, typ, kind)
+        # a time typed with a zone (Spark's TIMESTAMP, an instant): its wall-clock time in the
+        # data's zone, as DuckDB's timezone() gives for a TIMESTAMP WITH TIME ZONE
+        zone = self.spark.conf.get("spark.sql.session.timeZone")
+        if zone != "UTC":
+            raise oc._Unsupported(f"{c}: times with a zone read in a session zone {zone}, not UTC")
+        x = oc._q(c)
+        utc = f"CAST({x} AS TIMESTAMP_NTZ)"  # the session's zone is UTC: the instant's UTC time
+        lo, hi = (t.isoformat(sep=" ") for t in v.TIME_RANGE)
+        problem = (f"{x} IS NULL", f"({utc} < TIMESTAMP_NTZ '{lo}' OR {utc} >= TIMESTAMP_NTZ '{hi}')")
+        self.cond[c] = problem
+        self.problem[c] = f"CASE WHEN {problem[0]} THEN 'missing' WHEN {problem[1]} THEN 'range' END"
+        self.value[c] = f"CAST(from_utc_timestamp({x}, '{oc._sql_text(self.data_tz)}') AS TIMESTAMP_NTZ)"
+        self.fast[c], self.out_type[c] = "true", "TIMESTAMP"
+
     def _plan(self) -> None:
-        if self.source_tz != self.data_tz:
-            raise oc._Unsupported(f"times moved from {self.source_tz} to {self.data_tz}")
+        if self.source_tz != self.data_tz and any(
+                self.types.get(c) != "TIMESTAMP_LTZ" for c in self.names if _SPEC_KINDS.get(c) == "time"):
+            raise oc._Unsupported(f"times without zone moved from {self.source_tz} to {self.data_tz}")
         super()._plan()
         # ANSI SQL (on by default in Spark 4) fails a query on a bad cast; the plan casts only
         # values it checked, but the engine may cast before it filters
