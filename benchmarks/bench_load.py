@@ -16,6 +16,10 @@ For each size (copies of The Complete Journey with distinct ids, as a user's Par
 * ``bare_copy``: the same columns read and written back as one Parquet file (the floor for
   writing a validated copy).
 
+* ``spark_prepare``: the same validation with the Spark engine (``userops.sparkload``) on a
+  local session (``local[2]``), timed once the session is up (its start is shown apart); the
+  peak memory is the Python process's (the JVM's is not in it).
+
 DuckDB runs with the same memory cap in every variant (``USEROPS_DUCKDB_MEMORY``, default 2GB).
 
 Usage:
@@ -35,7 +39,7 @@ from pathlib import Path
 
 import common
 
-VARIANTS = ("bare", "rfm", "bare_copy", "prepare", "open")
+VARIANTS = ("bare", "rfm", "bare_copy", "prepare", "open", "spark_prepare")
 
 
 def main() -> None:
@@ -71,7 +75,7 @@ def main() -> None:
 
 
 def _measure(kind: str, folder: Path, scratch: Path) -> dict:
-    if kind == "prepare":  # a new store each time: nothing to reuse
+    if kind in ("prepare", "spark_prepare"):  # a new store each time: nothing to reuse
         shutil.rmtree(scratch / "store", ignore_errors=True)
     if kind == "open":  # the cut computed again each time, not read from an earlier open
         for cut in (scratch / "store").glob("prepared/*/at-*"):
@@ -113,6 +117,16 @@ def _work(kind: str, folder: Path) -> dict:
         path = datasets.prepare(folder, store=store, as_of=common.AS_OF, log=said.append)
         extra["log"] = said
         extra["prepared_mib"] = round(sum(p.stat().st_size for p in path.iterdir()) / 2**20, 1)
+    elif kind == "spark_prepare":
+        from userops import features
+        t1 = time.perf_counter()
+        features.use(features.spark(master="local[2]"))
+        extra["session_s"] = round(time.perf_counter() - t1, 1)
+        said = []
+        t0 = time.perf_counter()
+        path = datasets.prepare(folder, store=store, as_of=common.AS_OF, log=said.append)
+        extra["log"] = said
+        extra["on_spark"] = (path / "lines").is_dir()
     elif kind == "open":
         path = datasets.prepare(folder, store=store, as_of=common.AS_OF, log=lambda *_: None)
         t0 = time.perf_counter()  # the preparation (reused, or made by an earlier variant) is not timed

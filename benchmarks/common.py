@@ -60,7 +60,8 @@ def replicated_folder(size: int) -> Path:
             frame.assign(**{c: frame[c] + k * step for c in ("customer_id", "order_id") if c in frame})
             for k in range(size))
         schema = pa.Table.from_pandas(frame, preserve_index=False).schema
-        with pq.ParquetWriter(tmp / f"{name}.parquet", schema) as writer:
+        # times in microseconds: Spark 4.0 cannot read nanoseconds (PARQUET_TYPE_ILLEGAL)
+        with pq.ParquetWriter(tmp / f"{name}.parquet", schema, coerce_timestamps="us") as writer:
             for part in parts:
                 writer.write_table(pa.Table.from_pandas(part, preserve_index=False, schema=schema))
     tmp.rename(folder)

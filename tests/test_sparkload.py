@@ -100,3 +100,19 @@ def test_what_spark_does_not_validate_is_validated_by_duckdb_and_said(tmp_path, 
     said, duck, spark = _both(folder, as_of, params, tmp_path, spark_con)
     assert any("validated with DuckDB, not Spark: encoding cp932" in line for line in said), said
     _assert_same(duck, spark)
+
+
+def test_the_engine_named_in_the_environment_validates_a_users_folder(tmp_path, spark_con, monkeypatch):
+    """What ``--engine spark`` sets in the runner (``USEROPS_ENGINE``) is enough for the loader;
+    the embedded data stays on DuckDB and the log says why, without starting Spark for it."""
+    folder = tmp_path / "naive_dst"
+    as_of, params = planted._shape("naive_dst", folder)
+    monkeypatch.setenv("USEROPS_ENGINE", "spark")
+    said: list[str] = []
+    path = datasets.prepare(folder, store=tmp_path / "out", as_of=as_of, log=said.append, **params)
+    assert (path / "lines").is_dir() and not any("not Spark" in line for line in said)
+    said.clear()
+    path = datasets.prepare("synthetic", store=tmp_path / "out", n_customers=30, log=said.append)
+    assert not (path / "lines").exists()
+    assert any("validated with DuckDB, not Spark: the embedded data is a frame in memory" in line
+               for line in said), said

@@ -318,12 +318,12 @@ def _prepare_into(folder: Path, data: str, *, key: str, data_tz: str, encoding: 
     load = dict(data_tz=data_tz, source_tz=source_tz, decimal=decimal,
                 keep_duplicate_lines=keep_duplicate_lines, encoding=encoding, log=log)
     from userops import features
-    engine = features.engine()
-    if engine.name == "pyspark" and tx_path is not None:  # a user's file: validated on Spark
+    on_spark = features.wanted() == "pyspark"
+    if on_spark and tx_path is not None:  # a user's file: validated on Spark
         from userops import sparkload
-        lines = sparkload.clean_lines(engine._session, tx_path, folder, **load)
+        lines = sparkload.clean_lines(features.engine()._session, tx_path, folder, **load)
     else:
-        if engine.name == "pyspark":
+        if on_spark:
             log(f"[data] {data}: validated with DuckDB, not Spark: the embedded data is a frame in memory")
         lines = outofcore.clean_lines(tx_source, folder, **load)
     lines.examples.to_parquet(folder / "examples.parquet", index=False)

@@ -154,6 +154,15 @@ def engine() -> ibis.BaseBackend:
     raise ValueError(f"{_ENV}={name!r} is not an engine; expected one of {list(ENGINES)}")
 
 
+def wanted() -> str:
+    """The backend name :func:`engine` would give (``duckdb``, ``pyspark``, ...), without
+    connecting: the loader asks before it starts Spark."""
+    if _CHOSEN:
+        return _CHOSEN[0].name
+    name = os.environ.get(_ENV, "duckdb").strip().lower() or "duckdb"
+    return "pyspark" if name == "spark" else name
+
+
 def engine_name(con: ibis.BaseBackend | None = None) -> str:
     """The backend name of ``con`` (default: :func:`engine`), e.g. ``duckdb`` or ``pyspark``."""
     return (con or engine()).name

@@ -235,7 +235,8 @@ def run(*, data: str = "completejourney", as_of: str | None = None, out: str | P
     with _lock(out):
         recover(out, log=log)
         t0 = time.perf_counter()
-        prepared = datasets.prepare(data, store=out, as_of=as_of, log=log, **load_kw)
+        with _engine_env(engine):  # the lines are validated on the engine (only when new)
+            prepared = datasets.prepare(data, store=out, as_of=as_of, log=log, **load_kw)
         ds = datasets.open_prepared(prepared, as_of=as_of)
         as_of_iso = ds.as_of.date().isoformat()
         stage = Path(tempfile.mkdtemp(prefix=f".{as_of_iso}.staging-{os.getpid()}-", dir=out))
@@ -698,6 +699,20 @@ def _publish(stage: Path, target: Path) -> Path:
     stage.rename(target)
     shutil.rmtree(old, ignore_errors=True)
     return target
+
+
+@contextlib.contextmanager
+def _engine_env(engine: str):
+    """``USEROPS_ENGINE`` set to ``engine`` inside the block: the engine starts only if used."""
+    before = os.environ.get(features_env := "USEROPS_ENGINE")
+    os.environ[features_env] = engine
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(features_env, None)
+        else:
+            os.environ[features_env] = before
 
 
 def _check_engine(engine: str) -> None:
