@@ -207,3 +207,17 @@ def test_orders_of_the_prepared_lines_are_collapsed_once_per_cut_off_and_read_ba
     assert pd.Timestamp(o["day"].max()) <= pd.Timestamp("2017-11-30")
     assert (path / "orders-2017-11-30.parquet").exists()
     assert features.engine().execute(features.orders(ds.lines(), as_of="2017-11-30").count()) == len(o)
+
+
+def test_repeated_hashes_are_found_exactly():
+    """``repeated`` (the duplicate check's candidates) gives the values that occur more than
+    once, against numpy's count, with planted repeats and none."""
+    rng = np.random.default_rng(7)
+    h = rng.integers(0, np.iinfo(np.uint64).max, 50_000, dtype=np.uint64, endpoint=True)
+    assert len(outofcore.repeated(h.copy())) == 0  # 64-bit values drawn at random: no repeats
+    planted = np.concatenate([h, h[:100], h[:3], [h[7]] * 4]).astype(np.uint64)
+    values, counts = np.unique(planted, return_counts=True)
+    got = outofcore.repeated(rng.permutation(planted))
+    assert np.array_equal(got, values[counts > 1]) and len(got) == 100
+    assert len(outofcore.repeated(np.array([5], dtype=np.uint64))) == 0
+    assert len(outofcore.repeated(np.array([], dtype=np.uint64))) == 0

@@ -82,10 +82,10 @@ class RunReport:
 
 
 def run_folder(name: str, data: Path, *, as_of: str, out: Path, params: dict[str, object] | None = None,
-               timeout: int = 600) -> RunReport:
+               timeout: int = 600, engine: str = "duckdb") -> RunReport:
     """Run the report on ``data`` into ``out`` with the CLI, in a subprocess, and read it back."""
     cmd = [sys.executable, "-m", "userops", "report", "--data", str(data), "--as-of", as_of,
-           "--out", str(out)]
+           "--out", str(out), "--engine", engine]
     for key, value in (params or {}).items():
         cmd += ["--set", f"{key}={value}"]
     env = dict(os.environ)
@@ -106,16 +106,17 @@ def run_folder(name: str, data: Path, *, as_of: str, out: Path, params: dict[str
     return RunReport(name, proc.returncode, proc.stderr.strip(), round(seconds, 1), steps, folder)
 
 
-def run_shape(name: str, root: Path, *, extra: dict[str, object] | None = None) -> RunReport:
+def run_shape(name: str, root: Path, *, extra: dict[str, object] | None = None,
+              engine: str = "duckdb") -> RunReport:
     """Write shape ``name`` (or the shipped ``sample``) under ``root`` and run it, with the
     shape's parameters and ``extra`` ones (e.g. ``lang``)."""
     root.mkdir(parents=True, exist_ok=True)
     if name in SAMPLE_RUNS:
         return run_folder(name, SAMPLE, as_of="2017-12-31", out=root / "out",
-                          params={**SAMPLE_RUNS[name], **(extra or {})})
+                          params={**SAMPLE_RUNS[name], **(extra or {})}, engine=engine)
     shape = shapes.write(name, root / "data")
     return run_folder(name, root / "data", as_of=shape.as_of, out=root / "out",
-                      params={**shape.params, **(extra or {})})
+                      params={**shape.params, **(extra or {})}, engine=engine)
 
 
 def inspect_notebook(path: Path) -> tuple[list[str], dict[str, str]]:
@@ -224,6 +225,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="a parameter for every shape, e.g. lang=ja (then the pages are also searched "
                              "for English sentences, tests/i18n_checks.py)")
+    parser.add_argument("--engine", default="duckdb", help="duckdb (default) or spark: the report's --engine "
+                        "(with spark the lines are validated and every step's features run on Spark)")
     args = parser.parse_args(argv)
     names = args.names or [*shapes.SHAPES, *SAMPLE_RUNS]
     extra = dict(item.split("=", 1) for item in args.set)
@@ -232,7 +235,7 @@ def main(argv: list[str] | None = None) -> int:
         root = Path(args.out or tmp)
         results = []
         for name in names:
-            results.append(run_shape(name, root / name, extra=extra))
+            results.append(run_shape(name, root / name, extra=extra, engine=args.engine))
             print(f"{name}: exit {results[-1].exit_code} in {results[-1].seconds:.0f}s", flush=True)
             folder = next(iter(sorted((root / name / "out").glob("[0-9]*-[0-9]*-[0-9]*"))), None)
             if extra.get("lang", "en") != "en" and folder is not None:
