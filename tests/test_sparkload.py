@@ -94,6 +94,20 @@ def test_times_typed_with_a_zone(tmp_path, spark_con):
     _assert_same(duck, spark)
 
 
+def test_a_quoted_field_across_lines_is_left_to_duckdb_and_said(tmp_path, spark_con):
+    """Spark reads a CSV file line by line (to split it); a quoted value holding a line break
+    makes its read fail, and DuckDB validates the file instead, saying why."""
+    folder = tmp_path / "multiline"
+    as_of, params = planted._shape("naive_dst", folder)
+    raw = pd.read_csv(folder / "transactions.csv", dtype=str, keep_default_na=False, na_values=[""])
+    raw.loc[3, "category"] = "GRO\nCERY"
+    raw.to_csv(folder / "transactions.csv", index=False)
+    said, duck, spark = _both(folder, as_of, params, tmp_path, spark_con)
+    assert any("validated with DuckDB, not Spark: Spark cannot read it" in line for line in said), said
+    assert not (spark.path / "lines").exists()
+    _assert_same(duck, spark)
+
+
 def test_what_spark_does_not_validate_is_validated_by_duckdb_and_said(tmp_path, spark_con):
     folder = tmp_path / "cp932"
     as_of, params = planted._shape("japanese_cp932", folder)

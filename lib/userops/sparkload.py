@@ -63,7 +63,13 @@ def clean_lines(session, source: Path, out: Path, *, data_tz: str, source_tz: st
     cleaner = _SparkCleaner(session, Path(source), out=out, work=work, **kw)
     try:
         return cleaner.run()
-    except oc._Unsupported as why:
+    except Exception as err:
+        if isinstance(err, oc._Unsupported):
+            why = str(err)
+        elif _spark_error(err):  # e.g. a quoted field across lines, which Spark reads line by line
+            why = f"Spark cannot read it ({_first_line(err)})"
+        else:
+            raise
         log(f"[data] transactions: validated with DuckDB, not Spark: {why}")
         shutil.rmtree(out / "lines", ignore_errors=True)
         return oc.clean_lines(Path(source), out, **kw)
@@ -223,7 +229,7 @@ class _SparkCleaner(oc._Cleaner):
         except Exception as err:  # a file Spark cannot read as the loader does
             if isinstance(err, oc._Unsupported):
                 raise
-            raise oc._Unsupported(f"Spark cannot read it ({str(err).splitlines()[0][:200]})") from err
+            raise oc._Unsupported(f"Spark cannot read it ({_first_line(err)})") from err
         self._check_columns()
         said["read"] = time.perf_counter() - t0
         self._plan()
@@ -338,6 +344,23 @@ class _OddParser:
                 elif self.out_type[c] == "VARCHAR":
                     out[c] = out[c].astype(object).where(pd.notna(out[c]), None)
             yield out
+
+
+def _spark_error(err: BaseException) -> bool:
+    """Whether ``err`` is Spark's (a failed query or job), not the loader's own."""
+    try:
+        from py4j.protocol import Py4JJavaError
+        from pyspark.errors import PySparkException
+    except ImportError:
+        return False
+    return isinstance(err, (PySparkException, Py4JJavaError))
+
+
+def _first_line(err: BaseException) -> str:
+    """The first line of a Spark error that says something (Py4J's starts with its call)."""
+    lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+    said = [line for line in lines if not line.startswith("An error occurred while calling")]
+    return (said or lines or [type(err).__name__])[0][:200]
 
 
 def _single(frame, target: Path, work: Path, schema: pa.Schema) -> None:
