@@ -83,6 +83,24 @@ def _connect_spark(session: object) -> ibis.BaseBackend:
     return ibis.pyspark.connect(session)
 
 
+def local_spark_running() -> bool:
+    """Whether this process has started a local Spark session (:func:`spark` without one)."""
+    return _local_spark.cache_info().currsize > 0
+
+
+def stop_local_spark() -> None:
+    """Stop the local Spark sessions this process started, and forget them: the report's runner
+    does so once the lines are validated, so that its JVM does not hold memory while the
+    steps' kernels run their own."""
+    for con in _STARTED:
+        con._session.stop()
+    _STARTED.clear()
+    _local_spark.cache_clear()
+
+
+_STARTED: list[ibis.BaseBackend] = []
+
+
 @functools.cache
 def _local_spark(master: str) -> ibis.BaseBackend:
     from pyspark.sql import SparkSession
@@ -106,7 +124,9 @@ def _local_spark(master: str) -> ibis.BaseBackend:
     with _streams_to(log):
         session = builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
-    return _connect_spark(session)
+    con = _connect_spark(session)
+    _STARTED.append(con)
+    return con
 
 
 @contextlib.contextmanager

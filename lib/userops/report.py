@@ -235,8 +235,13 @@ def run(*, data: str = "completejourney", as_of: str | None = None, out: str | P
     with _lock(out):
         recover(out, log=log)
         t0 = time.perf_counter()
+        if engine == "spark":
+            from userops import features
+        running = engine == "spark" and features.local_spark_running()
         with _engine_env(engine):  # the lines are validated on the engine (only when new)
             prepared = datasets.prepare(data, store=out, as_of=as_of, log=log, **load_kw)
+        if engine == "spark" and not running and features.local_spark_running():
+            features.stop_local_spark()  # the kernels start their own; this one would idle
         ds = datasets.open_prepared(prepared, as_of=as_of)
         as_of_iso = ds.as_of.date().isoformat()
         stage = Path(tempfile.mkdtemp(prefix=f".{as_of_iso}.staging-{os.getpid()}-", dir=out))
