@@ -4,6 +4,7 @@ the same reconciliation and the same kept lines, on shapes with planted bad and 
 rows; what Spark does not validate is validated by DuckDB, and the log says so."""
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -55,7 +56,10 @@ def test_spark_sets_aside_and_keeps_what_duckdb_does(name, tmp_path, spark_con):
     as_of, params = planted._shape(name, folder)
     said, duck, spark = _both(folder, as_of, params, tmp_path, spark_con)
     assert not any("not Spark" in line for line in said), said
-    assert (spark.path / "lines").is_dir()  # Spark wrote the kept lines
+    assert (spark.path / "lines").is_dir()  # Spark wrote the kept lines, and the log and the record say so
+    assert any("transaction lines on Spark as" in line for line in said), said
+    assert json.loads((spark.path / "dataset.json").read_text())["transactions"]["validated_on"] == "spark"
+    assert json.loads((duck.path / "dataset.json").read_text())["transactions"]["validated_on"] == "duckdb"
     assert len(duck.rejects) >= 5  # the planted reasons are there to agree on
     _assert_same(duck, spark)
 
@@ -130,3 +134,30 @@ def test_the_engine_named_in_the_environment_validates_a_users_folder(tmp_path, 
     assert not (path / "lines").exists()
     assert any("validated with DuckDB, not Spark: the embedded data is a frame in memory" in line
                for line in said), said
+
+
+STOP = """
+import psutil
+from userops import features
+features.spark()._session.range(10).count()
+assert [c.name() for c in psutil.Process().children(recursive=True)].count("java") == 1
+features.stop_local_spark()
+assert not features.local_spark_running()
+assert "java" not in [c.name() for c in psutil.Process().children(recursive=True)]
+assert features.spark()._session.range(10).count() == 10  # a later session starts a new JVM
+print("ok")
+"""
+
+
+def test_stopping_the_local_session_ends_its_jvm(tmp_path):
+    """The runner stops the session it started to validate the lines: its JVM ends (Spark's
+    own stop leaves it running, holding memory, while the steps' kernels start theirs). In a
+    child process: this one's session is shared by the other Spark tests."""
+    pytest.importorskip("pyspark")
+    import os
+    import subprocess
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(Path(__file__).parents[1] / "lib"), env.get("PYTHONPATH")]))
+    done = subprocess.run([sys.executable, "-c", STOP], capture_output=True, text=True, env=env, cwd=tmp_path,
+                          timeout=300)
+    assert done.returncode == 0 and done.stdout.strip().endswith("ok"), done.stderr[-2000:]

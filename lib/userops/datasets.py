@@ -338,9 +338,10 @@ def _prepare_into(folder: Path, data: str, *, key: str, data_tz: str, encoding: 
             "default_as_of": default_as_of, "tables": sorted(raw), "truth": sorted(truth),
             "transactions": {"input_rows": lines.input_rows, "columns": lines.columns,
                              "id_types": lines.id_types, "notes": lines.notes, "sql": lines.lines_sql,
-                             "parsed_by_pandas": lines.odd_rows}}
+                             "parsed_by_pandas": lines.odd_rows, "validated_on": lines.engine}}
     (folder / _MARKER).write_text(json.dumps(meta, indent=2, sort_keys=True))
-    log(f"[data] {data}: validated {lines.input_rows:,} transaction lines as {key} "
+    on = " on Spark" if lines.engine == "spark" else ""
+    log(f"[data] {data}: validated {lines.input_rows:,} transaction lines{on} as {key} "
         f"({lines.odd_rows:,} parsed by pandas) in {time.perf_counter() - t0:.1f} s")
 
 

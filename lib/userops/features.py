@@ -92,10 +92,24 @@ def stop_local_spark() -> None:
     """Stop the local Spark sessions this process started, and forget them: the report's runner
     does so once the lines are validated, so that its JVM does not hold memory while the
     steps' kernels run their own."""
+    if not _STARTED:
+        return
     for con in _STARTED:
         con._session.stop()
     _STARTED.clear()
     _local_spark.cache_clear()
+    # stopping the session leaves its JVM running (and holding its memory) until Python exits:
+    # end it too; a later session starts a new one
+    from pyspark import SparkContext
+    gateway = SparkContext._gateway
+    if gateway is not None:
+        proc = getattr(gateway, "proc", None)
+        gateway.shutdown()
+        if proc is not None:
+            proc.terminate()
+            proc.wait(timeout=30)
+        SparkContext._gateway = None
+        SparkContext._jvm = None
 
 
 _STARTED: list[ibis.BaseBackend] = []

@@ -76,6 +76,7 @@ class Lines:
     notes: dict[str, int] = field(default_factory=dict)
     odd_rows: int = 0
     id_types: dict[str, str] = field(default_factory=dict)
+    engine: str = "duckdb"  # what validated them: duckdb or spark
 
 
 def memory_limit() -> str:

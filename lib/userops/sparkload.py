@@ -290,7 +290,7 @@ class _SparkCleaner(oc._Cleaner):
         return oc.Lines(lines_sql="SELECT * FROM read_parquet('{folder}/lines/*.parquet')",
                         rejects=self.out / "rejects.parquet", adjusted=self.out / "adjusted.parquet",
                         input_rows=int(self.input_rows), columns=list(self.names), examples=examples,
-                        notes={"ids_merged": merged}, odd_rows=int(n_odd),
+                        notes={"ids_merged": merged}, odd_rows=int(n_odd), engine="spark",
                         id_types={c: self.out_type[c] for c in self.cols if self.kinds[c] == "id"})
 
     def _duplicates_spark(self, parsed, names: list[str]):
