@@ -13,9 +13,10 @@ For each size (copies of The Complete Journey with distinct ids, as a user's Par
   columns) and grouping the lines by customer: the floor for any pass over the lines;
 * ``rfm``: the read + group-by of ``../shared/research/scale.md`` (section 2.3): per customer,
   distinct orders, last time and net spend before the cut-off;
+* ``distinct``: DuckDB's count of distinct line keys (a hash of order, time, amount and
+  product per line): the least a duplicate check costs in DuckDB, whatever else it does;
 * ``bare_copy``: the same columns read and written back as one Parquet file (the floor for
-  writing a validated copy).
-
+  writing a validated copy);
 * ``spark_prepare``: the same validation with the Spark engine (``userops.sparkload``) on a
   local session (``local[2]``), timed once the session is up (its start is shown apart); the
   peak memory is the Python process's (the JVM's is not in it).
@@ -39,7 +40,7 @@ from pathlib import Path
 
 import common
 
-VARIANTS = ("bare", "rfm", "bare_copy", "prepare", "open", "spark_prepare")
+VARIANTS = ("bare", "rfm", "distinct", "bare_copy", "prepare", "open", "spark_prepare")
 
 
 def main() -> None:
@@ -91,7 +92,7 @@ def _work(kind: str, folder: Path) -> dict:
     store = Path.cwd() / "store"
     t0 = time.perf_counter()
     extra: dict[str, object] = {}
-    if kind in ("bare", "rfm", "bare_copy"):
+    if kind in ("bare", "rfm", "distinct", "bare_copy"):
         con = outofcore.connect(Path.cwd())
         cols = [r[0] for r in con.execute(
             f"DESCRIBE SELECT * FROM read_parquet('{folder / 'transactions.parquet'}')").fetchall()]
@@ -103,6 +104,9 @@ def _work(kind: str, folder: Path) -> dict:
             n = con.execute(f"SELECT count(*) FROM (SELECT customer_id, {aggs} FROM {src} "
                             "GROUP BY customer_id)").fetchone()[0]
             extra["groups"] = int(n)
+        elif kind == "distinct":
+            n = con.execute(f"SELECT count(DISTINCT hash(order_id, ts, amount, product_id)) FROM {src}").fetchone()[0]
+            extra["distinct_keys"] = int(n)
         elif kind == "rfm":
             n = con.execute(f"SELECT count(*) FROM (SELECT customer_id, count(DISTINCT order_id), max(ts), "
                             f"sum(amount - coalesce(discount, 0)) FROM {src} WHERE ts < DATE '{common.AS_OF}' "
@@ -146,10 +150,12 @@ def _print(rows: list[dict]) -> None:
         print(f"{r['size']:>4}x {r['lines']:>12,} {r['kind']:>10} {r['seconds']:>9.2f} {r['peak_mib']:>9.0f} "
               f"{ratio:>7.1f}")
     rfm = {r["size"]: r["seconds"] for r in rows if r["kind"] == "rfm"}
-    for size in sorted(set(bare) | set(rfm)):
+    distinct = {r["size"]: r["seconds"] for r in rows if r["kind"] == "distinct"}
+    for size in sorted(set(bare) | set(rfm) | set(distinct)):
         load = sum(r["seconds"] for r in rows if r["size"] == size and r["kind"] in ("prepare", "open"))
         said = [f"{load / base[size]:.1f} x the {name}" for name, base in
-                (("bare read + group-by", bare), ("RFM read + group-by", rfm)) if base.get(size)]
+                (("bare read + group-by", bare), ("RFM read + group-by", rfm),
+                 ("distinct count of line keys", distinct)) if base.get(size)]
         print(f"{size}x load + validate (prepare + open): {load:.2f} s = {', '.join(said)}")
 
 

@@ -5,14 +5,16 @@ to :func:`userops.features.use`), :func:`userops.datasets.prepare` validates the
 transactions file here: Spark reads the CSV or Parquet file, the rows written plainly are
 parsed and checked in Spark SQL (the conditions :mod:`userops.outofcore` plans for DuckDB, in
 Spark's spelling), the odd rows go through the pandas parsers of :mod:`userops.validation` on
-Spark's Python workers (``mapInPandas``), duplicate lines are found with a window over every
-parsed column, and Spark writes the kept lines (``lines/``), the rows set aside
-(``rejects.parquet``) and the rows whose time was adjusted (``adjusted.parquet``). The reasons,
-kept lines and counts are those of the DuckDB path (``tests/test_sparkload.py``).
+Spark's Python workers (``mapInPandas``), duplicate lines are found from one shuffle of 64-bit
+row hashes (the rows sharing one compared exactly, in a window), and Spark writes the kept lines
+(``lines/``), the rows set aside (``rejects.parquet``) and the rows whose time was adjusted
+(``adjusted.parquet``). The reasons, kept lines and counts are those of the DuckDB path
+(``tests/test_sparkload.py``). The log gives the seconds of each phase.
 
-What Spark does not validate, and the log says so before DuckDB does it: the embedded and
-synthetic data (frames, not files), encodings other than UTF-8, times typed with a zone, a
-source zone other than the data zone, and column types the plan does not cover.
+What Spark does not validate is validated by DuckDB, and the log says why: the embedded and
+synthetic data (frames, not files, never sent here), encodings other than UTF-8, column types the
+plan does not cover, and files Spark cannot read whole (a quoted value across lines: Spark reads
+a CSV file line by line).
 """
 from __future__ import annotations
 
@@ -21,7 +23,6 @@ import time
 import uuid
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
