@@ -24,7 +24,17 @@ def spark_con():
     pytest.importorskip("pyspark")
     con = features.spark(master="local[2]")
     con.raw_sql("SET spark.sql.shuffle.partitions = 2")  # small data: one partition per core
-    return con
+    # files read in many small parts, as a large file is: row numbers cross partitions
+    session = con._session
+    before = {k: session.conf.get(k, None) for k in _SPLIT}
+    for k, value in _SPLIT.items():
+        session.conf.set(k, value)
+    yield con
+    for k, value in before.items():
+        session.conf.unset(k) if value is None else session.conf.set(k, value)
+
+
+_SPLIT = {"spark.sql.files.maxPartitionBytes": "65536", "spark.sql.files.openCostInBytes": "0"}
 
 
 def _both(folder: Path, as_of: str, params: dict, store: Path, spark_con) -> tuple[list[str], datasets.Dataset,
@@ -56,6 +66,7 @@ def test_spark_sets_aside_and_keeps_what_duckdb_does(name, tmp_path, spark_con):
     as_of, params = planted._shape(name, folder)
     said, duck, spark = _both(folder, as_of, params, tmp_path, spark_con)
     assert not any("not Spark" in line for line in said), said
+    assert spark_con._session.read.csv(str(folder / "transactions.csv")).rdd.getNumPartitions() > 1
     assert (spark.path / "lines").is_dir()  # Spark wrote the kept lines, and the log and the record say so
     assert any("transaction lines on Spark as" in line for line in said), said
     assert json.loads((spark.path / "dataset.json").read_text())["transactions"]["validated_on"] == "spark"
@@ -75,9 +86,10 @@ def test_typed_parquet_with_bad_rows_and_duplicates(tmp_path, spark_con):
     planted._typed_bad_rows(folder)
     tx = pd.read_parquet(folder / "transactions.parquet")
     tx["ts"] = tx["ts"].astype("datetime64[us]")
-    tx.to_parquet(folder / "transactions.parquet", index=False)
+    tx.to_parquet(folder / "transactions.parquet", index=False, row_group_size=1000)  # Spark splits it
     said, duck, spark = _both(folder, as_of, params, tmp_path, spark_con)
     assert not any("not Spark" in line for line in said), said
+    assert spark_con._session.read.parquet(str(folder / "transactions.parquet")).rdd.getNumPartitions() > 1
     assert {"duplicate line", "missing or unparseable amount", "amount out of range"} <= set(duck.rejects["reason"])
     _assert_same(duck, spark)
 
