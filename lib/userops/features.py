@@ -85,7 +85,7 @@ def _connect_spark(session: object) -> ibis.BaseBackend:
 
 def local_spark_running() -> bool:
     """Whether this process has started a local Spark session (:func:`spark` without one)."""
-    return _local_spark.cache_info().currsize > 0
+    return bool(_STARTED)
 
 
 def stop_local_spark() -> None:
@@ -129,7 +129,6 @@ def _local_spark(master: str) -> ibis.BaseBackend:
                .config("spark.driver.extraJavaOptions", "-Duser.timezone=UTC")
                .config("spark.executor.extraJavaOptions", "-Duser.timezone=UTC")
                .config("spark.driver.memory", os.environ.get("USEROPS_SPARK_MEMORY", "4g"))
-
                # a local session has a few cores: a few shuffle partitions, not 200
                .config("spark.sql.shuffle.partitions", "4"))
     # the JVM writes its start-up notices (and later log lines) to the standard streams it

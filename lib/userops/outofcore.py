@@ -196,6 +196,32 @@ def _dst_hours(tz: str, first_year: int = 1900, last_year: int = 2199) -> tuple[
     return tuple(sorted(hours))
 
 
+def _dst_hours_between(tz: str, lo, hi) -> tuple[pd.Timestamp, ...]:
+    """The hours of :func:`_dst_hours` between the local times ``lo`` and ``hi`` (looked up
+    only in the years they span, and one either side)."""
+    lo, hi = pd.Timestamp(lo).tz_localize(None), pd.Timestamp(hi).tz_localize(None)
+    years = (max(1900, lo.year - 1), min(2199, hi.year + 1))
+    hours = _dst_hours(tz, *years) if years[0] <= years[1] else ()
+    return tuple(h for h in hours if lo - pd.Timedelta(hours=1) <= h <= hi)
+
+
+def _in_ranges(x: str, hours, literal) -> str:
+    """SQL: ``x`` falls in one of ``hours`` (sorted), contiguous hours joined in one range;
+    ``literal`` writes a time as the engine's literal."""
+    ranges: list[list[pd.Timestamp]] = []
+    for h in hours:
+        if ranges and ranges[-1][1] == h:
+            ranges[-1][1] = h + pd.Timedelta(hours=1)
+        else:
+            ranges.append([h, h + pd.Timedelta(hours=1)])
+    return "(" + " OR ".join(f"({x} >= {literal(a)} AND {x} < {literal(b)})" for a, b in ranges) + ")"
+
+
+def _utf8(encoding: str) -> bool:
+    """Whether ``encoding`` names UTF-8 (with or without a byte-order mark)."""
+    return encoding.replace("-", "").replace("_", "").lower() in ("utf8", "utf8sig")
+
+
 class _Unsupported(Exception):
     """A column type the SQL parse does not cover: the whole table goes through pandas."""
 
@@ -232,7 +258,7 @@ class _Cleaner:
         else:
             from userops.datasets import _csv_header, _read
             path = Path(src)
-            if self.encoding.replace("-", "").replace("_", "").lower() not in ("utf8", "utf8sig"):
+            if not _utf8(self.encoding):
                 raise _Unsupported(f"encoding {self.encoding}")
             try:
                 header = _csv_header(path, encoding=self.encoding)
@@ -295,11 +321,7 @@ class _Cleaner:
             lo, hi = self.con.execute(f"SELECT min({_q(c)}), max({_q(c)}) FROM raw").fetchone()
             if lo is None:
                 return "false"
-            lo, hi = pd.Timestamp(lo).tz_localize(None), pd.Timestamp(hi).tz_localize(None)
-            # only the changes of the years the column spans (and one either side)
-            years = (max(1900, lo.year - 1), min(2199, hi.year + 1))
-            hours = _dst_hours(self.source_tz, *years) if years[0] <= years[1] else ()
-            hours = tuple(h for h in hours if lo - pd.Timedelta(hours=1) <= h <= hi)
+            hours = _dst_hours_between(self.source_tz, lo, hi)
         else:
             hours = _dst_hours(self.source_tz)
             if not hours:
@@ -308,16 +330,10 @@ class _Cleaner:
             if not hours:
                 return "false"
             if len(hours) <= 256:  # contiguous hours as ranges, compared in the column's own type
-                typ, x = self.types[c], _q(c)
-                ranges: list[list[pd.Timestamp]] = []
-                for h in hours:
-                    if ranges and ranges[-1][1] == h:
-                        ranges[-1][1] = h + pd.Timedelta(hours=1)
-                    else:
-                        ranges.append([h, h + pd.Timedelta(hours=1)])
+                typ = self.types[c]
                 lit = (lambda ts: f"DATE '{ts.date()}'") if typ == "DATE" else \
                     (lambda ts: f"CAST(TIMESTAMP '{ts}' AS {typ})")
-                return "(" + " OR ".join(f"({x} >= {lit(a)} AND {x} < {lit(b)})" for a, b in ranges) + ")"
+                return _in_ranges(_q(c), hours, lit)
         if not getattr(self, "_dst_table", False):
             self.con.register("_dst_hours", pa.table({"h": pa.array(pd.DatetimeIndex(hours).as_unit("us"))}))
             self.con.execute("CREATE TEMP TABLE dst_hours AS SELECT h FROM _dst_hours")
@@ -401,7 +417,11 @@ class _Cleaner:
                              f"timezone('{_sql_text(self.source_tz)}', {local}))")
         else:
             raise _Unsupported(f"{c}: kind {kind}")
-        # what is wrong with the value, as two SQL conditions: missing (or NaN), out of range
+        self._record(c, problem=problem, value=value, fast=fast, out_type=out_type)
+
+    def _record(self, c: str, *, problem: tuple[str, str], value: str, fast: str, out_type: str) -> None:
+        """The plan of column ``c``: what is wrong with a value, as two SQL conditions (missing
+        or NaN, out of range), its parse, whether SQL parses the row, the type written."""
         self.cond[c] = problem
         self.problem[c] = f"CASE WHEN {problem[0]} THEN 'missing' WHEN {problem[1]} THEN 'range' END"
         self.value[c], self.fast[c], self.out_type[c] = value, fast, out_type

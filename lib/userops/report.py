@@ -235,13 +235,8 @@ def run(*, data: str = "completejourney", as_of: str | None = None, out: str | P
     with _lock(out):
         recover(out, log=log)
         t0 = time.perf_counter()
-        if engine == "spark":
-            from userops import features
-        running = engine == "spark" and features.local_spark_running()
         with _engine_env(engine):  # the lines are validated on the engine (only when new)
             prepared = datasets.prepare(data, store=out, as_of=as_of, log=log, **load_kw)
-        if engine == "spark" and not running and features.local_spark_running():
-            features.stop_local_spark()  # the kernels start their own; this one would idle
         ds = datasets.open_prepared(prepared, as_of=as_of)
         as_of_iso = ds.as_of.date().isoformat()
         stage = Path(tempfile.mkdtemp(prefix=f".{as_of_iso}.staging-{os.getpid()}-", dir=out))
@@ -708,16 +703,22 @@ def _publish(stage: Path, target: Path) -> Path:
 
 @contextlib.contextmanager
 def _engine_env(engine: str):
-    """``USEROPS_ENGINE`` set to ``engine`` inside the block: the engine starts only if used."""
-    before = os.environ.get(features_env := "USEROPS_ENGINE")
-    os.environ[features_env] = engine
+    """``USEROPS_ENGINE`` set to ``engine`` inside the block, so that the engine starts only if
+    used; a local Spark session started inside is stopped at its end (the steps' kernels start
+    their own; this one would idle, holding memory)."""
+    from userops import features
+
+    running, before = features.local_spark_running(), os.environ.get("USEROPS_ENGINE")
+    os.environ["USEROPS_ENGINE"] = engine
     try:
         yield
     finally:
         if before is None:
-            os.environ.pop(features_env, None)
+            os.environ.pop("USEROPS_ENGINE", None)
         else:
-            os.environ[features_env] = before
+            os.environ["USEROPS_ENGINE"] = before
+        if not running and features.local_spark_running():
+            features.stop_local_spark()
 
 
 def _check_engine(engine: str) -> None:

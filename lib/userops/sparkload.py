@@ -18,6 +18,7 @@ a CSV file line by line).
 """
 from __future__ import annotations
 
+import re
 import shutil
 import time
 import uuid
@@ -87,10 +88,10 @@ class _SparkCleaner(oc._Cleaner):
         self.spark = session
         self.view = f"userops_raw_{uuid.uuid4().hex[:12]}"
         self._escaped = session.conf.get("spark.sql.parser.escapedStringLiterals", "false").lower() == "true"
-        # the plan's SQL quotes names in double quotes, as DuckDB and ANSI SQL do; Spark reads
-        # them so with these two settings, put back as they were by close()
-        # the shuffle of every row's hash (duplicates) is faster in more, smaller parts than a
-        # small local session's few (8 rather than 4 here: 9.8 s rather than 11.8 s at 14.7M rows)
+        # settings for the load, put back as they were by close(): the plan's SQL quotes names
+        # in double quotes, as DuckDB and ANSI SQL do, which Spark reads so with _CONF; the
+        # shuffle of every row's hash (duplicates) is faster in more, smaller parts than a small
+        # local session's few (8 rather than 4 here: 9.8 s rather than 11.8 s at 14.7M rows)
         parts = max(int(session.conf.get("spark.sql.shuffle.partitions", "200")),
                     4 * session.sparkContext.defaultParallelism)
         conf = _CONF | {"spark.sql.shuffle.partitions": str(parts)}
@@ -122,7 +123,6 @@ class _SparkCleaner(oc._Cleaner):
         x = oc._q(c)
         values = [r for (r,) in self._rows(f"SELECT DISTINCT {x} FROM raw WHERE {x} IS NOT NULL "
                                            f"LIMIT {oc._FEW + 1}")]
-        import re
         if len(values) <= oc._FEW and all(re.fullmatch(oc._TRIMMED, val) for val in values):
             return "false"
         return f"NOT {self._match(x, oc._TRIMMED)}"
@@ -131,22 +131,10 @@ class _SparkCleaner(oc._Cleaner):
         """Local times near a change of the source zone's offset, as ranges between the column's
         smallest and largest time (Spark has no list of hours to look up)."""
         lo, hi = self._rows(f"SELECT min({local}), max({local}) FROM raw")[0]
-        if lo is None:
-            return "false"
-        lo, hi = pd.Timestamp(lo), pd.Timestamp(hi)
-        years = (max(1900, lo.year - 1), min(2199, hi.year + 1))
-        hours = oc._dst_hours(self.source_tz, *years) if years[0] <= years[1] else ()
-        hours = [h for h in hours if lo - pd.Timedelta(hours=1) <= h <= hi]
+        hours = oc._dst_hours_between(self.source_tz, lo, hi) if lo is not None else ()
         if not hours:
             return "false"
-        ranges: list[list[pd.Timestamp]] = []
-        for h in hours:
-            if ranges and ranges[-1][1] == h:
-                ranges[-1][1] = h + pd.Timedelta(hours=1)
-            else:
-                ranges.append([h, h + pd.Timedelta(hours=1)])
-        return "(" + " OR ".join(f"({local} >= TIMESTAMP_NTZ '{a}' AND {local} < TIMESTAMP_NTZ '{b}')"
-                                 for a, b in ranges) + ")"
+        return oc._in_ranges(local, hours, lambda ts: f"TIMESTAMP_NTZ '{ts}'")
 
     # reading ---------------------------------------------------------------------------------
     def _open_raw(self) -> None:
@@ -158,7 +146,7 @@ class _SparkCleaner(oc._Cleaner):
             names = list(frame.columns)
         else:
             from userops.datasets import _csv_header
-            if self.encoding.replace("-", "").replace("_", "").lower() not in ("utf8", "utf8sig"):
+            if not oc._utf8(self.encoding):
                 raise oc._Unsupported(f"encoding {self.encoding}")
             try:
                 names = _csv_header(path, encoding=self.encoding)
@@ -171,8 +159,7 @@ class _SparkCleaner(oc._Cleaner):
             frame = (self.spark.read.option("header", "true").option("quote", '"').option("escape", '"')
                      .option("multiLine", "false").option("mode", "FAILFAST")
                      .option("encoding", "UTF-8").schema(schema).csv(str(path.resolve())))
-            frame = frame.select(*[F.expr(f"NULLIF(c{i}, '')").alias(f"c{i}") for i in range(len(names))])
-            frame = frame.toDF(*names)
+            frame = frame.select(*[F.expr(f"NULLIF(c{i}, '')") for i in range(len(names))])
         mapped = list(v.normalize_columns(pd.DataFrame(columns=names), table="transactions").columns)
         frame = frame.toDF(*mapped)
         self.names = mapped
@@ -203,11 +190,9 @@ class _SparkCleaner(oc._Cleaner):
         x = oc._q(c)
         utc = f"CAST({x} AS TIMESTAMP_NTZ)"  # the session's zone is UTC: the instant's UTC time
         lo, hi = (t.isoformat(sep=" ") for t in v.TIME_RANGE)
-        problem = (f"{x} IS NULL", f"({utc} < TIMESTAMP_NTZ '{lo}' OR {utc} >= TIMESTAMP_NTZ '{hi}')")
-        self.cond[c] = problem
-        self.problem[c] = f"CASE WHEN {problem[0]} THEN 'missing' WHEN {problem[1]} THEN 'range' END"
-        self.value[c] = f"CAST(from_utc_timestamp({x}, '{oc._sql_text(self.data_tz)}') AS TIMESTAMP_NTZ)"
-        self.fast[c], self.out_type[c] = "true", "TIMESTAMP"
+        self._record(c, problem=(f"{x} IS NULL", f"({utc} < TIMESTAMP_NTZ '{lo}' OR {utc} >= TIMESTAMP_NTZ '{hi}')"),
+                     value=f"CAST(from_utc_timestamp({x}, '{oc._sql_text(self.data_tz)}') AS TIMESTAMP_NTZ)",
+                     fast="true", out_type="TIMESTAMP")
 
     def _plan(self) -> None:
         if self.source_tz != self.data_tz and any(
